@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The demo: the agent on a git repository made from example-repo/, serving hello on 127.0.0.1:8080.
+# The repository lives in .demo/desired (kept across runs): flip and roll back there with git.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build-example-images.sh
+
+repo=.demo/desired
+if [ ! -d "$repo/.git" ]; then
+  mkdir -p "$repo"
+  cp -r example-repo/apps "$repo/"
+  git -C "$repo" init -q -b main
+  git -C "$repo" add -A
+  git -C "$repo" -c user.name="Switchyard demo" -c user.email=demo@localhost commit -q -m "demo: initial desired state from example-repo/"
+fi
+cat >&2 <<MSG
+
+  Switchyard demo: hello will answer on http://127.0.0.1:8080/ once its blue targets are healthy.
+    curl http://127.0.0.1:8080/
+  Flip to green (in another terminal):
+    cd $repo && sed -i 's/^active: blue/active: green/' apps/hello.yaml && git commit -qam 'hello: flip to green'
+  Roll back:
+    cd $repo && git revert --no-edit HEAD
+  Status: npx switchyard status      Stop: Ctrl-C (containers keep running; a restart adopts them)
+
+MSG
+exec node bin/switchyard.js run --repo "$repo" --branch main --interval 2s --instance demo "$@"

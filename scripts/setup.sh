@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian machine (Node 20 present) to where the demo and the tests run, and does nothing
+# on one that is ready: apt packages, a Docker engine that answers, node_modules and the build.
+# Idempotent: every step checks first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+# 1. Debian packages: the Docker engine, busybox-static (the offline images), haproxy (a router driver), git.
+missing=()
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+[ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=(busybox-static)
+command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+command -v git >/dev/null 2>&1 || missing+=(git)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    say "missing packages: ${missing[*]}. Install them as root, then run this again:"
+    say "  sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+    exit 1
+  fi
+  say "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# 2. A Docker engine that answers. Start one when none does.
+if ! docker info >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then
+    say "no Docker engine answers and you are not root. Start one (sudo systemctl start docker), or add"
+    say "yourself to the docker group (sudo usermod -aG docker \$USER, then log in again)."
+    exit 1
+  fi
+  if [ -d /run/systemd/system ] && systemctl start docker 2>/dev/null; then
+    say "started docker with systemctl"
+  else
+    say "starting dockerd in the background (log: /var/log/switchyard-dockerd.log)"
+    nohup dockerd >/var/log/switchyard-dockerd.log 2>&1 &
+  fi
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { say "dockerd did not answer within 60s; see /var/log/switchyard-dockerd.log"; exit 1; }
+fi
+
+# 3. Node dependencies (npm ci also builds dist/ through the prepare script).
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing node dependencies (npm ci)"
+  npm ci --no-fund --no-audit --loglevel=error
+fi
+npm run --silent build

@@ -1,0 +1,184 @@
+// The reconcile loop: source -> desired -> plan -> executor -> router, one pass at a time.
+//
+// - A commit that fails validation is refused whole; the last good desired state stays in force, so
+//   self-healing goes on.
+// - An app whose flip failed for a commit is not retried for that same commit (no flapping); a new
+//   commit, or an operator's sync, tries again. Transient failures (Docker away, port busy) are retried.
+// - An empty desired state never prunes what runs (a guard like Argo CD's allowEmpty).
+import type { Clock } from '../clock.js';
+import type { AppSpec, DesiredState } from '../desired/app.js';
+import { loadDesired } from '../desired/load.js';
+import { errorMessage } from '../errors.js';
+import { executeApp, type ExecutorDeps } from '../executor/flip.js';
+import type { Logger } from '../log.js';
+import { describe, isNoop, plan, type AppPlan, type LiveState, type PrunePlan } from '../plan/plan.js';
+import type { Source } from '../source/snapshot.js';
+import type { LiveTarget } from '../runtime/target.js';
+import type { AgentStatus, Reason, StatusStore } from './status.js';
+
+export interface AgentDeps extends ExecutorDeps {
+  source: Source;
+  status: StatusStore;
+}
+
+const TRANSIENT: ReadonlySet<string> = new Set(['DockerUnavailable', 'PortInUse', 'Superseded']);
+
+export class Agent {
+  private desired: DesiredState | undefined;
+  private loadedCommit: string | undefined;
+  private readonly failedAt = new Map<string, string>();
+  private running: Promise<void> | undefined;
+  private again = false;
+  private wake = new AbortController();
+
+  constructor(private readonly deps: AgentDeps) {}
+
+  status(): AgentStatus {
+    return this.deps.status.snapshot();
+  }
+
+  /** One reconcile pass. Single-flight: a call during a pass makes one more pass follow it. */
+  reconcile(signal?: AbortSignal): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.pass(signal);
+        } while (this.again && !signal?.aborted);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  /** Wakes the loop now (a webhook, an operator's sync). */
+  trigger(): void {
+    this.wake.abort();
+  }
+
+  /** Polls until `signal` aborts. Interval plus up to 10% jitter, so many agents do not poll in step. */
+  async run(intervalMs: number, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await this.reconcile(signal).catch((e) => this.deps.log.error({ err: errorMessage(e) }, 'reconcile pass failed'));
+      if (signal.aborted) break;
+      this.wake = new AbortController();
+      const both = AbortSignal.any([signal, this.wake.signal]);
+      await this.deps.clock.sleep(intervalMs + Math.floor(Math.random() * intervalMs * 0.1), both);
+    }
+  }
+
+  private async pass(signal?: AbortSignal): Promise<void> {
+    const { source, status, log } = this.deps;
+    try {
+      const snapshot = await source.latest();
+      status.fetched(snapshot.commit);
+      if (snapshot.commit !== this.loadedCommit) {
+        this.loadedCommit = snapshot.commit;
+        const loaded = loadDesired(snapshot.commit, snapshot.files);
+        if (loaded.ok) {
+          this.desired = loaded.state;
+          status.desiredAttempted(snapshot.commit, []);
+          log.info({ commit: snapshot.commit, apps: loaded.state.apps.map((a) => a.name), author: snapshot.info.author }, 'new desired state');
+        } else {
+          const errors = loaded.errors.map((e) => e.toString());
+          status.desiredAttempted(snapshot.commit, errors);
+          for (const e of errors) log.error({ commit: snapshot.commit, reason: 'ValidationFailed' }, e);
+          log.error({ commit: snapshot.commit, keeping: this.desired?.commit }, 'commit refused: validation failed; nothing live was changed');
+        }
+      }
+    } catch (e) {
+      status.fetchFailed(errorMessage(e));
+      log.warn({ err: errorMessage(e), reason: 'FetchFailed' }, 'fetch failed; keeping the last good state');
+    }
+    const desired = this.desired;
+    if (!desired) return;
+
+    let live: LiveState;
+    try {
+      live = { targets: await this.deps.runtime.list(), routes: await this.deps.router.routes() };
+    } catch (e) {
+      log.warn({ err: errorMessage(e) }, 'cannot observe live state; retrying next pass');
+      return;
+    }
+    const p = plan(desired, live, this.deps.listenHost);
+    await Promise.all(p.apps.map((ap) => this.reconcileApp(ap, signal)));
+    await this.prune(p.prune, desired);
+    await this.refreshTargets(desired.apps);
+  }
+
+  private async reconcileApp(ap: AppPlan, signal?: AbortSignal): Promise<void> {
+    const { status, log } = this.deps;
+    const name = ap.app.name;
+    status.upsertApp(name, { file: ap.app.file, desiredColor: ap.app.active, ...(ap.currentRoute ? { activeColor: ap.currentRoute.color } : {}) });
+    if (isNoop(ap)) {
+      this.failedAt.delete(name);
+      status.upsertApp(name, { file: ap.app.file, desiredColor: ap.app.active, lastAppliedCommit: ap.commit, lastAttemptedCommit: ap.commit });
+      status.setPhase(name, { phase: 'Ready', message: `serving ${ap.app.active} (${ap.keep[ap.app.active].length} target(s))` });
+      return;
+    }
+    if (this.failedAt.get(name) === ap.commit) return;
+    const changes = describe(ap);
+    log.info({ app: name, commit: ap.commit, changes }, 'reconciling');
+    status.upsertApp(name, { file: ap.app.file, desiredColor: ap.app.active, lastAttemptedCommit: ap.commit });
+    status.setPhase(name, { phase: 'Reconciling', reason: 'Progressing', message: changes.join('; ') });
+
+    let result;
+    try {
+      result = await executeApp(ap, this.deps, signal);
+    } catch (e) {
+      result = { ok: false as const, reason: 'DockerUnavailable' as const, message: errorMessage(e) };
+    }
+    const route = (await this.deps.router.routes()).find((r) => r.app === name);
+    if (route) status.upsertApp(name, { file: ap.app.file, desiredColor: ap.app.active, activeColor: route.color });
+    if (result.ok) {
+      this.failedAt.delete(name);
+      status.upsertApp(name, { file: ap.app.file, desiredColor: ap.app.active, lastAppliedCommit: ap.commit });
+      status.setPhase(name, { phase: 'Ready', message: `serving ${ap.app.active} (${result.routed.length} target(s))` });
+      log.info({ app: name, commit: ap.commit, color: ap.app.active }, 'reconciled');
+      return;
+    }
+    if (result.reason === 'Superseded') return;
+    if (!TRANSIENT.has(result.reason)) this.failedAt.set(name, ap.commit);
+    status.setPhase(name, { phase: 'Stalled', reason: result.reason as Reason, message: result.message });
+    const serving = route ? `${route.color} keeps serving` : 'nothing was serving';
+    log.error({ app: name, commit: ap.commit, reason: result.reason, serving: route?.color }, `${result.message}; ${serving}`);
+  }
+
+  private async prune(prune: readonly PrunePlan[], desired: DesiredState): Promise<void> {
+    if (!prune.length) return;
+    if (!desired.apps.length) {
+      this.deps.log.warn({ apps: prune.map((p) => p.app), commit: desired.commit }, 'desired state has no apps: refusing to prune everything (add an app, or remove containers by hand)');
+      return;
+    }
+    for (const p of prune) {
+      this.deps.log.info({ app: p.app, targets: p.targets.length }, 'pruning app removed from the repository');
+      if (p.routed) await this.deps.router.remove(p.app);
+      await Promise.all(p.targets.map((t) => this.deps.runtime.remove(t.id)));
+      this.deps.status.removeApp(p.app);
+    }
+  }
+
+  private async refreshTargets(apps: readonly AppSpec[]): Promise<void> {
+    let targets: LiveTarget[];
+    try {
+      targets = await this.deps.runtime.list();
+    } catch {
+      return;
+    }
+    const routes = await this.deps.router.routes();
+    for (const app of apps) {
+      const routed = new Set(routes.find((r) => r.app === app.name)?.targets.map((t) => t.id));
+      const of = (color: 'blue' | 'green') =>
+        targets
+          .filter((t) => t.app === app.name && t.color === color)
+          .sort((a, b) => a.replica - b.replica)
+          .map((t) => ({ id: t.id.slice(0, 12), name: t.name, replica: t.replica, state: t.state, routed: routed.has(t.id), ...(t.address ? { address: `${t.address.host}:${t.address.port}` } : {}) }));
+      if (this.deps.status.app(app.name)) this.deps.status.upsertApp(app.name, { file: app.file, desiredColor: app.active, targets: { blue: of('blue'), green: of('green') } });
+    }
+  }
+}

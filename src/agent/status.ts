@@ -1,0 +1,127 @@
+// The agent's status, in one vocabulary (Flux-style): per app a Ready condition, plus Reconciling or
+// Stalled while true, each with a PascalCase reason and a lowercase message. Both the last attempted and
+// the last applied commit are kept, so a bad commit never hides the good one that is live.
+import type { Clock } from '../clock.js';
+import type { Color } from '../desired/app.js';
+
+export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled';
+export type Reason =
+  | 'Progressing'
+  | 'Succeeded'
+  | 'HealthCheckFailed'
+  | 'ValidationFailed'
+  | 'FetchFailed'
+  | 'ImageNotFound'
+  | 'CreateFailed'
+  | 'PortInUse'
+  | 'RouteFailed'
+  | 'DockerUnavailable';
+
+export interface Condition {
+  type: ConditionType;
+  status: 'True' | 'False';
+  reason: Reason;
+  message: string;
+  lastTransitionTime: string;
+}
+
+export interface TargetStatus {
+  id: string;
+  name: string;
+  replica: number;
+  state: string;
+  address?: string;
+  routed: boolean;
+}
+
+export interface AppStatus {
+  name: string;
+  file: string;
+  conditions: Condition[];
+  desiredColor: Color;
+  activeColor?: Color;
+  lastAttemptedCommit?: string;
+  lastAppliedCommit?: string;
+  /** Epoch ms when the active color last changed. */
+  activeSince?: number;
+  targets: Record<Color, TargetStatus[]>;
+}
+
+export interface AgentStatus {
+  instance: string;
+  source: { description: string; lastCommit?: string; lastFetchAt?: number; error?: string };
+  desired: { commit?: string; lastAttemptedCommit?: string; errors: string[] };
+  apps: Record<string, AppStatus>;
+}
+
+export type Phase = { phase: 'Reconciling'; reason: 'Progressing'; message: string } | { phase: 'Ready'; message: string } | { phase: 'Stalled'; reason: Reason; message: string };
+
+export class StatusStore {
+  private readonly state: AgentStatus;
+
+  constructor(instance: string, sourceDescription: string, private readonly clock: Clock) {
+    this.state = { instance, source: { description: sourceDescription }, desired: { errors: [] }, apps: {} };
+  }
+
+  snapshot(): AgentStatus {
+    return structuredClone(this.state);
+  }
+
+  app(name: string): AppStatus | undefined {
+    return this.state.apps[name];
+  }
+
+  fetched(commit: string): void {
+    Object.assign(this.state.source, { lastCommit: commit, lastFetchAt: this.clock.now() });
+    delete this.state.source.error;
+  }
+
+  fetchFailed(message: string): void {
+    this.state.source.error = message;
+  }
+
+  desiredAttempted(commit: string, errors: string[]): void {
+    this.state.desired.lastAttemptedCommit = commit;
+    this.state.desired.errors = errors;
+    if (!errors.length) this.state.desired.commit = commit;
+  }
+
+  upsertApp(name: string, patch: Partial<Omit<AppStatus, 'conditions' | 'name'>> & { file: string; desiredColor: Color }): AppStatus {
+    const current = this.state.apps[name] ?? { name, conditions: [], targets: { blue: [], green: [] }, ...patch };
+    if (patch.activeColor && patch.activeColor !== current.activeColor) current.activeSince = this.clock.now();
+    Object.assign(current, patch);
+    this.state.apps[name] = current;
+    return current;
+  }
+
+  removeApp(name: string): void {
+    delete this.state.apps[name];
+  }
+
+  setPhase(name: string, phase: Phase): void {
+    const app = this.state.apps[name];
+    if (!app) return;
+    const now = new Date(this.clock.now()).toISOString();
+    const wanted: Omit<Condition, 'lastTransitionTime'>[] =
+      phase.phase === 'Ready'
+        ? [{ type: 'Ready', status: 'True', reason: 'Succeeded', message: phase.message }]
+        : phase.phase === 'Reconciling'
+          ? [
+              { type: 'Ready', status: 'False', reason: 'Progressing', message: phase.message },
+              { type: 'Reconciling', status: 'True', reason: 'Progressing', message: phase.message },
+            ]
+          : [
+              { type: 'Ready', status: 'False', reason: phase.reason, message: phase.message },
+              { type: 'Stalled', status: 'True', reason: phase.reason, message: phase.message },
+            ];
+    app.conditions = wanted.map((c) => {
+      const before = app.conditions.find((o) => o.type === c.type);
+      const unchanged = before && before.status === c.status && before.reason === c.reason;
+      return { ...c, lastTransitionTime: unchanged ? before.lastTransitionTime : now };
+    });
+  }
+}
+
+export function readyCondition(app: AppStatus): Condition | undefined {
+  return app.conditions.find((c) => c.type === 'Ready');
+}

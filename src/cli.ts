@@ -1,0 +1,57 @@
+// The `switchyard` command line. Verbs only parse their flags and delegate to the modules.
+import { readFileSync } from 'node:fs';
+import { errorMessage, SwitchyardError } from './errors.js';
+import { runAgent } from './commands/run.js';
+import { validateDir } from './commands/validate.js';
+import { showStatus } from './commands/status.js';
+
+const USAGE = `switchyard: blue/green GitOps agent for Docker hosts
+
+Usage:
+  switchyard run --repo <url|path> [--branch main] [--path DIR] [--interval 5s]
+                 [--instance NAME] [--listen-host 127.0.0.1] [--api 127.0.0.1:7070]
+                 [--state-dir DIR] [--log-level info]
+      Poll the repository, bring up and health-check each app's colors, and route
+      every app's listen port to its active color.
+  switchyard validate [DIR]
+      Check DIR/apps/*.yaml (default DIR: .) and print every error with file:line:col.
+  switchyard status [--api 127.0.0.1:7070] [--json]
+      Show what the running agent serves.
+  switchyard --version | --help
+`;
+
+type Verb = (args: string[]) => Promise<number>;
+
+const VERBS: Record<string, Verb> = {
+  run: runAgent,
+  validate: validateDir,
+  status: showStatus,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
+    process.stdout.write(USAGE);
+    return verb ? 0 : 2;
+  }
+  if (verb === '--version' || verb === '-v') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const run = VERBS[verb];
+  if (!run) {
+    process.stderr.write(`switchyard: unknown command "${verb}" (hint: one of ${Object.keys(VERBS).join(', ')}; see switchyard --help)\n`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (e) {
+    process.stderr.write(`switchyard ${verb}: ${errorMessage(e)}\n`);
+    return e instanceof SwitchyardError && e.code === 'UsageError' ? 2 : 1;
+  }
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

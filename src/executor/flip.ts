@@ -1,0 +1,108 @@
+// Carries out one app's plan. The order is the safety argument:
+//   1. remove obsolete targets that take no traffic;
+//   2. create the missing targets of both colors;
+//   3. gate every target that is about to take traffic (and the standby's new ones) on health;
+//   4. only when the active color is healthy, swap the route in one step;
+//   5. drain the targets the route left, then remove them.
+// Any failure before step 4 disposes what this pass created and leaves the route, and so live
+// traffic, exactly as it was.
+import type { Clock } from '../clock.js';
+import { otherColor } from '../desired/app.js';
+import { errorMessage, SwitchyardError } from '../errors.js';
+import { gate, type GateFailure, type GateResult } from '../health/gate.js';
+import type { Prober } from '../health/probe.js';
+import type { Logger } from '../log.js';
+import type { Reason } from '../agent/status.js';
+import { desiredRoute, type AppPlan } from '../plan/plan.js';
+import type { Router } from '../router/route.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { LiveTarget } from '../runtime/target.js';
+
+export interface ExecutorDeps {
+  runtime: Runtime;
+  router: Router;
+  prober: Prober;
+  clock: Clock;
+  log: Logger;
+  listenHost: string;
+}
+
+export type FlipResult = { ok: true; routed: LiveTarget[] } | { ok: false; reason: Reason | 'Superseded'; message: string };
+
+export async function executeApp(p: AppPlan, deps: ExecutorDeps, signal?: AbortSignal): Promise<FlipResult> {
+  const { runtime, router, log } = deps;
+  const app = p.app;
+  const active = app.active;
+  const standby = otherColor(active);
+
+  await Promise.all(p.remove.map((t) => runtime.remove(t.id)));
+
+  const created: LiveTarget[] = [];
+  const attempts = await Promise.allSettled(p.create.map((spec) => runtime.create(spec)));
+  for (const a of attempts) if (a.status === 'fulfilled') created.push(a.value);
+  const failedCreate = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');
+  if (failedCreate) {
+    await dispose(created, deps);
+    return failure(failedCreate.reason, 'CreateFailed');
+  }
+  if (created.length) log.info({ app: app.name, created: created.map((t) => t.name) }, 'targets created');
+
+  const routedIds = new Set(p.currentRoute?.targets.map((t) => t.id));
+  // Adopted targets (after an agent restart) have not been proven healthy by this process yet.
+  const toGate = (color: typeof active) => [...p.keep[color].filter((t) => color === active && !routedIds.has(t.id)), ...created.filter((t) => t.color === color)];
+  const [activeGate, standbyGate] = await Promise.all([
+    gate(toGate(active), app.health, deps, signal),
+    gate(toGate(standby), app.health, deps, signal),
+  ]);
+  if (!standbyGate.healthy) await dispose(created.filter((t) => t.color === standby), deps);
+  if (!activeGate.healthy) {
+    await dispose(created.filter((t) => t.color === active), deps);
+    if (signal?.aborted) return { ok: false, reason: 'Superseded', message: 'a newer commit arrived' };
+    return { ok: false, reason: 'HealthCheckFailed', message: gateMessage(active, activeGate) };
+  }
+  if (signal?.aborted) {
+    await dispose(created, deps);
+    return { ok: false, reason: 'Superseded', message: 'a newer commit arrived' };
+  }
+
+  const routed = [...p.keep[active], ...created.filter((t) => t.color === active)].sort((a, b) => a.replica - b.replica);
+  if (p.routeChange) {
+    try {
+      await router.apply(desiredRoute(app, routed, deps.listenHost));
+    } catch (e) {
+      await dispose(created.filter((t) => t.color === active), deps);
+      return failure(e, 'RouteFailed');
+    }
+    log.info({ app: app.name, color: active, targets: routed.map((t) => t.name), from: p.currentRoute?.color }, 'route switched');
+  }
+
+  if (p.retire.length) {
+    const left = await router.drain(p.retire.map((t) => t.id), app.drainTimeoutMs);
+    if (left) log.warn({ app: app.name, inFlight: left }, 'drain timeout reached; removing targets with requests still in flight');
+    await Promise.all(p.retire.map((t) => runtime.remove(t.id)));
+  }
+
+  if (!standbyGate.healthy) return { ok: false, reason: 'HealthCheckFailed', message: gateMessage(standby, standbyGate) };
+  return { ok: true, routed };
+}
+
+async function dispose(targets: readonly LiveTarget[], deps: ExecutorDeps): Promise<void> {
+  if (!targets.length) return;
+  deps.log.info({ targets: targets.map((t) => t.name) }, 'disposing targets that did not make it');
+  await Promise.all(targets.map((t) => deps.runtime.remove(t.id).catch((e) => deps.log.warn({ target: t.name, err: errorMessage(e) }, 'dispose failed'))));
+}
+
+function gateMessage(color: string, result: GateResult): string {
+  if (result.healthy) return '';
+  const describe = (f: GateFailure) =>
+    `${f.target.name}: ${f.reason === 'TargetExited' ? 'exited' : f.reason === 'Timeout' ? 'not healthy within the start timeout' : 'superseded'} (last probe: ${f.lastProbe})`;
+  return `${color} is not healthy: ${result.failures.map(describe).join('; ')}`;
+}
+
+function failure(e: unknown, fallback: Reason): FlipResult {
+  if (e instanceof SwitchyardError) {
+    const reason: Reason = e.code === 'ImageNotFound' || e.code === 'PortInUse' || e.code === 'DockerUnavailable' || e.code === 'RouteFailed' ? e.code : fallback;
+    return { ok: false, reason, message: e.toString() };
+  }
+  return { ok: false, reason: fallback, message: errorMessage(e) };
+}

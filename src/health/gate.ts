@@ -1,0 +1,52 @@
+// The health gate: a color may take traffic only when every one of its new targets has passed
+// `healthyThreshold` consecutive probes within `startTimeout`. A target that stops running fails the
+// gate at once: there is no point waiting out the timeout for a container that exited.
+import type { Clock } from '../clock.js';
+import type { HealthSpec } from '../desired/app.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { LiveTarget } from '../runtime/target.js';
+import type { Prober } from './probe.js';
+
+export interface GateFailure {
+  target: LiveTarget;
+  reason: 'TargetExited' | 'Timeout' | 'Superseded';
+  lastProbe: string;
+}
+
+export type GateResult = { healthy: true } | { healthy: false; failures: GateFailure[] };
+
+export interface GateDeps {
+  prober: Prober;
+  runtime: Pick<Runtime, 'inspect'>;
+  clock: Clock;
+}
+
+export async function gate(targets: readonly LiveTarget[], health: HealthSpec, deps: GateDeps, signal?: AbortSignal): Promise<GateResult> {
+  const results = await Promise.all(targets.map((t) => gateOne(t, health, deps, signal)));
+  const failures = results.filter((r): r is GateFailure => r !== undefined);
+  return failures.length ? { healthy: false, failures } : { healthy: true };
+}
+
+async function gateOne(target: LiveTarget, health: HealthSpec, deps: GateDeps, signal?: AbortSignal): Promise<GateFailure | undefined> {
+  const deadline = deps.clock.now() + health.startTimeoutMs;
+  let passes = 0;
+  let lastProbe = 'not probed yet';
+  let current = target;
+  for (;;) {
+    if (signal?.aborted) return { target, reason: 'Superseded', lastProbe };
+    const seen = await deps.runtime.inspect(target.id);
+    if (!seen || !seen.running) return { target, reason: 'TargetExited', lastProbe: `container ${seen ? seen.state : 'removed'}; ${lastProbe}` };
+    current = seen;
+    if (current.address) {
+      const result = await deps.prober.probe(current.address, health);
+      lastProbe = result.detail;
+      passes = result.ok ? passes + 1 : 0;
+      if (passes >= health.healthyThreshold) return undefined;
+    } else {
+      lastProbe = 'no published port yet';
+      passes = 0;
+    }
+    if (deps.clock.now() >= deadline) return { target, reason: 'Timeout', lastProbe };
+    await deps.clock.sleep(health.intervalMs, signal);
+  }
+}

@@ -1,0 +1,16 @@
+// Structured logs (pino): JSON for machines, pretty on a TTY for people. Secrets never reach a log line.
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(opts: { level?: string; pretty?: boolean } = {}): Logger {
+  const pretty = opts.pretty ?? process.stdout.isTTY;
+  return pino({
+    level: opts.level ?? process.env.SWITCHYARD_LOG_LEVEL ?? 'info',
+    // Env values and credentials may be secrets: redact them wherever they appear in a log object.
+    redact: { paths: ['*.env', '*.*.env', 'env', '*.password', '*.token', 'token', 'password'], censor: '[redacted]' },
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
+  });
+}
+
+export const silentLogger: Logger = pino({ level: 'silent' });

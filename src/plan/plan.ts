@@ -1,0 +1,124 @@
+// The plan: a pure diff of desired state against live state. No I/O, so every case is a table test.
+//
+// Per app and color, a running target with the current spec hash is kept (one per replica index);
+// missing replicas are created; everything else is obsolete. Obsolete targets that serve traffic now
+// are retired only after the route has moved off them; the rest are removed at once. The desired route
+// is the active color's kept and created targets.
+import { COLORS, type AppSpec, type Color, type DesiredState } from '../desired/app.js';
+import { sameRoute, type AppRoute, type RouteTarget } from '../router/route.js';
+import type { LiveTarget, TargetSpec } from '../runtime/target.js';
+import { specHash, targetSpec } from './target-spec.js';
+
+export interface LiveState {
+  targets: readonly LiveTarget[];
+  routes: readonly AppRoute[];
+}
+
+export interface AppPlan {
+  app: AppSpec;
+  commit: string;
+  /** The route in force now, if any. */
+  currentRoute: AppRoute | undefined;
+  /** Running targets with the current spec, per color. */
+  keep: Record<Color, LiveTarget[]>;
+  create: TargetSpec[];
+  /** Obsolete and not routed: safe to remove before anything else. */
+  remove: LiveTarget[];
+  /** Obsolete but routed now: drain and remove only after the route has moved. */
+  retire: LiveTarget[];
+  /** True when the route must change (new targets, other color, moved addresses, new listen port). */
+  routeChange: boolean;
+}
+
+export interface PrunePlan {
+  app: string;
+  targets: LiveTarget[];
+  routed: boolean;
+}
+
+export interface Plan {
+  commit: string;
+  apps: AppPlan[];
+  /** Apps that have live targets or routes but are gone from the desired state. */
+  prune: PrunePlan[];
+}
+
+export function plan(desired: DesiredState, live: LiveState, listenHost: string): Plan {
+  const apps = desired.apps.map((app) => planApp(app, desired.commit, live, listenHost));
+  const wanted = new Set(desired.apps.map((a) => a.name));
+  const orphanNames = new Set([...live.targets.map((t) => t.app), ...live.routes.map((r) => r.app)].filter((n) => !wanted.has(n)));
+  const prune = [...orphanNames].sort().map((name) => ({
+    app: name,
+    targets: live.targets.filter((t) => t.app === name),
+    routed: live.routes.some((r) => r.app === name),
+  }));
+  return { commit: desired.commit, apps, prune };
+}
+
+function planApp(app: AppSpec, commit: string, live: LiveState, listenHost: string): AppPlan {
+  const currentRoute = live.routes.find((r) => r.app === app.name);
+  const routedIds = new Set(currentRoute?.targets.map((t) => t.id));
+  const keep: Record<Color, LiveTarget[]> = { blue: [], green: [] };
+  const create: TargetSpec[] = [];
+  const obsolete: LiveTarget[] = [];
+
+  for (const color of COLORS) {
+    const hash = specHash(app, color);
+    const replicas = app.colors[color].replicas;
+    const mine = live.targets.filter((t) => t.app === app.name && t.color === color);
+    // Prefer a routed target when two claim the same replica index, so traffic is not moved needlessly.
+    const ordered = [...mine].sort((a, b) => Number(routedIds.has(b.id)) - Number(routedIds.has(a.id)));
+    const byReplica = new Map<number, LiveTarget>();
+    for (const t of ordered) {
+      const fits = t.running && t.address && t.specHash === hash && t.replica < replicas && !byReplica.has(t.replica);
+      if (fits) byReplica.set(t.replica, t);
+      else obsolete.push(t);
+    }
+    keep[color] = [...byReplica.values()].sort((a, b) => a.replica - b.replica);
+    for (let r = 0; r < replicas; r++) if (!byReplica.has(r)) create.push(targetSpec(app, color, r, commit));
+  }
+
+  const creatingActive = create.some((s) => s.color === app.active);
+  const routeChange = creatingActive || !sameRoute(currentRoute, desiredRoute(app, keep[app.active], listenHost));
+  return {
+    app,
+    commit,
+    currentRoute,
+    keep,
+    create,
+    remove: obsolete.filter((t) => !routedIds.has(t.id)),
+    retire: obsolete.filter((t) => routedIds.has(t.id)),
+    routeChange,
+  };
+}
+
+/** The route that sends every new request to `targets` (the active color's healthy targets). */
+export function desiredRoute(app: AppSpec, targets: readonly LiveTarget[], listenHost: string): AppRoute {
+  return {
+    app: app.name,
+    listen: { host: listenHost, port: app.listen },
+    color: app.active,
+    targets: targets.filter((t) => t.address).map((t): RouteTarget => ({ id: t.id, color: t.color, host: t.address!.host, port: t.address!.port })),
+    drainTimeoutMs: app.drainTimeoutMs,
+  };
+}
+
+export function isNoop(p: AppPlan): boolean {
+  return p.create.length === 0 && p.remove.length === 0 && p.retire.length === 0 && !p.routeChange;
+}
+
+/** One line per change, for logs and `switchyard plan`. */
+export function describe(p: AppPlan): string[] {
+  const lines: string[] = [];
+  const from = p.currentRoute?.color;
+  if (p.routeChange && from && from !== p.app.active) lines.push(`flip ${from} -> ${p.app.active}`);
+  else if (p.routeChange && !from) lines.push(`route ${p.app.active} on port ${p.app.listen}`);
+  else if (p.routeChange) lines.push(`update ${p.app.active} route`);
+  for (const color of COLORS) {
+    const n = p.create.filter((s) => s.color === color).length;
+    if (n) lines.push(`create ${n} ${color} target(s) (${p.app.colors[color].image})`);
+  }
+  if (p.remove.length) lines.push(`remove ${p.remove.length} obsolete target(s)`);
+  if (p.retire.length) lines.push(`retire ${p.retire.length} routed target(s) after the switch`);
+  return lines;
+}

@@ -1,0 +1,50 @@
+// The route table of one app, and the Router that serves it. The executor talks only to this interface.
+import type { Color } from '../desired/app.js';
+
+export interface RouteTarget {
+  id: string;
+  color: Color;
+  host: string;
+  port: number;
+}
+
+export interface AppRoute {
+  app: string;
+  listen: { host: string; port: number };
+  /** The color every new request goes to. */
+  color: Color;
+  /** The active color's targets; requests are spread round-robin over them. */
+  targets: RouteTarget[];
+  drainTimeoutMs: number;
+}
+
+export interface ColorCounters {
+  requests: number;
+  errors5xx: number;
+  inFlight: number;
+  /** Epoch ms of the last request, or undefined when none arrived yet. */
+  lastHit?: number;
+}
+
+export interface Router {
+  /**
+   * Makes `route` the app's route in one atomic step and returns once it is in force: every request
+   * accepted after that goes to the new targets. Idempotent. Throws SwitchyardError(PortInUse) when
+   * the listen address cannot be bound.
+   */
+  apply(route: AppRoute): Promise<void>;
+  /** Stops serving the app (its listener closes after in-flight requests finish). */
+  remove(app: string): Promise<void>;
+  routes(): Promise<AppRoute[]>;
+  /** Resolves when none of these targets has a request in flight, or at the timeout; returns how many were left. */
+  drain(targetIds: readonly string[], timeoutMs: number): Promise<number>;
+  counters(app: string): Promise<Partial<Record<Color, ColorCounters>>>;
+  close(): Promise<void>;
+}
+
+export function sameRoute(a: AppRoute | undefined, b: AppRoute): boolean {
+  if (!a) return false;
+  const key = (r: AppRoute) =>
+    JSON.stringify([r.listen.host, r.listen.port, r.color, r.drainTimeoutMs, r.targets.map((t) => `${t.id}@${t.host}:${t.port}`).sort()]);
+  return key(a) === key(b);
+}

@@ -1,0 +1,161 @@
+// The Runtime on a real Docker engine (dockerode). Only containers labelled with this agent's instance
+// are listed, changed or removed. Ports are published on the bind host (127.0.0.1) at ephemeral ports.
+import Docker from 'dockerode';
+import { errorMessage, SwitchyardError } from '../errors.js';
+import { containerName, LABEL, parseLabels, targetLabels } from './labels.js';
+import type { Runtime } from './runtime.js';
+import type { LiveTarget, TargetSpec } from './target.js';
+
+// Debian's engine speaks API 1.41 and dockerode does not negotiate: pin it.
+export const DOCKER_API_VERSION = 'v1.41';
+const STOP_GRACE_SECONDS = 10;
+
+export function connectDocker(socketPath = dockerSocketFromEnv()): Docker {
+  return new Docker({ socketPath, version: DOCKER_API_VERSION });
+}
+
+function dockerSocketFromEnv(): string {
+  const host = process.env.DOCKER_HOST;
+  return host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
+}
+
+export class DockerRuntime implements Runtime {
+  constructor(
+    private readonly docker: Docker,
+    private readonly instance: string,
+    private readonly bindHost = '127.0.0.1',
+  ) {}
+
+  async list(): Promise<LiveTarget[]> {
+    const infos = await this.call('list containers', () =>
+      this.docker.listContainers({ all: true, filters: { label: [`${LABEL.instance}=${this.instance}`] } }),
+    );
+    const targets: LiveTarget[] = [];
+    for (const info of infos) {
+      const labels = parseLabels(info.Labels);
+      if (!labels) continue;
+      const published = info.Ports.find((p) => p.PrivatePort === labels.port && p.Type === 'tcp' && p.PublicPort && p.IP === this.bindHost);
+      const running = info.State === 'running';
+      targets.push({
+        id: info.Id,
+        name: (info.Names[0] ?? '').replace(/^\//, ''),
+        ...labels,
+        running,
+        state: info.State,
+        ...(running && published ? { address: { host: this.bindHost, port: published.PublicPort } } : {}),
+      });
+    }
+    return targets;
+  }
+
+  async create(spec: TargetSpec): Promise<LiveTarget> {
+    const portKey = `${spec.port}/tcp`;
+    const name = containerName(this.instance, spec);
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer({
+        name,
+        Image: spec.image,
+        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        Labels: targetLabels(this.instance, spec),
+        ExposedPorts: { [portKey]: {} },
+        HostConfig: {
+          PortBindings: { [portKey]: [{ HostIp: this.bindHost, HostPort: '' }] },
+          // Docker restarts a crashed target (with its own backoff) even while the agent is down.
+          RestartPolicy: { Name: 'unless-stopped' },
+        },
+      });
+    } catch (e) {
+      throw this.createError(spec, name, e);
+    }
+    try {
+      await container.start();
+    } catch (e) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw this.createError(spec, name, e);
+    }
+    const live = await this.inspect(container.id);
+    if (!live) throw new SwitchyardError('CreateFailed', `container ${name} vanished right after it started`, { retry: 'transient' });
+    return live;
+  }
+
+  async inspect(id: string): Promise<LiveTarget | undefined> {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(id).inspect();
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      throw this.unavailable('inspect container', e);
+    }
+    const labels = parseLabels(info.Config.Labels);
+    if (!labels || info.Config.Labels[LABEL.instance] !== this.instance) return undefined;
+    const binding = info.NetworkSettings.Ports?.[`${labels.port}/tcp`]?.find((b) => b.HostIp === this.bindHost);
+    const running = info.State.Running && !info.State.Restarting;
+    return {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ''),
+      ...labels,
+      running,
+      state: info.State.Restarting ? 'restarting' : info.State.Status,
+      ...(running && binding?.HostPort ? { address: { host: this.bindHost, port: Number(binding.HostPort) } } : {}),
+    };
+  }
+
+  async remove(id: string): Promise<void> {
+    const container = this.docker.getContainer(id);
+    try {
+      await container.stop({ t: STOP_GRACE_SECONDS });
+    } catch (e) {
+      // 304: already stopped; 404: already gone. Both are the state we want.
+      if (statusOf(e) === 404) return;
+      if (statusOf(e) !== 304) throw this.unavailable('stop container', e);
+    }
+    try {
+      await container.remove({ force: true });
+    } catch (e) {
+      const status = statusOf(e);
+      // 409: removal already in progress.
+      if (status !== 404 && status !== 409) throw this.unavailable('remove container', e);
+    }
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw this.unavailable(what, e);
+    }
+  }
+
+  private unavailable(what: string, e: unknown): SwitchyardError {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES') {
+      return new SwitchyardError('DockerUnavailable', `cannot ${what}: the Docker engine does not answer (${code})`, {
+        hint: 'start dockerd (e.g. `systemctl start docker` or `dockerd &`) or set DOCKER_HOST; the agent retries',
+        retry: 'transient',
+        cause: e,
+      });
+    }
+    return new SwitchyardError('DockerUnavailable', `cannot ${what}: ${errorMessage(e)}`, { retry: 'transient', cause: e });
+  }
+
+  private createError(spec: TargetSpec, name: string, e: unknown): SwitchyardError {
+    const message = errorMessage(e);
+    const status = statusOf(e);
+    if (status === 404 && /image/i.test(message)) {
+      return new SwitchyardError('ImageNotFound', `image "${spec.image}" for ${spec.app}/${spec.color} is not on this host`, {
+        hint: 'build or pull it on the host (docker build / docker pull), or fix colors.' + spec.color + '.image',
+        cause: e,
+      });
+    }
+    if (/port is already allocated|address already in use/i.test(message)) {
+      return new SwitchyardError('PortInUse', `container ${name}: host port collision: ${message}`, { retry: 'transient', cause: e });
+    }
+    if (status === undefined) return this.unavailable(`create container ${name}`, e);
+    return new SwitchyardError('CreateFailed', `container ${name}: ${message}`, { cause: e });
+  }
+}
+
+function statusOf(e: unknown): number | undefined {
+  return (e as { statusCode?: number }).statusCode;
+}

@@ -1,0 +1,13 @@
+// The container runtime as the executor sees it. DockerRuntime is the real one; tests use a fake.
+import type { LiveTarget, TargetSpec } from './target.js';
+
+export interface Runtime {
+  /** Every container this agent instance owns (by label), running or not. Never anything else. */
+  list(): Promise<LiveTarget[]>;
+  /** Creates and starts a container. Throws SwitchyardError (ImageNotFound, CreateFailed, PortInUse...). */
+  create(spec: TargetSpec): Promise<LiveTarget>;
+  /** The target now, or undefined when it no longer exists. */
+  inspect(id: string): Promise<LiveTarget | undefined>;
+  /** Stops and removes. A target that is already gone counts as removed. */
+  remove(id: string): Promise<void>;
+}

@@ -1,0 +1,31 @@
+// A target is one container of one color of one app: what we ask the runtime for, and what it reports.
+import type { Color } from '../desired/app.js';
+
+/** What to run. `specHash` identifies the container's spec; a different hash means a replacement. */
+export interface TargetSpec {
+  app: string;
+  color: Color;
+  replica: number;
+  specHash: string;
+  commit: string;
+  image: string;
+  env: Record<string, string>;
+  /** Port inside the container; published on the runtime's bind host at an ephemeral port. */
+  port: number;
+}
+
+/** A container the runtime owns, as observed now. */
+export interface LiveTarget {
+  id: string;
+  name: string;
+  app: string;
+  color: Color;
+  replica: number;
+  specHash: string;
+  commit: string;
+  running: boolean;
+  /** Docker's state word: created, running, restarting, exited, dead... */
+  state: string;
+  /** Where the proxy reaches it, when it is running and published. */
+  address?: { host: string; port: number };
+}

@@ -1,0 +1,29 @@
+// What a source hands the rest of the agent: one commit and its files, immutable, read without a checkout.
+
+export interface SnapshotFile {
+  /** Path from the repository root, e.g. `apps/hello.yaml`. */
+  path: string;
+  content: Uint8Array;
+  /** A symbolic link: recorded so that validation can refuse it, never followed. */
+  symlink?: boolean;
+}
+
+export interface CommitInfo {
+  author: string;
+  message: string;
+  /** Seconds since the epoch, as git records it. */
+  timestamp: number;
+}
+
+export interface Snapshot {
+  commit: string;
+  info: CommitInfo;
+  files: readonly SnapshotFile[];
+}
+
+export interface Source {
+  /** Human-readable origin for logs and status: the URL or path plus the branch. */
+  readonly description: string;
+  /** The newest commit of the tracked branch. Throws SwitchyardError(FetchFailed) on failure. */
+  latest(): Promise<Snapshot>;
+}
