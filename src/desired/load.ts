@@ -94,13 +94,17 @@ function schemaError(e: ErrorObject, locator: YamlLocator): SwitchyardError {
     }
     case 'enum':
       return invalid(`must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`, locator.value(path));
-    case 'pattern': {
-      const schema = e.parentSchema as { description?: string } | undefined;
-      return invalid(`${JSON.stringify(e.data)} is not valid`, locator.value(path), schema?.description ?? `must match ${String(e.params.pattern)}`);
-    }
+    case 'pattern':
+      return invalid(`${JSON.stringify(e.data)} is not valid`, locator.value(path), describeField(e) ?? `must match ${String(e.params.pattern)}`);
+    case 'type':
+      return invalid(`${JSON.stringify(e.data)} must be ${String(e.params.type).replace(',', ' or ')}`, locator.value(path), describeField(e));
     default:
       return invalid(e.message ?? 'is not valid', locator.value(path));
   }
+}
+
+function describeField(e: ErrorObject): string | undefined {
+  return (e.parentSchema as { description?: string } | undefined)?.description;
 }
 
 function decodePointer(segment: string): string | number {

@@ -1,0 +1,43 @@
+// Test-only helpers that use the docker CLI: build the test images and clean up what a run created.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const TEST_LABEL = 'dev.switchyard.test-run';
+
+export function dockerAnswers(): boolean {
+  return spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Builds the example hello image (or a variant without /healthz: never healthy) for this run. */
+export function buildTestImage(runId: string, variant: 'ok' | 'sick'): string {
+  const tag = `switchyard-test/hello:${runId}-${variant}`;
+  const ctx = mkdtempSync(join(tmpdir(), 'sy-img-'));
+  try {
+    cpSync('example-repo/images/hello', ctx, { recursive: true });
+    copyFileSync('/bin/busybox', join(ctx, 'busybox'));
+    if (variant === 'sick') rmSync(join(ctx, 'www', 'healthz'));
+    execFileSync('docker', ['build', '-q', '--build-arg', `VERSION=${variant}`, '--label', `${TEST_LABEL}=${runId}`, '-t', tag, ctx], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, DOCKER_BUILDKIT: '0' },
+    });
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+  }
+  return tag;
+}
+
+/** Removes the containers of every agent instance whose name starts with `prefix`, and this run's images. */
+export function cleanupRun(runId: string, instancePrefix: string): void {
+  const ids = execFileSync('docker', ['ps', '-a', '--filter', 'label=dev.switchyard.instance', '--format', '{{.ID}} {{.Label "dev.switchyard.instance"}}'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.trim().split(' '))
+    .filter(([id, instance]) => id && instance?.startsWith(instancePrefix))
+    .map(([id]) => id!);
+  const labelled = execFileSync('docker', ['ps', '-aq', '--filter', `label=${TEST_LABEL}=${runId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const all = [...new Set([...ids, ...labelled])];
+  if (all.length) spawnSync('docker', ['rm', '-f', ...all], { stdio: 'ignore' });
+  const images = execFileSync('docker', ['images', '-q', '--filter', `label=${TEST_LABEL}=${runId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  if (images.length) spawnSync('docker', ['rmi', '-f', ...new Set(images)], { stdio: 'ignore' });
+}

@@ -1,0 +1,111 @@
+// In-memory fakes of the side-effect interfaces, for unit tests of the logic.
+import type { Clock } from '../../src/clock.js';
+import type { Color } from '../../src/desired/app.js';
+import type { ProbeResult, Prober } from '../../src/health/probe.js';
+import type { AppRoute, ColorCounters, Router } from '../../src/router/route.js';
+import type { Runtime } from '../../src/runtime/runtime.js';
+import type { LiveTarget, TargetSpec } from '../../src/runtime/target.js';
+import type { Snapshot, Source } from '../../src/source/snapshot.js';
+import { SwitchyardError } from '../../src/errors.js';
+
+/** Virtual time: sleeping advances the clock at once. */
+export class FakeClock implements Clock {
+  constructor(public time = 1_000_000) {}
+  now(): number {
+    return this.time;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.time += ms;
+    await Promise.resolve();
+  }
+}
+
+export class FakeRuntime implements Runtime {
+  readonly targets = new Map<string, LiveTarget>();
+  readonly calls: string[] = [];
+  /** Images that "do not exist". */
+  missingImages = new Set<string>();
+  private seq = 0;
+
+  async list(): Promise<LiveTarget[]> {
+    return [...this.targets.values()].map((t) => ({ ...t }));
+  }
+  async create(spec: TargetSpec): Promise<LiveTarget> {
+    this.calls.push(`create ${spec.app}/${spec.color}/${spec.replica}`);
+    if (this.missingImages.has(spec.image)) throw new SwitchyardError('ImageNotFound', `image "${spec.image}" is not on this host`);
+    const n = ++this.seq;
+    const t: LiveTarget = {
+      id: `c${n}`, name: `${spec.app}-${spec.color}-${spec.replica}-${n}`, app: spec.app, color: spec.color, replica: spec.replica,
+      specHash: spec.specHash, commit: spec.commit, running: true, state: 'running', address: { host: '127.0.0.1', port: 40000 + n },
+    };
+    this.targets.set(t.id, t);
+    return { ...t };
+  }
+  async inspect(id: string): Promise<LiveTarget | undefined> {
+    const t = this.targets.get(id);
+    return t && { ...t };
+  }
+  async remove(id: string): Promise<void> {
+    this.calls.push(`remove ${id}`);
+    this.targets.delete(id);
+  }
+  /** The container exits, as a crash would do. */
+  exit(id: string): void {
+    const t = this.targets.get(id)!;
+    Object.assign(t, { running: false, state: 'exited' });
+    delete t.address;
+  }
+  byColor(app: string, color: Color): LiveTarget[] {
+    return [...this.targets.values()].filter((t) => t.app === app && t.color === color);
+  }
+}
+
+/** Health decided per target port; by default every probe passes. */
+export class FakeProber implements Prober {
+  probes = 0;
+  constructor(public healthy: (port: number) => boolean = () => true) {}
+  async probe(address: { host: string; port: number }): Promise<ProbeResult> {
+    this.probes++;
+    return this.healthy(address.port) ? { ok: true, detail: 'HTTP 200 on /healthz' } : { ok: false, detail: 'HTTP 404 on /healthz' };
+  }
+}
+
+export class FakeRouter implements Router {
+  readonly table = new Map<string, AppRoute>();
+  readonly applied: AppRoute[] = [];
+  async apply(route: AppRoute): Promise<void> {
+    this.applied.push(route);
+    this.table.set(route.app, route);
+  }
+  async remove(app: string): Promise<void> {
+    this.table.delete(app);
+  }
+  async routes(): Promise<AppRoute[]> {
+    return [...this.table.values()];
+  }
+  async drain(): Promise<number> {
+    return 0;
+  }
+  async counters(): Promise<Partial<Record<Color, ColorCounters>>> {
+    return {};
+  }
+  async close(): Promise<void> {}
+}
+
+/** A source whose next snapshot the test sets. */
+export class FakeSource implements Source {
+  readonly description = 'fake';
+  next: Snapshot | Error | undefined;
+  async latest(): Promise<Snapshot> {
+    if (!this.next) throw new SwitchyardError('FetchFailed', 'nothing to fetch');
+    if (this.next instanceof Error) throw this.next;
+    return this.next;
+  }
+  commitFiles(commit: string, files: Record<string, string>): void {
+    this.next = {
+      commit,
+      info: { author: 'Test <t@example.com>', message: 'test', timestamp: 0 },
+      files: Object.entries(files).map(([path, text]) => ({ path, content: new TextEncoder().encode(text) })),
+    };
+  }
+}

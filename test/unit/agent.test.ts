@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { Agent } from '../../src/agent/agent.js';
+import { StatusStore } from '../../src/agent/status.js';
+import { silentLogger } from '../../src/log.js';
+import { appYaml } from '../support/app-yaml.js';
+import { FakeClock, FakeProber, FakeRouter, FakeRuntime, FakeSource } from '../support/fakes.js';
+
+function setup() {
+  const clock = new FakeClock();
+  const source = new FakeSource();
+  const runtime = new FakeRuntime();
+  const router = new FakeRouter();
+  const prober = new FakeProber();
+  const status = new StatusStore('test', 'fake', clock);
+  const agent = new Agent({ source, status, runtime, router, prober, clock, log: silentLogger, listenHost: '127.0.0.1' });
+  return { clock, source, runtime, router, prober, status, agent };
+}
+
+describe('agent', () => {
+  it('applies a commit and reports Ready with the applied commit', async () => {
+    const { source, agent, router } = setup();
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    await agent.reconcile();
+    expect(router.table.get('web')!.color).toBe('blue');
+    const web = agent.status().apps.web!;
+    expect(web).toMatchObject({ activeColor: 'blue', desiredColor: 'blue', lastAppliedCommit: 'c1', lastAttemptedCommit: 'c1' });
+    expect(web.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'True', reason: 'Succeeded' })]);
+  });
+
+  it('refuses an invalid commit whole and keeps the last good state live', async () => {
+    const { source, agent, router, runtime } = setup();
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    await agent.reconcile();
+    const before = { route: router.table.get('web'), targets: [...runtime.targets.keys()] };
+    source.commitFiles('c2', { 'apps/web.yaml': appYaml({ listen: 9000, active: 'green' }).replace('port: 8080', 'port: [') });
+    await agent.reconcile();
+    expect(router.table.get('web')).toBe(before.route);
+    expect([...runtime.targets.keys()]).toEqual(before.targets);
+    const st = agent.status();
+    expect(st.desired).toMatchObject({ commit: 'c1', lastAttemptedCommit: 'c2' });
+    expect(st.desired.errors[0]).toMatch(/^apps\/web\.yaml:\d+:\d+: YAML: /);
+  });
+
+  it('does not retry a commit whose flip failed, and retries when a new commit arrives', async () => {
+    const { source, agent, router, runtime, prober } = setup();
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    await agent.reconcile();
+    prober.healthy = () => false;
+    source.commitFiles('c2', { 'apps/web.yaml': appYaml({ listen: 9000, active: 'green', greenImage: 'img:broken' }) });
+    await agent.reconcile();
+    const web = agent.status().apps.web!;
+    expect(web).toMatchObject({ activeColor: 'blue', desiredColor: 'green', lastAppliedCommit: 'c1', lastAttemptedCommit: 'c2' });
+    expect(web.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`)).toEqual(['Ready=False/HealthCheckFailed', 'Stalled=True/HealthCheckFailed']);
+    const creates = runtime.calls.filter((c) => c.startsWith('create')).length;
+    await agent.reconcile();
+    await agent.reconcile();
+    expect(runtime.calls.filter((c) => c.startsWith('create')).length).toBe(creates);
+
+    prober.healthy = () => true;
+    source.commitFiles('c3', { 'apps/web.yaml': appYaml({ listen: 9000, active: 'green', greenImage: 'img:fixed' }) });
+    await agent.reconcile();
+    expect(router.table.get('web')!.color).toBe('green');
+    expect(agent.status().apps.web!.lastAppliedCommit).toBe('c3');
+  });
+
+  it('keeps serving the last good state while the source cannot be fetched', async () => {
+    const { source, agent, router, status } = setup();
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    await agent.reconcile();
+    source.next = new Error('network down');
+    await agent.reconcile();
+    expect(router.table.get('web')!.color).toBe('blue');
+    expect(status.snapshot().source.error).toMatch(/network down/);
+  });
+
+  it('prunes an app removed from the repository, but never everything on an empty commit', async () => {
+    const { source, agent, router, runtime } = setup();
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }), 'apps/api.yaml': appYaml({ name: 'api', listen: 9001 }) });
+    await agent.reconcile();
+    source.commitFiles('c2', {});
+    await agent.reconcile();
+    expect([...router.table.keys()].sort()).toEqual(['api', 'web']);
+    source.commitFiles('c3', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    await agent.reconcile();
+    expect([...router.table.keys()]).toEqual(['web']);
+    expect([...runtime.targets.values()].every((t) => t.app === 'web')).toBe(true);
+    expect(agent.status().apps.api).toBeUndefined();
+  });
+
+  it('heals a target that died: a new one is created and routed', async () => {
+    const { source, agent, router, runtime } = setup();
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    await agent.reconcile();
+    const [blue] = runtime.byColor('web', 'blue');
+    runtime.exit(blue!.id);
+    await agent.reconcile();
+    const routed = router.table.get('web')!.targets.map((t) => t.id);
+    expect(routed).not.toContain(blue!.id);
+    expect(runtime.byColor('web', 'blue').filter((t) => t.running)).toHaveLength(1);
+  });
+});

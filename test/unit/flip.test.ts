@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, type AppSpec } from '../../src/desired/app.js';
+import { executeApp, type ExecutorDeps } from '../../src/executor/flip.js';
+import { silentLogger } from '../../src/log.js';
+import { plan } from '../../src/plan/plan.js';
+import { FakeClock, FakeProber, FakeRouter, FakeRuntime } from '../support/fakes.js';
+
+const app = (active: 'blue' | 'green', over: Partial<AppSpec> = {}): AppSpec => ({
+  name: 'web', file: 'apps/web.yaml', listen: 9000, port: 8080, drainTimeoutMs: 1000, active,
+  health: { ...DEFAULTS.health, intervalMs: 100, healthyThreshold: 3, startTimeoutMs: 5000 },
+  colors: { blue: { image: 'img:1', replicas: 2, env: {} }, green: { image: 'img:2', replicas: 2, env: {} } },
+  ...over,
+});
+
+function setup() {
+  const runtime = new FakeRuntime();
+  const router = new FakeRouter();
+  const prober = new FakeProber();
+  const deps: ExecutorDeps = { runtime, router, prober, clock: new FakeClock(), log: silentLogger, listenHost: '127.0.0.1' };
+  const step = async (a: AppSpec) => {
+    const p = plan({ commit: 'c', apps: [a] }, { targets: await runtime.list(), routes: await router.routes() }, '127.0.0.1');
+    return executeApp(p.apps[0]!, deps);
+  };
+  return { runtime, router, prober, deps, step };
+}
+
+describe('flip', () => {
+  it('routes blue only after both blue targets are healthy, and brings green up warm', async () => {
+    const { runtime, router, step } = setup();
+    const result = await step(app('blue'));
+    expect(result.ok).toBe(true);
+    expect(router.applied).toHaveLength(1);
+    expect(router.applied[0]!.color).toBe('blue');
+    expect(router.applied[0]!.targets.map((t) => t.id).sort()).toEqual(runtime.byColor('web', 'blue').map((t) => t.id).sort());
+    expect(runtime.byColor('web', 'green')).toHaveLength(2);
+  });
+
+  it('flips to a warm green with a route swap alone, and keeps blue running for rollback', async () => {
+    const { runtime, router, step } = setup();
+    await step(app('blue'));
+    const createsBefore = runtime.calls.filter((c) => c.startsWith('create')).length;
+    expect((await step(app('green'))).ok).toBe(true);
+    expect(runtime.calls.filter((c) => c.startsWith('create')).length).toBe(createsBefore);
+    expect(router.table.get('web')!.color).toBe('green');
+    expect(runtime.byColor('web', 'blue').every((t) => t.running)).toBe(true);
+  });
+
+  it('keeps blue serving when green never becomes healthy, and disposes green', async () => {
+    const { runtime, router, prober, step } = setup();
+    await step(app('blue', { colors: { blue: { image: 'img:1', replicas: 2, env: {} }, green: { image: 'img:2', replicas: 0, env: {} } } }));
+    const blueRoute = router.table.get('web');
+    const blueIds = new Set(runtime.byColor('web', 'blue').map((t) => t.id));
+    prober.healthy = (port) => [...runtime.targets.values()].some((t) => blueIds.has(t.id) && t.address?.port === port);
+
+    const result = await step(app('green'));
+    expect(result).toMatchObject({ ok: false, reason: 'HealthCheckFailed' });
+    expect(!result.ok && result.message).toMatch(/green is not healthy: .*not healthy within the start timeout \(last probe: HTTP 404 on \/healthz\)/);
+    expect(router.table.get('web')).toBe(blueRoute);
+    expect(router.applied).toHaveLength(1);
+    expect(runtime.byColor('web', 'green')).toEqual([]);
+    expect(runtime.byColor('web', 'blue').map((t) => t.id).sort()).toEqual([...blueIds].sort());
+  });
+
+  it('fails the gate at once when a new target exits, without waiting out the start timeout', async () => {
+    const { runtime, router, prober, deps, step } = setup();
+    const clock = deps.clock as FakeClock;
+    const start = clock.now();
+    prober.healthy = () => {
+      for (const t of runtime.targets.values()) if (t.color === 'blue' && t.replica === 1) runtime.exit(t.id);
+      return true;
+    };
+    const result = await step(app('blue'));
+    expect(result).toMatchObject({ ok: false, reason: 'HealthCheckFailed' });
+    expect(!result.ok && result.message).toMatch(/exited/);
+    expect(router.applied).toEqual([]);
+    // Virtual time: the gate stopped after a couple of intervals, far short of the 5 s start timeout.
+    expect(clock.now() - start).toBeLessThan(5000);
+  });
+
+  it('disposes what it created and routes nothing when an image is missing', async () => {
+    const { runtime, router, step } = setup();
+    runtime.missingImages.add('img:2');
+    const result = await step(app('blue'));
+    expect(result).toMatchObject({ ok: false, reason: 'ImageNotFound' });
+    expect(runtime.targets.size).toBe(0);
+    expect(router.applied).toEqual([]);
+  });
+
+  it('replaces a changed active color: new targets are routed before the old ones are removed', async () => {
+    const { runtime, router, step } = setup();
+    await step(app('blue'));
+    const oldBlue = runtime.byColor('web', 'blue').map((t) => t.id);
+    const bumped = app('blue', { colors: { blue: { image: 'img:1.1', replicas: 2, env: {} }, green: { image: 'img:2', replicas: 2, env: {} } } });
+    expect((await step(bumped)).ok).toBe(true);
+    const newBlue = runtime.byColor('web', 'blue').map((t) => t.id);
+    expect(newBlue.some((id) => oldBlue.includes(id))).toBe(false);
+    expect(router.table.get('web')!.targets.map((t) => t.id).sort()).toEqual(newBlue.sort());
+    const applyIndex = runtime.calls.findIndex((c) => c === `remove ${oldBlue[0]}`);
+    expect(applyIndex).toBeGreaterThan(runtime.calls.findLastIndex((c) => c.startsWith('create web/blue')));
+  });
+});

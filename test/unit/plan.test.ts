@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { AppSpec, Color } from '../../src/desired/app.js';
+import { DEFAULTS } from '../../src/desired/app.js';
+import { describe as describePlan, desiredRoute, isNoop, plan } from '../../src/plan/plan.js';
+import { specHash } from '../../src/plan/target-spec.js';
+import type { AppRoute } from '../../src/router/route.js';
+import type { LiveTarget } from '../../src/runtime/target.js';
+
+const app = (over: Partial<AppSpec> = {}): AppSpec => ({
+  name: 'web', file: 'apps/web.yaml', listen: 9000, port: 8080, drainTimeoutMs: 1000, health: { ...DEFAULTS.health }, active: 'blue',
+  colors: { blue: { image: 'img:1', replicas: 2, env: {} }, green: { image: 'img:2', replicas: 2, env: {} } },
+  ...over,
+});
+let seq = 0;
+const live = (a: AppSpec, color: Color, replica: number, over: Partial<LiveTarget> = {}): LiveTarget => ({
+  id: `${color}${replica}-${++seq}`, name: `n${seq}`, app: a.name, color, replica, specHash: specHash(a, color), commit: 'c0',
+  running: true, state: 'running', address: { host: '127.0.0.1', port: 30000 + seq }, ...over,
+});
+const routeOf = (a: AppSpec, targets: LiveTarget[], color: Color = 'blue'): AppRoute => ({ ...desiredRoute({ ...a, active: color }, targets, '127.0.0.1') });
+const desired = (...apps: AppSpec[]) => ({ commit: 'c1', apps });
+
+describe('plan', () => {
+  it('creates both colors and routes the active one on an empty host', () => {
+    const a = app();
+    const [p] = plan(desired(a), { targets: [], routes: [] }, '127.0.0.1').apps;
+    expect(p!.create.map((s) => `${s.color}${s.replica}`)).toEqual(['blue0', 'blue1', 'green0', 'green1']);
+    expect(p!.routeChange).toBe(true);
+    expect(describePlan(p!)).toEqual(['route blue on port 9000', 'create 2 blue target(s) (img:1)', 'create 2 green target(s) (img:2)']);
+  });
+
+  it('does nothing when the host matches', () => {
+    const a = app();
+    const targets = [live(a, 'blue', 0), live(a, 'blue', 1), live(a, 'green', 0), live(a, 'green', 1)];
+    const [p] = plan(desired(a), { targets, routes: [routeOf(a, targets.slice(0, 2))] }, '127.0.0.1').apps;
+    expect(isNoop(p!)).toBe(true);
+  });
+
+  it('flips by route alone when the other color is already warm', () => {
+    const a = app({ active: 'green' });
+    const targets = [live(a, 'blue', 0), live(a, 'blue', 1), live(a, 'green', 0), live(a, 'green', 1)];
+    const [p] = plan(desired(a), { targets, routes: [routeOf(a, targets.slice(0, 2), 'blue')] }, '127.0.0.1').apps;
+    expect(p).toMatchObject({ create: [], remove: [], retire: [], routeChange: true });
+    expect(p!.keep.blue).toHaveLength(2);
+    expect(describePlan(p!)).toEqual(['flip blue -> green']);
+  });
+
+  it('replaces a changed active color beside the old one and retires the old only after the switch', () => {
+    const old = app();
+    const targets = [live(old, 'blue', 0), live(old, 'blue', 1), live(old, 'green', 0), live(old, 'green', 1)];
+    const bumped = app({ colors: { ...old.colors, blue: { image: 'img:1.1', replicas: 2, env: {} } } });
+    const [p] = plan(desired(bumped), { targets, routes: [routeOf(old, targets.slice(0, 2))] }, '127.0.0.1').apps;
+    expect(p!.create.map((s) => `${s.color}${s.replica}`)).toEqual(['blue0', 'blue1']);
+    expect(p!.retire.map((t) => t.id)).toEqual([targets[0]!.id, targets[1]!.id]);
+    expect(p!.remove).toEqual([]);
+  });
+
+  it('removes a stopped target and extra replicas at once when they take no traffic', () => {
+    const a = app({ colors: { blue: { image: 'img:1', replicas: 1, env: {} }, green: { image: 'img:2', replicas: 1, env: {} } } });
+    const b0 = live(a, 'blue', 0);
+    const stopped = live(a, 'green', 0, { running: false, state: 'exited' });
+    const extra = live(a, 'green', 1);
+    const [p] = plan(desired(a), { targets: [b0, stopped, extra], routes: [routeOf(a, [b0])] }, '127.0.0.1').apps;
+    expect(p!.remove.map((t) => t.id).sort()).toEqual([stopped.id, extra.id].sort());
+    expect(p!.create.map((s) => `${s.color}${s.replica}`)).toEqual(['green0']);
+    expect(p!.routeChange).toBe(false);
+  });
+
+  it('keeps one target per replica index, preferring the routed one', () => {
+    const a = app({ colors: { blue: { image: 'img:1', replicas: 1, env: {} }, green: { image: 'img:2', replicas: 0, env: {} } } });
+    const unrouted = live(a, 'blue', 0);
+    const routed = live(a, 'blue', 0);
+    const [p] = plan(desired(a), { targets: [unrouted, routed], routes: [routeOf(a, [routed])] }, '127.0.0.1').apps;
+    expect(p!.keep.blue.map((t) => t.id)).toEqual([routed.id]);
+    expect(p!.remove.map((t) => t.id)).toEqual([unrouted.id]);
+  });
+
+  it('re-routes when a kept target moved to another host port', () => {
+    const a = app({ colors: { blue: { image: 'img:1', replicas: 1, env: {} }, green: { image: 'img:2', replicas: 0, env: {} } } });
+    const b0 = live(a, 'blue', 0);
+    const before = routeOf(a, [{ ...b0, address: { host: '127.0.0.1', port: 1 } }]);
+    const [p] = plan(desired(a), { targets: [b0], routes: [before] }, '127.0.0.1').apps;
+    expect(p).toMatchObject({ create: [], routeChange: true });
+  });
+
+  it('changes the spec hash for image, env and port, not for replicas or health', () => {
+    const a = app();
+    const h = specHash(a, 'blue');
+    expect(specHash({ ...a, port: 81 }, 'blue')).not.toBe(h);
+    expect(specHash({ ...a, colors: { ...a.colors, blue: { ...a.colors.blue, env: { A: '1' } } } }, 'blue')).not.toBe(h);
+    expect(specHash({ ...a, colors: { ...a.colors, blue: { ...a.colors.blue, replicas: 5 } } }, 'blue')).toBe(h);
+    expect(specHash({ ...a, health: { ...a.health, path: '/x' } }, 'blue')).toBe(h);
+  });
+
+  it('lists apps that left the repository for pruning', () => {
+    const a = app();
+    const gone = { ...live(a, 'blue', 0), app: 'old' };
+    const p = plan(desired(a), { targets: [gone], routes: [{ ...routeOf(a, [gone]), app: 'old' }] }, '127.0.0.1');
+    expect(p.prune).toEqual([{ app: 'old', targets: [gone], routed: true }]);
+  });
+});
