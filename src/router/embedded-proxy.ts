@@ -58,7 +58,9 @@ export class EmbeddedProxy implements Router {
     const routed = new Set([...this.listeners.values()].flatMap((l) => l.route.targets.map((t) => t.id)));
     for (const id of targetIds) {
       if (routed.has(id)) continue;
-      this.agents.get(id)?.destroy();
+      // Close kept-alive sockets to a retired target. Sockets still carrying a request (the drain timed
+      // out) are left to finish or to fail when the target is removed: never cut them here.
+      if (!this.inFlight.get(id)) this.agents.get(id)?.destroy();
       this.agents.delete(id);
     }
     return remaining;

@@ -63,6 +63,9 @@ export class DockerRuntime implements Runtime {
           PortBindings: { [portKey]: [{ HostIp: this.bindHost, HostPort: '' }] },
           // Docker restarts a crashed target (with its own backoff) even while the agent is down.
           RestartPolicy: { Name: 'unless-stopped' },
+          // A tiny init as PID 1 forwards SIGTERM to the app, so a stop is graceful and quick even for
+          // processes that never installed a signal handler (PID 1 ignores signals by default).
+          Init: true,
         },
       });
     } catch (e) {

@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
+import type { TargetSpec } from '../../src/runtime/target.js';
+import { TEST_LABEL } from '../support/docker-cli.js';
+import { instanceName, testImages, until } from '../support/run.js';
+import { inject } from 'vitest';
+
+describe('docker runtime (real engine, API 1.41)', () => {
+  const instance = instanceName();
+  const runtime = new DockerRuntime(connectDocker(), instance);
+  let stranger = '';
+  const spec = (over: Partial<TargetSpec> = {}): TargetSpec => ({
+    app: 'web', color: 'blue', replica: 0, specHash: 'abcdef0123456789', commit: 'c0ffee', image: testImages().ok,
+    env: { GREETING: 'howdy', SWITCHYARD_APP: 'web', SWITCHYARD_COLOR: 'blue' }, port: 8080, ...over,
+  });
+
+  beforeAll(() => {
+    // A container this agent does not own: same image, no instance label. It must never be touched.
+    stranger = execFileSync('docker', ['run', '-d', '--label', `${TEST_LABEL}=${inject('runId')}`, testImages().ok], { encoding: 'utf8' }).trim();
+  });
+  afterAll(() => {
+    execFileSync('docker', ['rm', '-f', stranger]);
+  });
+
+  it('creates a labelled target published on 127.0.0.1 at an ephemeral port, and it serves', async () => {
+    const t = await runtime.create(spec());
+    expect(t).toMatchObject({ app: 'web', color: 'blue', replica: 0, specHash: 'abcdef0123456789', commit: 'c0ffee', running: true });
+    expect(t.address?.host).toBe('127.0.0.1');
+    expect(t.address?.port).toBeGreaterThan(1024);
+    const bindings = JSON.parse(execFileSync('docker', ['inspect', '-f', '{{json .HostConfig.PortBindings}}', t.id], { encoding: 'utf8' }));
+    expect(bindings).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
+    const body = await until('the target to answer', async () => {
+      const res = await fetch(`http://127.0.0.1:${t.address!.port}/`).catch(() => undefined);
+      return res?.ok ? res.text() : undefined;
+    });
+    expect(body).toBe('howdy from web ok (blue)\n');
+    await runtime.remove(t.id);
+  });
+
+  it('lists only its own instance, adopts them by label, and never lists a stranger', async () => {
+    const mine = await runtime.create(spec({ replica: 1 }));
+    const other = new DockerRuntime(connectDocker(), `${instance}-other`);
+    const theirs = await other.create(spec({ replica: 1 }));
+    const listed = await runtime.list();
+    expect(listed.map((t) => t.id)).toEqual([mine.id]);
+    expect(listed[0]).toEqual(mine);
+    expect(listed.some((t) => t.id === stranger || t.id === theirs.id)).toBe(false);
+    expect(await runtime.inspect(theirs.id)).toBeUndefined();
+    await runtime.remove(mine.id);
+    await other.remove(theirs.id);
+    expect(execFileSync('docker', ['inspect', '-f', '{{.State.Running}}', stranger], { encoding: 'utf8' }).trim()).toBe('true');
+  });
+
+  it('removes idempotently: a target that is already gone counts as removed', async () => {
+    const t = await runtime.create(spec({ replica: 2 }));
+    await runtime.remove(t.id);
+    expect(await runtime.inspect(t.id)).toBeUndefined();
+    await expect(runtime.remove(t.id)).resolves.toBeUndefined();
+    expect((await runtime.list()).map((x) => x.id)).not.toContain(t.id);
+  });
+
+  it('reports a missing image as ImageNotFound with a hint, and leaves nothing behind', async () => {
+    await expect(runtime.create(spec({ image: 'switchyard-test/absent:nope', replica: 3 }))).rejects.toMatchObject({
+      code: 'ImageNotFound',
+      hint: expect.stringMatching(/build or pull/),
+    });
+    expect(await runtime.list()).toEqual([]);
+  });
+
+  it('sees a target that exited as not running, with no address', async () => {
+    const t = await runtime.create(spec({ replica: 4 }));
+    execFileSync('docker', ['update', '--restart=no', t.id]);
+    execFileSync('docker', ['kill', t.id]);
+    const seen = await until('the target to stop', async () => {
+      const s = await runtime.inspect(t.id);
+      return s && !s.running ? s : undefined;
+    });
+    expect(seen.address).toBeUndefined();
+    expect(seen.state).toBe('exited');
+    await runtime.remove(t.id);
+  });
+
+  it('says the engine is unavailable, with what to do, when the socket does not answer', async () => {
+    const nowhere = new DockerRuntime(connectDocker('/nonexistent/docker.sock'), instance);
+    await expect(nowhere.list()).rejects.toMatchObject({ code: 'DockerUnavailable', retry: 'transient', hint: expect.stringMatching(/start dockerd/) });
+  });
+});

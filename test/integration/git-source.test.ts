@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SwitchyardError } from '../../src/errors.js';
+import { GitSource, redactUrl } from '../../src/source/git-source.js';
+import { startGitServer, TestRepo, type GitServer } from '../support/git-server.js';
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+describe('git source (isomorphic-git against git http-backend)', () => {
+  let repo: TestRepo;
+  let server: GitServer;
+  let cache: string;
+  beforeAll(async () => {
+    repo = new TestRepo();
+    server = await startGitServer(repo.root);
+    cache = mkdtempSync(join(tmpdir(), 'sy-cache-'));
+  });
+  afterAll(async () => {
+    await server.close();
+    repo.remove();
+    rmSync(cache, { recursive: true, force: true });
+  });
+
+  it('fetches the branch tip over smart HTTP and reads the app files of that commit', async () => {
+    const c1 = repo.commit('first', { 'apps/web.yaml': 'name: web\n', 'apps/notes.txt': 'x', 'README.md': '# r' });
+    const source = new GitSource({ repo: `${server.url}/desired.git`, branch: 'main', cacheDir: cache });
+    const snap = await source.latest();
+    expect(snap.commit).toBe(c1);
+    expect(snap.info).toMatchObject({ author: 'Test Author <author@example.com>', message: 'first' });
+    expect(snap.files.map((f) => [f.path, text(f.content)])).toEqual([
+      ['apps/notes.txt', 'x'],
+      ['apps/web.yaml', 'name: web\n'],
+    ]);
+  });
+
+  it('checks with one ls-refs round trip and downloads nothing when the branch has not moved', async () => {
+    const source = new GitSource({ repo: `${server.url}/desired.git`, branch: 'main', cacheDir: cache });
+    const first = await source.latest();
+    const before = server.requests.length;
+    const again = await source.latest();
+    expect(again).toBe(first);
+    const made = server.requests.slice(before);
+    expect(made.filter((r) => r.startsWith('POST') && r.includes('git-upload-pack'))).toHaveLength(1);
+    expect(made.some((r) => r.includes('info/refs'))).toBe(true);
+  });
+
+  it('sees a newly pushed commit on the next call', async () => {
+    const source = new GitSource({ repo: `${server.url}/desired.git`, branch: 'main', cacheDir: cache });
+    await source.latest();
+    const c2 = repo.commit('second', { 'apps/web.yaml': 'name: web2\n' });
+    const snap = await source.latest();
+    expect(snap.commit).toBe(c2);
+    expect(text(snap.files.find((f) => f.path === 'apps/web.yaml')!.content)).toBe('name: web2\n');
+  });
+
+  it('reads a local repository from committed objects only, never the work tree', async () => {
+    const c = repo.git('rev-parse', 'HEAD');
+    repo.write('apps/web.yaml', 'name: uncommitted\n');
+    const source = new GitSource({ repo: repo.work, branch: 'main', cacheDir: cache });
+    const snap = await source.latest();
+    expect(snap.commit).toBe(c);
+    expect(text(snap.files.find((f) => f.path === 'apps/web.yaml')!.content)).toBe('name: web2\n');
+    repo.git('checkout', '--', 'apps/web.yaml');
+  });
+
+  it('reads apps/ under --path, and marks symlinks instead of following them', async () => {
+    repo.write('envs/prod/apps/api.yaml', 'name: api\n');
+    symlinkSync('/etc/passwd', join(repo.work, 'envs', 'prod', 'apps', 'link.yaml'));
+    const c = repo.commit('prod env');
+    const source = new GitSource({ repo: `${server.url}/desired.git`, branch: 'main', path: 'envs/prod', cacheDir: cache });
+    const snap = await source.latest();
+    expect(snap.commit).toBe(c);
+    expect(snap.files.map((f) => ({ path: f.path, symlink: f.symlink ?? false, text: text(f.content) }))).toEqual([
+      { path: 'envs/prod/apps/api.yaml', symlink: false, text: 'name: api\n' },
+      { path: 'envs/prod/apps/link.yaml', symlink: true, text: '' },
+    ]);
+  });
+
+  it('fails with FetchFailed and a hint for an unreachable server and for a missing branch', async () => {
+    const down = new GitSource({ repo: 'http://user:secret@127.0.0.1:9/x.git', branch: 'main', cacheDir: cache });
+    const e1 = await down.latest().catch((e: unknown) => e);
+    expect(e1).toBeInstanceOf(SwitchyardError);
+    expect(e1).toMatchObject({ code: 'FetchFailed', retry: 'transient' });
+    expect(String(e1)).not.toContain('secret');
+    const noBranch = new GitSource({ repo: `${server.url}/desired.git`, branch: 'nope', cacheDir: cache });
+    await expect(noBranch.latest()).rejects.toMatchObject({ code: 'FetchFailed', message: expect.stringMatching(/branch "nope" not found/) });
+    expect(redactUrl('https://u:p@h/x')).toBe('https://***@h/x');
+  });
+});
