@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+npm run --silent build
 bash scripts/build-example-images.sh
 
 repo=.demo/desired

@@ -46,4 +46,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   say "installing node dependencies (npm ci)"
   npm ci --no-fund --no-audit --loglevel=error
 fi
-npm run --silent build
+

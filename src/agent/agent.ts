@@ -14,11 +14,13 @@ import type { Logger } from '../log.js';
 import { describe, isNoop, plan, type AppPlan, type LiveState, type PrunePlan } from '../plan/plan.js';
 import type { Source } from '../source/snapshot.js';
 import type { LiveTarget } from '../runtime/target.js';
+import type { LastGoodStore } from './last-good.js';
 import type { AgentStatus, Reason, StatusStore } from './status.js';
 
 export interface AgentDeps extends ExecutorDeps {
   source: Source;
   status: StatusStore;
+  lastGood: LastGoodStore;
 }
 
 const TRANSIENT: ReadonlySet<string> = new Set(['DockerUnavailable', 'PortInUse', 'Superseded']);
@@ -83,11 +85,13 @@ export class Agent {
         if (loaded.ok) {
           this.desired = loaded.state;
           status.desiredAttempted(snapshot.commit, []);
+          await this.deps.lastGood.save(snapshot.commit).catch((e) => log.warn({ err: errorMessage(e) }, 'cannot record the last good commit'));
           log.info({ commit: snapshot.commit, apps: loaded.state.apps.map((a) => a.name), author: snapshot.info.author }, 'new desired state');
         } else {
           const errors = loaded.errors.map((e) => e.toString());
           status.desiredAttempted(snapshot.commit, errors);
           for (const e of errors) log.error({ commit: snapshot.commit, reason: 'ValidationFailed' }, e);
+          this.desired ??= await this.recoverLastGood();
           log.error({ commit: snapshot.commit, keeping: this.desired?.commit }, 'commit refused: validation failed; nothing live was changed');
         }
       }
@@ -109,6 +113,20 @@ export class Agent {
     await Promise.all(p.apps.map((ap) => this.reconcileApp(ap, signal)));
     await this.prune(p.prune, desired);
     await this.refreshTargets(desired.apps);
+  }
+
+  /** After a restart onto an invalid tip: the last good commit recorded on disk, read again from git. */
+  private async recoverLastGood(): Promise<DesiredState | undefined> {
+    const commit = await this.deps.lastGood.load();
+    if (!commit) return undefined;
+    try {
+      const loaded = loadDesired(commit, (await this.deps.source.at(commit)).files);
+      if (loaded.ok) this.deps.status.desiredInForce(commit);
+      return loaded.ok ? loaded.state : undefined;
+    } catch (e) {
+      this.deps.log.warn({ commit, err: errorMessage(e) }, 'cannot read the last good commit');
+      return undefined;
+    }
   }
 
   private async reconcileApp(ap: AppPlan, signal?: AbortSignal): Promise<void> {

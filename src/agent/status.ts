@@ -86,6 +86,11 @@ export class StatusStore {
     if (!errors.length) this.state.desired.commit = commit;
   }
 
+  /** The desired state in force came from `commit` (e.g. the last good one, recovered after a restart). */
+  desiredInForce(commit: string): void {
+    this.state.desired.commit = commit;
+  }
+
   upsertApp(name: string, patch: Partial<Omit<AppStatus, 'conditions' | 'name'>> & { file: string; desiredColor: Color }): AppStatus {
     const current = this.state.apps[name] ?? { name, conditions: [], targets: { blue: [], green: [] }, ...patch };
     if (patch.activeColor && patch.activeColor !== current.activeColor) current.activeSince = this.clock.now();

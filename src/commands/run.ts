@@ -3,6 +3,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../agent/agent.js';
+import { FileLastGood } from '../agent/last-good.js';
 import { startApi } from '../agent/api.js';
 import { StatusStore } from '../agent/status.js';
 import { parseFlags } from './flags.js';
@@ -52,6 +53,7 @@ export async function runAgent(args: string[]): Promise<number> {
   const agent = new Agent({
     source,
     status,
+    lastGood: new FileLastGood(join(values['state-dir'], `${values.instance}.last-good.json`)),
     runtime: new DockerRuntime(connectDocker(), values.instance, '127.0.0.1'),
     router,
     prober: httpProber,

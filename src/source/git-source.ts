@@ -45,7 +45,7 @@ export class GitSource implements Source {
   async latest(): Promise<Snapshot> {
     const commit = await this.resolveCommit();
     if (this.last?.commit === commit) return this.last;
-    const snapshot = await this.read(commit);
+    const snapshot = await this.at(commit);
     this.last = snapshot;
     return snapshot;
   }
@@ -84,7 +84,7 @@ export class GitSource implements Source {
     }
   }
 
-  private async read(commit: string): Promise<Snapshot> {
+  async at(commit: string): Promise<Snapshot> {
     try {
       const { commit: c } = await git.readCommit({ fs, gitdir: this.gitdir, oid: commit });
       const appsDir = this.base ? `${this.base}/apps` : 'apps';

@@ -26,4 +26,6 @@ export interface Source {
   readonly description: string;
   /** The newest commit of the tracked branch. Throws SwitchyardError(FetchFailed) on failure. */
   latest(): Promise<Snapshot>;
+  /** A commit seen before (e.g. the last good one, after a restart). Throws FetchFailed when it is gone. */
+  at(commit: string): Promise<Snapshot>;
 }

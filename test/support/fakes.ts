@@ -73,7 +73,10 @@ export class FakeProber implements Prober {
 export class FakeRouter implements Router {
   readonly table = new Map<string, AppRoute>();
   readonly applied: AppRoute[] = [];
+  /** Pass the runtime's call log to see routes and container calls in one order. */
+  constructor(private readonly calls: string[] = []) {}
   async apply(route: AppRoute): Promise<void> {
+    this.calls.push(`route ${route.app} ${route.color}`);
     this.applied.push(route);
     this.table.set(route.app, route);
   }
@@ -96,10 +99,16 @@ export class FakeRouter implements Router {
 export class FakeSource implements Source {
   readonly description = 'fake';
   next: Snapshot | Error | undefined;
+  readonly history = new Map<string, Snapshot>();
   async latest(): Promise<Snapshot> {
     if (!this.next) throw new SwitchyardError('FetchFailed', 'nothing to fetch');
     if (this.next instanceof Error) throw this.next;
     return this.next;
+  }
+  async at(commit: string): Promise<Snapshot> {
+    const s = this.history.get(commit);
+    if (!s) throw new SwitchyardError('FetchFailed', `no commit ${commit}`);
+    return s;
   }
   commitFiles(commit: string, files: Record<string, string>): void {
     this.next = {
@@ -107,5 +116,6 @@ export class FakeSource implements Source {
       info: { author: 'Test <t@example.com>', message: 'test', timestamp: 0 },
       files: Object.entries(files).map(([path, text]) => ({ path, content: new TextEncoder().encode(text) })),
     };
+    this.history.set(commit, this.next);
   }
 }

@@ -1,5 +1,7 @@
-// Once per test run: a run id that labels everything the run creates, and the test images (when a
-// Docker engine answers). At the end, everything labelled with the run id is removed.
+// Once per test run: build dist/ (end-to-end tests run the real bin), a run id that labels everything
+// the run creates, and the test images (when a Docker engine answers). At the end, everything labelled
+// with the run id is removed.
+import { execFileSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
 import { buildTestImage, cleanupRun, dockerAnswers } from './docker-cli.js';
 
@@ -11,6 +13,7 @@ declare module 'vitest' {
 }
 
 export default function setup(project: TestProject) {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   const runId = `r${Date.now().toString(36)}`;
   project.provide('runId', runId);
   const docker = dockerAnswers();

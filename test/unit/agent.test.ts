@@ -1,19 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
+import { MemoryLastGood } from '../../src/agent/last-good.js';
 import { StatusStore } from '../../src/agent/status.js';
 import { silentLogger } from '../../src/log.js';
 import { appYaml } from '../support/app-yaml.js';
 import { FakeClock, FakeProber, FakeRouter, FakeRuntime, FakeSource } from '../support/fakes.js';
 
-function setup() {
+function setup(lastGood = new MemoryLastGood()) {
   const clock = new FakeClock();
   const source = new FakeSource();
   const runtime = new FakeRuntime();
   const router = new FakeRouter();
   const prober = new FakeProber();
   const status = new StatusStore('test', 'fake', clock);
-  const agent = new Agent({ source, status, runtime, router, prober, clock, log: silentLogger, listenHost: '127.0.0.1' });
-  return { clock, source, runtime, router, prober, status, agent };
+  const agent = new Agent({ source, status, lastGood, runtime, router, prober, clock, log: silentLogger, listenHost: '127.0.0.1' });
+  return { clock, source, runtime, router, prober, status, agent, lastGood };
 }
 
 describe('agent', () => {
@@ -39,6 +40,26 @@ describe('agent', () => {
     const st = agent.status();
     expect(st.desired).toMatchObject({ commit: 'c1', lastAttemptedCommit: 'c2' });
     expect(st.desired.errors[0]).toMatch(/^apps\/web\.yaml:\d+:\d+: YAML: /);
+  });
+
+  it('after a restart onto an invalid tip, serves the last good commit recorded before', async () => {
+    const first = setup();
+    first.source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    await first.agent.reconcile();
+    expect(first.lastGood.commit).toBe('c1');
+    first.source.commitFiles('c2', { 'apps/web.yaml': 'name: [' });
+    await first.agent.reconcile();
+    expect(first.lastGood.commit).toBe('c1');
+
+    // A new process: same host (runtime), fresh router and memory, the same record on disk.
+    const second = setup(first.lastGood);
+    second.source.history.set('c1', first.source.history.get('c1')!);
+    second.source.next = first.source.next;
+    for (const [id, t] of first.runtime.targets) second.runtime.targets.set(id, t);
+    await second.agent.reconcile();
+    expect(second.router.table.get('web')!.color).toBe('blue');
+    expect(second.agent.status().desired).toMatchObject({ commit: 'c1', lastAttemptedCommit: 'c2', errors: [expect.stringMatching(/apps\/web\.yaml:1:\d+/)] });
+    expect(second.runtime.calls.filter((c) => c.startsWith('create'))).toEqual([]);
   });
 
   it('does not retry a commit whose flip failed, and retries when a new commit arrives', async () => {

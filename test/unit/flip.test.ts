@@ -14,7 +14,7 @@ const app = (active: 'blue' | 'green', over: Partial<AppSpec> = {}): AppSpec => 
 
 function setup() {
   const runtime = new FakeRuntime();
-  const router = new FakeRouter();
+  const router = new FakeRouter(runtime.calls);
   const prober = new FakeProber();
   const deps: ExecutorDeps = { runtime, router, prober, clock: new FakeClock(), log: silentLogger, listenHost: '127.0.0.1' };
   const step = async (a: AppSpec) => {
@@ -95,7 +95,8 @@ describe('flip', () => {
     const newBlue = runtime.byColor('web', 'blue').map((t) => t.id);
     expect(newBlue.some((id) => oldBlue.includes(id))).toBe(false);
     expect(router.table.get('web')!.targets.map((t) => t.id).sort()).toEqual(newBlue.sort());
-    const applyIndex = runtime.calls.findIndex((c) => c === `remove ${oldBlue[0]}`);
-    expect(applyIndex).toBeGreaterThan(runtime.calls.findLastIndex((c) => c.startsWith('create web/blue')));
+    const lastRoute = runtime.calls.lastIndexOf('route web blue');
+    expect(lastRoute).toBeGreaterThan(runtime.calls.findLastIndex((c) => c.startsWith('create web/blue')));
+    for (const id of oldBlue) expect(runtime.calls.indexOf(`remove ${id}`)).toBeGreaterThan(lastRoute);
   });
 });

@@ -1,0 +1,151 @@
+// End to end, on real parts: commits pushed with the git CLI to a bare repository served by
+// `git http-backend`, the real `switchyard run` process, a real Docker engine, traffic through the proxy.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readyCondition } from '../../src/agent/status.js';
+import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
+import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { appYaml } from '../support/app-yaml.js';
+import { freePort } from '../support/backend.js';
+import { startGitServer, TestRepo, type GitServer } from '../support/git-server.js';
+import { instanceName, testImages, until } from '../support/run.js';
+
+function get(port: number, agent?: Agent): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', agent: agent ?? false }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
+  const instance = instanceName();
+  const runtime = new DockerRuntime(connectDocker(), instance);
+  let repo: TestRepo;
+  let server: GitServer;
+  let stateDir: string;
+  let listen: number;
+  let agent: AgentProcess;
+  const yaml = (o: Partial<Parameters<typeof appYaml>[0]> = {}) =>
+    appYaml({ listen, blueImage: testImages().ok, greenImage: testImages().ok, replicas: 2, greeting: { blue: 'hello', green: 'hi' }, ...o });
+  const serving = (color: string) =>
+    until(`${color} to serve`, async () => {
+      const r = await get(listen).catch(() => undefined);
+      return r?.status === 200 && r.body.includes(`(${color})`) ? r.body : undefined;
+    });
+  const args = () => ['--repo', `${server.url}/desired.git`, '--branch', 'main', '--interval', '300ms', '--instance', instance, '--state-dir', stateDir];
+  const liveIds = async () => (await runtime.list()).filter((t) => t.running).map((t) => t.id).sort();
+
+  beforeAll(async () => {
+    repo = new TestRepo();
+    server = await startGitServer(repo.root);
+    stateDir = mkdtempSync(join(tmpdir(), 'sy-state-'));
+    listen = await freePort();
+    repo.commit('web: first deploy, blue', { 'apps/web.yaml': yaml() });
+    agent = await startAgent(args());
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await server?.close();
+    repo?.remove();
+    for (const t of await runtime.list()) await runtime.remove(t.id);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('serves blue from the first commit, with green brought up warm', async () => {
+    expect(await serving('blue')).toBe('hello from web ok (blue)\n');
+    const targets = await until('both colors to run', async () => {
+      const ts = (await runtime.list()).filter((t) => t.running);
+      return ts.length === 4 ? ts : undefined;
+    });
+    expect(targets.map((t) => `${t.color}${t.replica}`).sort()).toEqual(['blue0', 'blue1', 'green0', 'green1']);
+  });
+
+  it('flips to green on a pushed commit with zero failed requests, and keeps blue running', async () => {
+    const before = await liveIds();
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 });
+    const counts = { ok: 0, failed: 0, green: 0 };
+    let stop = false;
+    const load = async () => {
+      while (!stop) {
+        try {
+          const r = await get(listen, keepAlive);
+          if (r.status === 200) counts.ok++;
+          else counts.failed++;
+          if (r.body.includes('(green)')) counts.green++;
+        } catch {
+          counts.failed++;
+        }
+      }
+    };
+    const loops = Array.from({ length: 8 }, load);
+    const flip = repo.commit('web: flip to green', { 'apps/web.yaml': yaml({ active: 'green' }) });
+    await until('green to take the traffic', () => (counts.green >= 50 ? true : undefined));
+    stop = true;
+    await Promise.all(loops);
+    keepAlive.destroy();
+    expect(counts.failed).toBe(0);
+    expect(counts.ok).toBeGreaterThan(50);
+    expect(await liveIds()).toEqual(before);
+    const web = (await agent.status()).apps.web!;
+    expect(web).toMatchObject({ activeColor: 'green', lastAppliedCommit: flip });
+  });
+
+  it('rolls back with git revert at once: blue serves again from the same warm containers', async () => {
+    const before = await liveIds();
+    repo.git('revert', '--no-edit', 'HEAD');
+    const revert = repo.push();
+    expect(await serving('blue')).toMatch(/\(blue\)/);
+    expect(await liveIds()).toEqual(before);
+    await until('the revert to be applied', async () => ((await agent.status()).apps.web?.lastAppliedCommit === revert ? true : undefined));
+  });
+
+  it('keeps blue serving when the new green never becomes healthy, and says why', async () => {
+    const good = (await agent.status()).apps.web!.lastAppliedCommit;
+    const bad = repo.commit('web: green 2.0 (broken health)', { 'apps/web.yaml': yaml({ active: 'green', greenImage: testImages().sick, startTimeout: '3s' }) });
+    const web = await until('the app to stall', async () => {
+      const app = (await agent.status()).apps.web;
+      return app?.lastAttemptedCommit === bad && app.conditions.some((c) => c.type === 'Stalled') ? app : undefined;
+    });
+    expect(readyCondition(web)).toMatchObject({ status: 'False', reason: 'HealthCheckFailed', message: expect.stringMatching(/green is not healthy: .*HTTP 404 on \/healthz/) });
+    expect(web).toMatchObject({ activeColor: 'blue', desiredColor: 'green', lastAppliedCommit: good });
+    expect((await get(listen)).body).toMatch(/\(blue\)/);
+    // The failed green targets were disposed; the old green image's targets were replaced by them
+    // before the gate, and blue is untouched.
+    const blue = (await runtime.list()).filter((t) => t.color === 'blue' && t.running);
+    expect(blue).toHaveLength(2);
+    expect(agent.logs.some((l) => l.reason === 'HealthCheckFailed' && String(l.msg).includes('blue keeps serving'))).toBe(true);
+  });
+
+  it('changes nothing live for a commit with invalid YAML, and names file, line and field', async () => {
+    repo.commit('web: fix green', { 'apps/web.yaml': yaml() });
+    await until('the fix to apply', async () => (readyCondition((await agent.status()).apps.web!)?.status === 'True' ? true : undefined));
+    const before = await liveIds();
+    const bad = repo.commit('web: typo', { 'apps/web.yaml': yaml({ active: 'green' }).replace('replicas: 2', 'replicas: two') });
+    const status = await until('the commit to be refused', async () => {
+      const s = await agent.status();
+      return s.desired.lastAttemptedCommit === bad ? s : undefined;
+    });
+    expect(status.desired.errors).toEqual([expect.stringMatching(/^apps\/web\.yaml:15:\d+ colors\.blue\.replicas: "two" must be integer/)]);
+    expect((await get(listen)).body).toMatch(/\(blue\)/);
+    expect(await liveIds()).toEqual(before);
+  });
+
+  it('adopts its running containers after a restart, even onto an invalid tip', async () => {
+    const before = await liveIds();
+    expect(await agent.stop('SIGTERM')).toBe(0);
+    agent = await startAgent(args());
+    expect(await serving('blue')).toMatch(/\(blue\)/);
+    expect(await liveIds()).toEqual(before);
+    const s = await agent.status();
+    expect(s.desired.errors).toHaveLength(1);
+    expect(agent.logs.filter((l) => l.msg === 'targets created')).toEqual([]);
+  });
+});

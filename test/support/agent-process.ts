@@ -1,0 +1,46 @@
+// Runs the real `switchyard run` as a child process (the built bin), and reads its JSON logs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { AgentStatus } from '../../src/agent/status.js';
+import { until } from './run.js';
+
+export interface AgentProcess {
+  proc: ChildProcess;
+  apiUrl: string;
+  logs: Record<string, unknown>[];
+  status(): Promise<AgentStatus>;
+  /** Sends the signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startAgent(args: string[]): Promise<AgentProcess> {
+  const proc = spawn(process.execPath, ['bin/switchyard.js', 'run', '--api', '127.0.0.1:0', '--log-level', 'debug', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  createInterface({ input: proc.stdout! }).on('line', (line) => {
+    try {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      logs.push({ msg: line });
+    }
+  });
+  proc.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const apiUrl = await until(`the agent to start (stderr: ${stderr})`, () => {
+    if (proc.exitCode !== null) throw new Error(`agent exited with ${proc.exitCode}: ${stderr}`);
+    return logs.find((l) => l.msg === 'switchyard agent started')?.url as string | undefined;
+  }, 30_000);
+  return {
+    proc,
+    apiUrl,
+    logs,
+    status: async () => (await (await fetch(`${apiUrl}/status`)).json()) as AgentStatus,
+    stop: (signal = 'SIGTERM') => {
+      if (proc.exitCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
