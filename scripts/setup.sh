@@ -34,6 +34,13 @@ if ! docker info >/dev/null 2>&1; then
   if [ -d /run/systemd/system ] && systemctl start docker 2>/dev/null; then
     say "started docker with systemctl"
   else
+    # A dockerd that is still shutting down holds its pid file: let it finish. One that was killed
+    # (a machine's sessions end that way) leaves a stale pid file that stops a new dockerd from starting.
+    for _ in $(seq 1 30); do pgrep -x dockerd >/dev/null || break; sleep 1; done
+    if ! pgrep -x dockerd >/dev/null && [ -f /var/run/docker.pid ]; then
+      say "removing the stale /var/run/docker.pid of a dockerd that is no longer running"
+      rm -f /var/run/docker.pid
+    fi
     say "starting dockerd in the background (log: /var/log/switchyard-dockerd.log)"
     nohup dockerd >/var/log/switchyard-dockerd.log 2>&1 &
   fi
