@@ -11,10 +11,3 @@ export function parseDuration(text: string): number | undefined {
   for (const m of text.matchAll(PART)) total += Number(m[1]) * UNIT_MS[m[2]!]!;
   return total;
 }
-
-export function formatDuration(ms: number): string {
-  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0 && ms > 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}

@@ -5,17 +5,15 @@
 // - An app whose flip failed for a commit is not retried for that same commit (no flapping); a new
 //   commit, or an operator's sync, tries again. Transient failures (Docker away, port busy) are retried.
 // - An empty desired state never prunes what runs (a guard like Argo CD's allowEmpty).
-import type { Clock } from '../clock.js';
 import type { AppSpec, DesiredState } from '../desired/app.js';
 import { loadDesired } from '../desired/load.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, SwitchyardError } from '../errors.js';
 import { executeApp, type ExecutorDeps } from '../executor/flip.js';
-import type { Logger } from '../log.js';
 import { describe, isNoop, plan, type AppPlan, type LiveState, type PrunePlan } from '../plan/plan.js';
 import type { Source } from '../source/snapshot.js';
 import type { LiveTarget } from '../runtime/target.js';
 import type { LastGoodStore } from './last-good.js';
-import type { AgentStatus, Reason, StatusStore } from './status.js';
+import type { AgentStatus, StatusStore } from './status.js';
 
 export interface AgentDeps extends ExecutorDeps {
   source: Source;
@@ -23,7 +21,7 @@ export interface AgentDeps extends ExecutorDeps {
   lastGood: LastGoodStore;
 }
 
-const TRANSIENT: ReadonlySet<string> = new Set(['DockerUnavailable', 'PortInUse', 'Superseded']);
+const TRANSIENT: ReadonlySet<string> = new Set(['DockerUnavailable', 'PortInUse', 'Superseded', 'ReconcileFailed']);
 
 export class Agent {
   private desired: DesiredState | undefined;
@@ -132,37 +130,38 @@ export class Agent {
   private async reconcileApp(ap: AppPlan, signal?: AbortSignal): Promise<void> {
     const { status, log } = this.deps;
     const name = ap.app.name;
-    status.upsertApp(name, { file: ap.app.file, desiredColor: ap.app.active, ...(ap.currentRoute ? { activeColor: ap.currentRoute.color } : {}) });
+    status.track(ap.app);
+    if (ap.currentRoute) status.update(name, { activeColor: ap.currentRoute.color });
     if (isNoop(ap)) {
       this.failedAt.delete(name);
-      status.upsertApp(name, { file: ap.app.file, desiredColor: ap.app.active, lastAppliedCommit: ap.commit, lastAttemptedCommit: ap.commit });
+      status.update(name, { lastAppliedCommit: ap.commit, lastAttemptedCommit: ap.commit });
       status.setPhase(name, { phase: 'Ready', message: `serving ${ap.app.active} (${ap.keep[ap.app.active].length} target(s))` });
       return;
     }
     if (this.failedAt.get(name) === ap.commit) return;
     const changes = describe(ap);
     log.info({ app: name, commit: ap.commit, changes }, 'reconciling');
-    status.upsertApp(name, { file: ap.app.file, desiredColor: ap.app.active, lastAttemptedCommit: ap.commit });
+    status.update(name, { lastAttemptedCommit: ap.commit });
     status.setPhase(name, { phase: 'Reconciling', reason: 'Progressing', message: changes.join('; ') });
 
-    let result;
-    try {
-      result = await executeApp(ap, this.deps, signal);
-    } catch (e) {
-      result = { ok: false as const, reason: 'DockerUnavailable' as const, message: errorMessage(e) };
-    }
+    // Failures the executor could not classify (Docker dropped mid-call, say) are retried next pass.
+    const result = await executeApp(ap, this.deps, signal).catch((e: unknown) => ({
+      ok: false as const,
+      reason: e instanceof SwitchyardError && e.code === 'DockerUnavailable' ? ('DockerUnavailable' as const) : ('ReconcileFailed' as const),
+      message: errorMessage(e),
+    }));
     const route = (await this.deps.router.routes()).find((r) => r.app === name);
-    if (route) status.upsertApp(name, { file: ap.app.file, desiredColor: ap.app.active, activeColor: route.color });
+    if (route) status.update(name, { activeColor: route.color });
     if (result.ok) {
       this.failedAt.delete(name);
-      status.upsertApp(name, { file: ap.app.file, desiredColor: ap.app.active, lastAppliedCommit: ap.commit });
+      status.update(name, { lastAppliedCommit: ap.commit });
       status.setPhase(name, { phase: 'Ready', message: `serving ${ap.app.active} (${result.routed.length} target(s))` });
       log.info({ app: name, commit: ap.commit, color: ap.app.active }, 'reconciled');
       return;
     }
     if (result.reason === 'Superseded') return;
     if (!TRANSIENT.has(result.reason)) this.failedAt.set(name, ap.commit);
-    status.setPhase(name, { phase: 'Stalled', reason: result.reason as Reason, message: result.message });
+    status.setPhase(name, { phase: 'Stalled', reason: result.reason, message: result.message });
     const serving = route ? `${route.color} keeps serving` : 'nothing was serving';
     log.error({ app: name, commit: ap.commit, reason: result.reason, serving: route?.color }, `${result.message}; ${serving}`);
   }
@@ -196,7 +195,7 @@ export class Agent {
           .filter((t) => t.app === app.name && t.color === color)
           .sort((a, b) => a.replica - b.replica)
           .map((t) => ({ id: t.id.slice(0, 12), name: t.name, replica: t.replica, state: t.state, routed: routed.has(t.id), ...(t.address ? { address: `${t.address.host}:${t.address.port}` } : {}) }));
-      if (this.deps.status.app(app.name)) this.deps.status.upsertApp(app.name, { file: app.file, desiredColor: app.active, targets: { blue: of('blue'), green: of('green') } });
+      this.deps.status.update(app.name, { targets: { blue: of('blue'), green: of('green') } });
     }
   }
 }

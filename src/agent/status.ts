@@ -15,7 +15,8 @@ export type Reason =
   | 'CreateFailed'
   | 'PortInUse'
   | 'RouteFailed'
-  | 'DockerUnavailable';
+  | 'DockerUnavailable'
+  | 'ReconcileFailed';
 
 export interface Condition {
   type: ConditionType;
@@ -91,12 +92,18 @@ export class StatusStore {
     this.state.desired.commit = commit;
   }
 
-  upsertApp(name: string, patch: Partial<Omit<AppStatus, 'conditions' | 'name'>> & { file: string; desiredColor: Color }): AppStatus {
-    const current = this.state.apps[name] ?? { name, conditions: [], targets: { blue: [], green: [] }, ...patch };
+  /** Starts or refreshes the entry of an app from its desired spec. */
+  track(app: { name: string; file: string; active: Color }): void {
+    const current = this.state.apps[app.name] ?? { name: app.name, file: app.file, desiredColor: app.active, conditions: [], targets: { blue: [], green: [] } };
+    Object.assign(current, { file: app.file, desiredColor: app.active });
+    this.state.apps[app.name] = current;
+  }
+
+  update(name: string, patch: Partial<Pick<AppStatus, 'activeColor' | 'lastAttemptedCommit' | 'lastAppliedCommit' | 'targets'>>): void {
+    const current = this.state.apps[name];
+    if (!current) return;
     if (patch.activeColor && patch.activeColor !== current.activeColor) current.activeSince = this.clock.now();
     Object.assign(current, patch);
-    this.state.apps[name] = current;
-    return current;
   }
 
   removeApp(name: string): void {

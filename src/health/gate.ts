@@ -31,14 +31,12 @@ async function gateOne(target: LiveTarget, health: HealthSpec, deps: GateDeps, s
   const deadline = deps.clock.now() + health.startTimeoutMs;
   let passes = 0;
   let lastProbe = 'not probed yet';
-  let current = target;
   for (;;) {
     if (signal?.aborted) return { target, reason: 'Superseded', lastProbe };
     const seen = await deps.runtime.inspect(target.id);
     if (!seen || !seen.running) return { target, reason: 'TargetExited', lastProbe: `container ${seen ? seen.state : 'removed'}; ${lastProbe}` };
-    current = seen;
-    if (current.address) {
-      const result = await deps.prober.probe(current.address, health);
+    if (seen.address) {
+      const result = await deps.prober.probe(seen.address, health);
       lastProbe = result.detail;
       passes = result.ok ? passes + 1 : 0;
       if (passes >= health.healthyThreshold) return undefined;
