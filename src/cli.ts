@@ -1,9 +1,10 @@
 // The `switchyard` command line. Verbs only parse their flags and delegate to the modules.
-import { readFileSync } from 'node:fs';
 import { errorMessage, SwitchyardError } from './errors.js';
 import { runAgent } from './commands/run.js';
 import { validateDir } from './commands/validate.js';
 import { showStatus } from './commands/status.js';
+import { runProxy } from './commands/proxy.js';
+import { version } from './version.js';
 
 const USAGE = `switchyard: blue/green GitOps agent for Docker hosts
 
@@ -17,6 +18,9 @@ Usage:
       Check DIR/apps/*.yaml (default DIR: .) and print every error with file:line:col.
   switchyard status [--api 127.0.0.1:7070] [--json]
       Show what the running agent serves.
+  switchyard proxy [--state-dir DIR] [--instance NAME] [--stop]
+      The data plane as its own process (\`run\` starts it when none answers). It keeps
+      serving while the agent restarts. --stop drains it and makes it exit.
   switchyard --version | --help
 `;
 
@@ -26,6 +30,7 @@ const VERBS: Record<string, Verb> = {
   run: runAgent,
   validate: validateDir,
   status: showStatus,
+  proxy: runProxy,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -49,9 +54,4 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`switchyard ${verb}: ${errorMessage(e)}\n`);
     return e instanceof SwitchyardError && e.code === 'UsageError' ? 2 : 1;
   }
-}
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }

@@ -1,6 +1,5 @@
 // `switchyard run`: validates its flags, wires the real side effects together, and runs the loop until
 // SIGINT/SIGTERM. Containers keep running when the agent stops; the next start adopts them.
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../agent/agent.js';
 import { FileLastGood } from '../agent/last-good.js';
@@ -12,10 +11,12 @@ import { parseDuration } from '../duration.js';
 import { SwitchyardError } from '../errors.js';
 import { httpProber } from '../health/probe.js';
 import { createLogger } from '../log.js';
-import { EmbeddedProxy } from '../router/embedded-proxy.js';
+import { ensureProxy } from '../router/proxy-launcher.js';
+import { RemoteRouter } from '../router/remote-router.js';
 import { connectDocker, DockerRuntime } from '../runtime/docker-runtime.js';
 import { GitSource } from '../source/git-source.js';
 import { DEFAULT_API } from './status.js';
+import { DEFAULT_STATE_DIR } from './proxy.js';
 
 const INSTANCE = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 
@@ -28,7 +29,7 @@ export async function runAgent(args: string[]): Promise<number> {
     instance: { type: 'string', default: 'default' },
     'listen-host': { type: 'string', default: '127.0.0.1' },
     api: { type: 'string', default: DEFAULT_API },
-    'state-dir': { type: 'string', default: join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'switchyard') },
+    'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
     'log-level': { type: 'string', default: 'info' },
   });
   const usage = (message: string, hint: string) => new SwitchyardError('UsageError', message, { hint });
@@ -48,7 +49,9 @@ export async function runAgent(args: string[]): Promise<number> {
     cacheDir: join(values['state-dir'], 'git'),
     ...(process.env.SWITCHYARD_GIT_PASSWORD ? { auth: { username: process.env.SWITCHYARD_GIT_USERNAME ?? 'git', password: process.env.SWITCHYARD_GIT_PASSWORD } } : {}),
   });
-  const router = new EmbeddedProxy(clock);
+  // The data plane is its own process: adopt the one that runs, or start it.
+  const proxy = await ensureProxy(values['state-dir'], values.instance, clock);
+  const router = new RemoteRouter(proxy.socket);
   const status = new StatusStore(values.instance, source.description, clock);
   const agent = new Agent({
     source,
@@ -62,7 +65,7 @@ export async function runAgent(args: string[]): Promise<number> {
     listenHost: values['listen-host'],
   });
   const { server, url } = await startApi({ status: () => agent.status() }, api[1]!, Number(api[2]));
-  log.info({ url, source: source.description, instance: values.instance, intervalMs }, 'switchyard agent started');
+  log.info({ url, source: source.description, instance: values.instance, intervalMs, proxyPid: proxy.info.pid, proxyAdopted: !proxy.started }, 'switchyard agent started');
 
   const stop = new AbortController();
   const onSignal = (sig: string) => {
@@ -70,7 +73,7 @@ export async function runAgent(args: string[]): Promise<number> {
       log.warn('second signal: exiting now');
       process.exit(130);
     }
-    log.info({ signal: sig }, 'stopping: finishing the current pass; containers keep running');
+    log.info({ signal: sig }, 'stopping: finishing the current pass; containers and the proxy keep running');
     stop.abort();
   };
   process.on('SIGINT', () => onSignal('SIGINT'));

@@ -1,29 +1,14 @@
 // End to end, on real parts: commits pushed with the git CLI to a bare repository served by
 // `git http-backend`, the real `switchyard run` process, a real Docker engine, traffic through the proxy.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readyCondition } from '../../src/agent/status.js';
 import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
-import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { startAgent, stopProxy, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';
 import { startGitServer, TestRepo, type GitServer } from '../support/git-server.js';
-import { instanceName, testImages, until } from '../support/run.js';
-
-function get(port: number, agent?: Agent): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', agent: agent ?? false }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { get, startLoad } from '../support/load.js';
+import { instanceName, stateDir as newStateDir, testImages, until } from '../support/run.js';
 
 describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
   const instance = instanceName();
@@ -46,17 +31,17 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
   beforeAll(async () => {
     repo = new TestRepo();
     server = await startGitServer(repo.root);
-    stateDir = mkdtempSync(join(tmpdir(), 'sy-state-'));
+    stateDir = newStateDir();
     listen = await freePort();
     repo.commit('web: first deploy, blue', { 'apps/web.yaml': yaml() });
     agent = await startAgent(args());
   });
   afterAll(async () => {
     await agent?.stop();
+    await stopProxy(stateDir, instance);
     await server?.close();
     repo?.remove();
     for (const t of await runtime.list()) await runtime.remove(t.id);
-    rmSync(stateDir, { recursive: true, force: true });
   });
 
   it('serves blue from the first commit, with green brought up warm', async () => {
@@ -70,27 +55,11 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
 
   it('flips to green on a pushed commit with zero failed requests, and keeps blue running', async () => {
     const before = await liveIds();
-    const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 });
-    const counts = { ok: 0, failed: 0, green: 0 };
-    let stop = false;
-    const load = async () => {
-      while (!stop) {
-        try {
-          const r = await get(listen, keepAlive);
-          if (r.status === 200) counts.ok++;
-          else counts.failed++;
-          if (r.body.includes('(green)')) counts.green++;
-        } catch {
-          counts.failed++;
-        }
-      }
-    };
-    const loops = Array.from({ length: 8 }, load);
+    const load = startLoad(listen);
     const flip = repo.commit('web: flip to green', { 'apps/web.yaml': yaml({ active: 'green' }) });
-    await until('green to take the traffic', () => (counts.green >= 50 ? true : undefined));
-    stop = true;
-    await Promise.all(loops);
-    keepAlive.destroy();
+    await until('green to take the traffic', () => ((load.counts.byColor.green ?? 0) >= 50 ? true : undefined));
+    const counts = await load.stop();
+    expect(counts.errors).toEqual([]);
     expect(counts.failed).toBe(0);
     expect(counts.ok).toBeGreaterThan(50);
     expect(await liveIds()).toEqual(before);
@@ -142,10 +111,32 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
     const before = await liveIds();
     expect(await agent.stop('SIGTERM')).toBe(0);
     agent = await startAgent(args());
+    expect(agent.logs.find((l) => l.msg === 'switchyard agent started')).toMatchObject({ proxyAdopted: true });
     expect(await serving('blue')).toMatch(/\(blue\)/);
     expect(await liveIds()).toEqual(before);
-    const s = await agent.status();
+    const tip = repo.git('rev-parse', 'HEAD');
+    const s = await until('the new agent to attempt the tip', async () => {
+      const st = await agent.status();
+      return st.desired.lastAttemptedCommit === tip && st.apps.web ? st : undefined;
+    });
     expect(s.desired.errors).toHaveLength(1);
+    expect(s.apps.web).toMatchObject({ activeColor: 'blue' });
     expect(agent.logs.filter((l) => l.msg === 'targets created')).toEqual([]);
+  });
+
+  it('fails no request while the agent is killed with SIGKILL and started again', async () => {
+    const before = await liveIds();
+    const load = startLoad(listen);
+    await until('traffic to flow', () => (load.counts.ok >= 100 ? true : undefined));
+    expect(await agent.stop('SIGKILL')).toBe(null);
+    const whileDead = load.counts.ok;
+    await until('traffic to flow with no agent', () => (load.counts.ok >= whileDead + 200 ? true : undefined));
+    agent = await startAgent(args());
+    await until('the new agent to report the app', async () => ((await agent.status()).apps.web?.activeColor === 'blue' ? true : undefined));
+    const counts = await load.stop();
+    expect(counts.errors).toEqual([]);
+    expect(counts.byColor).toEqual({ blue: counts.ok });
+    expect(await liveIds()).toEqual(before);
+    expect(agent.logs.filter((l) => l.msg === 'route switched' || l.msg === 'targets created')).toEqual([]);
   });
 });

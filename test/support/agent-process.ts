@@ -2,6 +2,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { AgentStatus } from '../../src/agent/status.js';
+import { controlAnswers } from '../../src/router/proxy-control.js';
+import { proxyFiles } from '../../src/router/proxy-files.js';
+import { RemoteRouter } from '../../src/router/remote-router.js';
 import { until } from './run.js';
 
 export interface AgentProcess {
@@ -43,4 +46,20 @@ export async function startAgent(args: string[]): Promise<AgentProcess> {
       return exited;
     },
   };
+}
+
+/** Stops the proxy process an agent started for (stateDir, instance), and waits until it is gone. */
+export async function stopProxy(stateDir: string, instance: string): Promise<void> {
+  const { socket } = proxyFiles(stateDir, instance);
+  const info = await controlAnswers(socket);
+  if (!info) return;
+  await new RemoteRouter(socket).shutdown();
+  await until('the proxy to exit', () => {
+    try {
+      process.kill(info.pid, 0);
+      return undefined;
+    } catch {
+      return true;
+    }
+  });
 }

@@ -2,8 +2,11 @@
 // the run creates, and the test images (when a Docker engine answers). At the end, everything labelled
 // with the run id is removed.
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildTestImage, cleanupRun, dockerAnswers } from './docker-cli.js';
+import { runStateRoot } from './paths.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,6 +22,28 @@ export default function setup(project: TestProject) {
   const docker = dockerAnswers();
   project.provide('images', docker ? { ok: buildTestImage(runId, 'ok'), sick: buildTestImage(runId, 'sick') } : null);
   return () => {
+    stopLeftoverProxies(runStateRoot(runId));
     if (docker) cleanupRun(runId, `t${runId}`);
   };
+}
+
+/** A test that failed midway may leave a proxy process running: stop every one this run started. */
+function stopLeftoverProxies(root: string): void {
+  let dirs: string[] = [];
+  try {
+    dirs = readdirSync(root).map((d) => join(root, d));
+  } catch {
+    return;
+  }
+  for (const dir of dirs) {
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.proxy.pid'))) {
+      const pid = Number(readFileSync(join(dir, f), 'utf8'));
+      try {
+        if (pid > 0) process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  rmSync(root, { recursive: true, force: true });
 }

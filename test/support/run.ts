@@ -1,5 +1,15 @@
 // Per-test identity and waiting helpers. Waiting polls a condition; it never asserts on elapsed time.
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import { inject } from 'vitest';
+import { runStateRoot } from './paths.js';
+
+/** A fresh state dir for one agent (git cache, last good commit, proxy socket, routes, pid). */
+export function stateDir(): string {
+  const root = runStateRoot(inject('runId'));
+  mkdirSync(root, { recursive: true });
+  return mkdtempSync(join(root, 's'));
+}
 
 let n = 0;
 /** An agent instance name owned by this test run (cleaned up by the global teardown). */

@@ -1,0 +1,76 @@
+// `switchyard proxy`: the data plane as its own process. It serves the routes it is given over its
+// control socket, keeps them on disk, and outlives any number of agent restarts. `--stop` asks a
+// running one to drain and exit.
+import { writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../clock.js';
+import { errorMessage } from '../errors.js';
+import { createLogger } from '../log.js';
+import { EmbeddedProxy } from '../router/embedded-proxy.js';
+import { clearStaleSocket, controlAnswers, serveControl } from '../router/proxy-control.js';
+import { proxyFiles } from '../router/proxy-files.js';
+import { PersistedRouter } from '../router/persisted-router.js';
+import { RemoteRouter } from '../router/remote-router.js';
+import { RouteStore } from '../router/route-store.js';
+import { parseFlags } from './flags.js';
+import { version } from '../version.js';
+
+export const DEFAULT_STATE_DIR = join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'switchyard');
+const SHUTDOWN_DRAIN_MS = 30_000;
+
+export async function runProxy(args: string[]): Promise<number> {
+  const { values } = parseFlags('proxy', args, {
+    'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
+    instance: { type: 'string', default: 'default' },
+    stop: { type: 'boolean', default: false },
+    'log-level': { type: 'string', default: 'info' },
+  });
+  const files = proxyFiles(values['state-dir'], values.instance);
+  if (values.stop) {
+    if (!(await controlAnswers(files.socket))) {
+      process.stderr.write(`no proxy answers on ${files.socket}; nothing to stop\n`);
+      return 0;
+    }
+    await new RemoteRouter(files.socket).shutdown();
+    process.stdout.write(`proxy on ${files.socket} is draining and will exit\n`);
+    return 0;
+  }
+
+  const log = createLogger({ level: values['log-level'], pretty: false });
+  mkdirSync(values['state-dir'], { recursive: true });
+  await clearStaleSocket(files.socket);
+  const store = new RouteStore(files.routes);
+  const proxy = new EmbeddedProxy(systemClock);
+  const router = new PersistedRouter(proxy, store);
+  for (const route of store.load()) {
+    // Serve again at once what was served before; the agent corrects anything stale on its next pass.
+    await proxy.apply(route).catch((e) => log.error({ app: route.app, err: errorMessage(e) }, 'cannot restore route'));
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = (why: string) => {
+    stopping ??= (async () => {
+      log.info({ why }, 'proxy stopping: draining in-flight requests');
+      control.close();
+      // Bounded: a client that never lets go must not keep the process alive. The timer is cancelled
+      // when the close wins, or it alone would hold the process open for the whole bound.
+      const bound = new AbortController();
+      await Promise.race([proxy.close(), systemClock.sleep(SHUTDOWN_DRAIN_MS, bound.signal)]);
+      bound.abort();
+      rmSync(files.pid, { force: true });
+      log.info('proxy stopped');
+    })();
+    return stopping;
+  };
+  const control = await serveControl(router, files.socket, { pid: process.pid, version: version(), startedAt: Date.now() }, () => void stop('shutdown request'));
+  writeFileSync(files.pid, `${process.pid}\n`);
+  log.info({ socket: files.socket, routes: (await proxy.routes()).map((r) => r.app) }, 'proxy started');
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => void stop('SIGTERM').then(resolve));
+    process.once('SIGINT', () => void stop('SIGINT').then(resolve));
+    control.once('close', () => void stopping?.then(resolve));
+  });
+  return 0;
+}

@@ -1,0 +1,64 @@
+// The Router the agent uses by default: a client of a standalone proxy process over its control socket.
+// The proxy, not the agent, holds the routes, so an agent restart (even SIGKILL) changes nothing live.
+import { request } from 'node:http';
+import type { Color } from '../desired/app.js';
+import { SwitchyardError, type ErrorCode } from '../errors.js';
+import type { AppRoute, ColorCounters, Router } from './route.js';
+
+export class RemoteRouter implements Router {
+  constructor(private readonly socketPath: string) {}
+
+  async apply(route: AppRoute): Promise<void> {
+    await this.call('PUT', `/routes/${route.app}`, route);
+  }
+  async remove(app: string): Promise<void> {
+    await this.call('DELETE', `/routes/${app}`);
+  }
+  async routes(): Promise<AppRoute[]> {
+    return (await this.call('GET', '/routes')) as AppRoute[];
+  }
+  async drain(targetIds: readonly string[], timeoutMs: number): Promise<number> {
+    return ((await this.call('POST', '/drain', { targetIds, timeoutMs })) as { left: number }).left;
+  }
+  async counters(app: string): Promise<Partial<Record<Color, ColorCounters>>> {
+    return (await this.call('GET', `/counters/${app}`)) as Partial<Record<Color, ColorCounters>>;
+  }
+  /** The agent stopping leaves the proxy running: that is the point. */
+  async close(): Promise<void> {}
+
+  /** Asks the proxy process itself to drain and exit. */
+  async shutdown(): Promise<void> {
+    await this.call('POST', '/shutdown');
+  }
+
+  private call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { socketPath: this.socketPath, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+        (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => {
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              return reject(new SwitchyardError('RouteFailed', `proxy answered ${res.statusCode} with no JSON`, { retry: 'transient' }));
+            }
+            if ((res.statusCode ?? 500) < 300) return resolve(parsed);
+            const err = parsed as { code?: ErrorCode; message?: string; hint?: string; retry?: 'transient' | 'needs-human' };
+            reject(new SwitchyardError(err.code ?? 'RouteFailed', err.message ?? `proxy answered ${res.statusCode}`, { ...(err.hint ? { hint: err.hint } : {}), retry: err.retry ?? 'transient' }));
+          });
+        },
+      );
+      req.on('error', (e: NodeJS.ErrnoException) =>
+        reject(new SwitchyardError('RouteFailed', `the proxy does not answer on ${this.socketPath} (${e.code ?? e.message})`, {
+          hint: 'the agent starts it when it is missing; or run `switchyard proxy` yourself',
+          retry: 'transient',
+        })),
+      );
+      req.end(payload);
+    });
+  }
+}
