@@ -21,6 +21,13 @@ export interface ColorSpec {
   env: Record<string, string>;
 }
 
+/** How requests choose a color beyond `active`. Everything is off unless the app asks for it. */
+export interface RoutingSpec {
+  preview?: { header: string; cookie: string; port?: number };
+  canary?: { weight: number; sticky: boolean };
+  rules: { header?: string; cookie?: string; value: string; color: Color }[];
+}
+
 export interface AppSpec {
   name: string;
   /** Where it came from, for messages: the file path in the repository. */
@@ -31,6 +38,7 @@ export interface AppSpec {
   health: HealthSpec;
   colors: Record<Color, ColorSpec>;
   active: Color;
+  routing: RoutingSpec;
 }
 
 export interface DesiredState {
@@ -42,4 +50,11 @@ export const DEFAULTS = {
   replicas: 1,
   drainTimeoutMs: 30_000,
   health: { path: '/', intervalMs: 1000, timeoutMs: 2000, healthyThreshold: 3, startTimeoutMs: 60_000 },
+  preview: { header: 'X-Switchyard-Color', cookie: 'switchyard-color' },
 } as const;
+
+/** The inactive color takes requests only when preview, a canary or a rule asks for it. */
+export function routesStandby(app: Pick<AppSpec, 'routing'>): boolean {
+  const r = app.routing;
+  return Boolean(r.preview || (r.canary && r.canary.weight > 0) || r.rules.length);
+}

@@ -71,7 +71,12 @@ function loadAppFile(file: SnapshotFile): { spec: AppSpec; locator: YamlLocator 
     const errors = (validate.errors ?? []).map((e) => schemaError(e, locator));
     return { errors: errors.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0)) };
   }
-  const spec = toSpec(file.path, data as RawApp);
+  const raw = data as RawApp;
+  const badRule = (raw.rules ?? []).findIndex((r) => (r.header === undefined) === (r.cookie === undefined));
+  if (badRule >= 0) {
+    return { errors: [invalid('a rule matches on exactly one of "header" or "cookie"', locator.value(['rules', badRule]), 'e.g. { header: X-Beta, value: "1", color: green }')] };
+  }
+  const spec = toSpec(file.path, raw);
   if (spec.colors[spec.active].replicas === 0) {
     const where = locator.value(['colors', spec.active, 'replicas']);
     return { errors: [invalid(`the active color "${spec.active}" has 0 replicas: nothing would serve`, where, 'give it at least 1 replica, or make the other color active')] };
@@ -121,6 +126,9 @@ interface RawApp {
   health?: { path?: string; interval?: string; timeout?: string; healthyThreshold?: number; startTimeout?: string };
   colors: Record<Color, RawColor>;
   active: Color;
+  preview?: { header?: string; cookie?: string; port?: number };
+  canary?: { weight: number; sticky?: boolean };
+  rules?: { header?: string; cookie?: string; value: string; color: Color }[];
 }
 
 // The schema already guaranteed shapes and duration syntax; this only applies defaults.
@@ -147,19 +155,36 @@ function toSpec(file: string, raw: RawApp): AppSpec {
     },
     colors: { blue: color(raw.colors.blue), green: color(raw.colors.green) },
     active: raw.active,
+    routing: {
+      ...(raw.preview
+        ? { preview: { header: raw.preview.header ?? DEFAULTS.preview.header, cookie: raw.preview.cookie ?? DEFAULTS.preview.cookie, ...(raw.preview.port ? { port: raw.preview.port } : {}) } }
+        : {}),
+      ...(raw.canary ? { canary: { weight: raw.canary.weight, sticky: raw.canary.sticky ?? true } } : {}),
+      rules: raw.rules ?? [],
+    },
   };
 }
 
 function crossFileErrors(apps: { spec: AppSpec; locator: YamlLocator }[]): SwitchyardError[] {
   const errors: SwitchyardError[] = [];
-  const seen = { name: new Map<string, AppSpec>(), listen: new Map<number, AppSpec>() };
+  const names = new Map<string, AppSpec>();
+  const ports = new Map<number, { app: AppSpec; what: string }>();
   for (const { spec, locator } of apps) {
-    const byName = seen.name.get(spec.name);
+    const byName = names.get(spec.name);
     if (byName) errors.push(invalid(`app name "${spec.name}" is already used by ${byName.file}`, locator.value(['name']), 'app names must be unique across apps/'));
-    else seen.name.set(spec.name, spec);
-    const byPort = seen.listen.get(spec.listen);
-    if (byPort) errors.push(invalid(`listen port ${spec.listen} is already used by app "${byPort.name}" (${byPort.file})`, locator.value(['listen']), 'give each app its own listen port'));
-    else seen.listen.set(spec.listen, spec);
+    else names.set(spec.name, spec);
+    const own: [number | undefined, string, (string | number)[]][] = [
+      [spec.listen, 'listen port', ['listen']],
+      [spec.routing.preview?.port, 'preview port', ['preview', 'port']],
+    ];
+    for (const [port, what, path] of own) {
+      if (port === undefined) continue;
+      const taken = ports.get(port);
+      if (taken) {
+        const by = taken.app === spec ? `this app's ${taken.what}` : `app "${taken.app.name}" (${taken.app.file}) as its ${taken.what}`;
+        errors.push(invalid(`${what} ${port} is already used by ${by}`, locator.value(path), 'give each app its own listen and preview ports'));
+      } else ports.set(port, { app: spec, what });
+    }
   }
   return errors;
 }

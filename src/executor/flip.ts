@@ -7,14 +7,14 @@
 // Any failure before step 4 disposes what this pass created and leaves the route, and so live
 // traffic, exactly as it was.
 import type { Clock } from '../clock.js';
-import { otherColor } from '../desired/app.js';
+import { otherColor, routesStandby, type Color } from '../desired/app.js';
 import { errorMessage, SwitchyardError } from '../errors.js';
 import { gate, type GateFailure, type GateResult } from '../health/gate.js';
 import type { Prober } from '../health/probe.js';
 import type { Logger } from '../log.js';
 import type { Reason } from '../agent/status.js';
 import { desiredRoute, type AppPlan } from '../plan/plan.js';
-import type { Router } from '../router/route.js';
+import { sameRoute, type Router } from '../router/route.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { LiveTarget } from '../runtime/target.js';
 
@@ -47,9 +47,14 @@ export async function executeApp(p: AppPlan, deps: ExecutorDeps, signal?: AbortS
   }
   if (created.length) log.info({ app: app.name, created: created.map((t) => t.name) }, 'targets created');
 
+  // Gate every target about to take traffic that this process has not seen routed: the new ones, and
+  // adopted ones after an agent restart. The standby's new targets are gated too, for its status.
   const routedIds = new Set(p.currentRoute?.targets.map((t) => t.id));
-  // Adopted targets (after an agent restart) have not been proven healthy by this process yet.
-  const toGate = (color: typeof active) => [...p.keep[color].filter((t) => color === active && !routedIds.has(t.id)), ...created.filter((t) => t.color === color)];
+  const standbyRouted = routesStandby(app);
+  const toGate = (color: Color) => [
+    ...p.keep[color].filter((t) => (color === active || standbyRouted) && !routedIds.has(t.id)),
+    ...created.filter((t) => t.color === color),
+  ];
   const [activeGate, standbyGate] = await Promise.all([
     gate(toGate(active), app.health, deps, signal),
     gate(toGate(standby), app.health, deps, signal),
@@ -65,10 +70,13 @@ export async function executeApp(p: AppPlan, deps: ExecutorDeps, signal?: AbortS
     return { ok: false, reason: 'Superseded', message: 'a newer commit arrived' };
   }
 
-  const routed = [...p.keep[active], ...created.filter((t) => t.color === active)].sort((a, b) => a.replica - b.replica);
-  if (p.routeChange) {
+  const healthy = (color: Color) => [...p.keep[color], ...created.filter((t) => t.color === color)].sort((a, b) => a.replica - b.replica);
+  const routed = healthy(active);
+  // An unhealthy standby takes no preview, canary or rule traffic; the active color serves it all.
+  const route = desiredRoute(app, { [active]: routed, [standby]: standbyGate.healthy ? healthy(standby) : [] } as Record<Color, LiveTarget[]>, deps.listenHost);
+  if (p.routeChange || !sameRoute(p.currentRoute, route)) {
     try {
-      await router.apply(desiredRoute(app, routed, deps.listenHost));
+      await router.apply(route);
     } catch (e) {
       await dispose(created.filter((t) => t.color === active), deps);
       return failure(e, 'RouteFailed');

@@ -4,7 +4,7 @@
 // missing replicas are created; everything else is obsolete. Obsolete targets that serve traffic now
 // are retired only after the route has moved off them; the rest are removed at once. The desired route
 // is the active color's kept and created targets.
-import { COLORS, type AppSpec, type Color, type DesiredState } from '../desired/app.js';
+import { COLORS, otherColor, routesStandby, type AppSpec, type Color, type DesiredState } from '../desired/app.js';
 import { sameRoute, type AppRoute, type RouteTarget } from '../router/route.js';
 import type { LiveTarget, TargetSpec } from '../runtime/target.js';
 import { specHash, targetSpec } from './target-spec.js';
@@ -78,8 +78,9 @@ function planApp(app: AppSpec, commit: string, live: LiveState, listenHost: stri
     for (let r = 0; r < replicas; r++) if (!byReplica.has(r)) create.push(targetSpec(app, color, r, commit));
   }
 
-  const creatingActive = create.some((s) => s.color === app.active);
-  const routeChange = creatingActive || !sameRoute(currentRoute, desiredRoute(app, keep[app.active], listenHost));
+  // New targets that will take traffic must pass the gate first, so creating them is a route change.
+  const creatingRouted = create.some((s) => s.color === app.active || routesStandby(app));
+  const routeChange = creatingRouted || !sameRoute(currentRoute, desiredRoute(app, keep, listenHost));
   return {
     app,
     commit,
@@ -92,14 +93,20 @@ function planApp(app: AppSpec, commit: string, live: LiveState, listenHost: stri
   };
 }
 
-/** The route that sends every new request to `targets` (the active color's healthy targets). */
-export function desiredRoute(app: AppSpec, targets: readonly LiveTarget[], listenHost: string): AppRoute {
+/**
+ * The route for these healthy targets: the active color's take ordinary requests; the other color's
+ * are included only when the app sends requests to it (preview, canary, rules).
+ */
+export function desiredRoute(app: AppSpec, healthy: Record<Color, readonly LiveTarget[]>, listenHost: string): AppRoute {
+  const standby = otherColor(app.active);
+  const routed = [...healthy[app.active], ...(routesStandby(app) ? healthy[standby] : [])];
   return {
     app: app.name,
     listen: { host: listenHost, port: app.listen },
     color: app.active,
-    targets: targets.filter((t) => t.address).map((t): RouteTarget => ({ id: t.id, color: t.color, host: t.address!.host, port: t.address!.port })),
+    targets: routed.filter((t) => t.address).map((t): RouteTarget => ({ id: t.id, color: t.color, host: t.address!.host, port: t.address!.port })),
     drainTimeoutMs: app.drainTimeoutMs,
+    ...(routesStandby(app) ? { routing: app.routing } : {}),
   };
 }
 

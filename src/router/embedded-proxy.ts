@@ -1,49 +1,90 @@
-// The embedded reverse proxy (the default Router). One listener per app; the app's route is a single
-// reference that `apply` swaps. A request reads that reference and registers as in flight on its target
-// in the same synchronous step, so no request falls between "chosen" and "counted", and every request
-// accepted after a swap (including the next one on a kept-alive connection) goes to the new targets.
+// The embedded reverse proxy (the default Router). One listener per app (plus one on its preview port,
+// if any); the app's route is a single reference that `apply` swaps. A request reads that reference and
+// registers as in flight on its target in the same synchronous step, so no request falls between
+// "chosen" and "counted", and every request accepted after a swap (including the next one on a
+// kept-alive connection) is routed by the new table. Draining never blocks new requests: it only
+// watches counters.
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Clock } from '../clock.js';
-import type { Color } from '../desired/app.js';
+import { otherColor, type Color } from '../desired/app.js';
 import { SwitchyardError } from '../errors.js';
+import { chooseColor, type Choice } from './choose-color.js';
 import type { AppRoute, ColorCounters, Router, RouteTarget } from './route.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 const SAFE_TO_RETRY = new Set(['GET', 'HEAD', 'OPTIONS']);
 const DRAIN_POLL_MS = 20;
+/** Passive health: this many connection failures in a row take a target out of rotation... */
+const EJECT_AFTER_FAILURES = 3;
+/** ...for this long; then it gets one request again. */
+const EJECT_FOR_MS = 10_000;
+
+type Mode = 'main' | 'preview';
 
 interface Listener {
-  server: Server;
+  main: Server;
+  preview: Server | undefined;
   route: AppRoute;
-  next: number;
+  cursor: Record<Color, number>;
   counters: Partial<Record<Color, ColorCounters>>;
+}
+
+/** An upgraded (WebSocket) connection, tracked so that a retired color's can be closed gently. */
+interface Tunnel {
+  app: string;
+  target: RouteTarget;
+  explicit: boolean;
+  close(): void;
+  closing: boolean;
+}
+
+export interface EmbeddedProxyOptions {
+  random?: () => number;
 }
 
 export class EmbeddedProxy implements Router {
   private readonly listeners = new Map<string, Listener>();
   private readonly inFlight = new Map<string, number>();
   private readonly agents = new Map<string, Agent>();
+  private readonly failures = new Map<string, { count: number; ejectedUntil: number }>();
+  private readonly tunnels = new Set<Tunnel>();
+  private readonly random: () => number;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: Clock, opts: EmbeddedProxyOptions = {}) {
+    this.random = opts.random ?? Math.random;
+  }
 
   async apply(route: AppRoute): Promise<void> {
     const current = this.listeners.get(route.app);
-    if (current && current.route.listen.host === route.listen.host && current.route.listen.port === route.listen.port) {
-      current.route = route; // the swap
-      return;
+    const sameListen = current && current.route.listen.host === route.listen.host && current.route.listen.port === route.listen.port;
+    const main = sameListen ? current.main : await this.listen(route, 'main', route.listen.port);
+    const previewPort = route.routing?.preview?.port;
+    const samePreview = current?.preview && previewPort === current.route.routing?.preview?.port;
+    let preview = samePreview ? current.preview : undefined;
+    if (!samePreview && previewPort !== undefined) {
+      try {
+        preview = await this.listen(route, 'preview', previewPort);
+      } catch (e) {
+        if (!sameListen) await closeServer(main);
+        throw e;
+      }
     }
-    const listener: Listener = { server: this.createServer(route.app), route, next: 0, counters: current?.counters ?? {} };
-    await listen(listener.server, route);
+    const listener: Listener = current ?? { main, preview, route, cursor: { blue: 0, green: 0 }, counters: {} };
+    const old = { main: listener.main, preview: listener.preview };
+    Object.assign(listener, { main, preview, route }); // the swap
     this.listeners.set(route.app, listener);
-    if (current) await closeServer(current.server);
+    if (old.main !== main) await closeServer(old.main);
+    if (old.preview && old.preview !== preview) await closeServer(old.preview);
+    this.retireTunnels(route);
   }
 
   async remove(app: string): Promise<void> {
     const listener = this.listeners.get(app);
     if (!listener) return;
     this.listeners.delete(app);
-    await closeServer(listener.server);
+    this.retireTunnels({ app, targets: [], color: listener.route.color, drainTimeoutMs: listener.route.drainTimeoutMs });
+    await Promise.all([closeServer(listener.main), listener.preview && closeServer(listener.preview)]);
   }
 
   async routes(): Promise<AppRoute[]> {
@@ -62,6 +103,7 @@ export class EmbeddedProxy implements Router {
       // out) are left to finish or to fail when the target is removed: never cut them here.
       if (!this.inFlight.get(id)) this.agents.get(id)?.destroy();
       this.agents.delete(id);
+      this.failures.delete(id);
     }
     return remaining;
   }
@@ -73,34 +115,63 @@ export class EmbeddedProxy implements Router {
 
   async close(): Promise<void> {
     await Promise.all([...this.listeners.keys()].map((app) => this.remove(app)));
+    for (const t of this.tunnels) t.close();
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
   }
 
-  private createServer(app: string): Server {
-    const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => this.handle(app, req, res));
-    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(app, req, socket, head));
+  private async listen(route: AppRoute, mode: Mode, port: number): Promise<Server> {
+    const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => this.handle(route.app, mode, req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(route.app, mode, req, socket, head));
     server.on('clientError', (_err, socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) =>
+        reject(
+          new SwitchyardError('PortInUse', `app "${route.app}": cannot listen on ${route.listen.host}:${port} (${mode} port): ${e.code ?? e.message}`, {
+            hint: `another process holds that port; stop it or change ${mode === 'main' ? '`listen`' : '`preview.port`'} in the app file`,
+            retry: 'transient',
+          }),
+        );
+      server.once('error', onError);
+      server.listen(port, route.listen.host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
     return server;
   }
 
-  private pick(listener: Listener, exclude: ReadonlySet<string>): RouteTarget | undefined {
-    const targets = listener.route.targets;
-    for (let i = 0; i < targets.length; i++) {
-      const t = targets[(listener.next + i) % targets.length]!;
-      if (!exclude.has(t.id)) {
-        listener.next = (listener.next + i + 1) % targets.length;
-        return t;
-      }
-    }
-    return undefined;
+  private choose(listener: Listener, mode: Mode, headers: IncomingHttpHeaders): Choice {
+    if (mode === 'preview') return { color: otherColor(listener.route.color), explicit: true };
+    return chooseColor(listener.route, headers, this.random);
   }
 
-  private handle(app: string, req: IncomingMessage, res: ServerResponse, tried: Set<string> = new Set()): void {
+  /** Round-robin within one color, skipping targets already tried and those out of rotation. */
+  private pick(listener: Listener, color: Color, tried: ReadonlySet<string>): RouteTarget | undefined {
+    const pool = listener.route.targets.filter((t) => t.color === color && !tried.has(t.id));
+    if (!pool.length) return undefined;
+    const now = this.clock.now();
+    const inRotation = pool.filter((t) => (this.failures.get(t.id)?.ejectedUntil ?? 0) <= now);
+    // When every target is out of rotation, trying one beats refusing the request.
+    const candidates = inRotation.length ? inRotation : pool;
+    const i = listener.cursor[color]++ % candidates.length;
+    return candidates[i];
+  }
+
+  /** The target for a request: the chosen color, else (unless the client asked for it) the active one. */
+  private target(listener: Listener, choice: Choice, tried: ReadonlySet<string>): RouteTarget | undefined {
+    const chosen = this.pick(listener, choice.color, tried);
+    if (chosen || choice.explicit || choice.color === listener.route.color) return chosen;
+    return this.pick(listener, listener.route.color, tried);
+  }
+
+  private handle(app: string, mode: Mode, req: IncomingMessage, res: ServerResponse, tried: Set<string> = new Set()): void {
     const listener = this.listeners.get(app);
-    const target = listener && this.pick(listener, tried);
-    if (!listener || !target) {
-      reply(res, tried.size ? 502 : 503, tried.size ? 'bad gateway: no target answered\n' : 'no healthy target\n');
+    const choice = listener && this.choose(listener, mode, req.headers);
+    const target = listener && choice && this.target(listener, choice, tried);
+    if (!listener || !choice || !target) {
+      if (tried.size) reply(res, 502, 'bad gateway: no target answered\n');
+      else reply(res, 503, choice ? `no healthy ${choice.color} target\n` : 'no route\n');
       return;
     }
     tried.add(target.id);
@@ -120,9 +191,12 @@ export class EmbeddedProxy implements Router {
     const upstream = request(
       { host: target.host, port: target.port, method: req.method, path: req.url, headers: forwardHeaders(req), agent: this.agentFor(target) },
       (up) => {
+        this.failures.delete(target.id);
         const status = up.statusCode ?? 502;
         if (status >= 500) counters.errors5xx++;
-        res.writeHead(status, up.statusMessage, responseHeaders(up.headers));
+        const headers = stripHopByHop(up.headers);
+        if (choice.setCookie) headers['set-cookie'] = [...(headers['set-cookie'] ?? []), choice.setCookie];
+        res.writeHead(status, up.statusMessage, headers);
         up.pipe(res);
         up.on('error', () => res.destroy());
       },
@@ -136,11 +210,12 @@ export class EmbeddedProxy implements Router {
         res.destroy();
         return;
       }
+      this.recordFailure(target.id);
       // The request never got an answer: retry on another target when that cannot repeat a side effect.
       if (canRetry(req, err)) {
         done();
         counters.requests--;
-        this.handle(app, req, res, tried);
+        this.handle(app, mode, req, res, tried);
         return;
       }
       counters.errors5xx++;
@@ -151,11 +226,19 @@ export class EmbeddedProxy implements Router {
     else upstream.end();
   }
 
-  private upgrade(app: string, req: IncomingMessage, client: Socket, head: Buffer): void {
+  private recordFailure(id: string): void {
+    const f = this.failures.get(id) ?? { count: 0, ejectedUntil: 0 };
+    f.count++;
+    if (f.count >= EJECT_AFTER_FAILURES) f.ejectedUntil = this.clock.now() + EJECT_FOR_MS;
+    this.failures.set(id, f);
+  }
+
+  private upgrade(app: string, mode: Mode, req: IncomingMessage, client: Socket, head: Buffer): void {
     const listener = this.listeners.get(app);
-    const target = listener && this.pick(listener, new Set());
-    if (!target) {
-      client.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\r\n');
+    const choice = listener && this.choose(listener, mode, req.headers);
+    const target = listener && choice && this.target(listener, choice, new Set());
+    if (!target || !choice) {
+      client.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
     const upstream = connect(target.port, target.host, () => {
@@ -166,14 +249,42 @@ export class EmbeddedProxy implements Router {
       upstream.pipe(client);
       client.pipe(upstream);
     });
-    const close = () => {
-      upstream.destroy();
-      client.destroy();
+    const tunnel: Tunnel = {
+      app,
+      target,
+      explicit: choice.explicit,
+      closing: false,
+      close: () => {
+        upstream.destroy();
+        client.destroy();
+      },
     };
-    upstream.on('error', close);
-    client.on('error', close);
-    upstream.on('close', close);
-    client.on('close', close);
+    this.tunnels.add(tunnel);
+    const closed = () => {
+      this.tunnels.delete(tunnel);
+      tunnel.close();
+    };
+    for (const s of [upstream, client]) {
+      s.on('error', closed);
+      s.on('close', closed);
+    }
+  }
+
+  /**
+   * Upgraded connections on a color that no longer takes ordinary traffic (or on a target that left
+   * the route) get a grace window, the app's drain timeout, and then close, each at a random moment
+   * within it so that clients do not all reconnect at once. Connections a client opened on purpose to
+   * a color (preview, rules) stay while that color's targets are routed.
+   */
+  private retireTunnels(route: Pick<AppRoute, 'app' | 'targets' | 'color' | 'drainTimeoutMs'>): void {
+    const routed = new Set(route.targets.map((t) => t.id));
+    for (const t of this.tunnels) {
+      if (t.app !== route.app || t.closing) continue;
+      const retired = !routed.has(t.target.id) || (!t.explicit && t.target.color !== route.color);
+      if (!retired) continue;
+      t.closing = true;
+      void this.clock.sleep(Math.floor(this.random() * route.drainTimeoutMs)).then(() => t.close());
+    }
   }
 
   private agentFor(target: RouteTarget): Agent {
@@ -205,10 +316,6 @@ function forwardHeaders(req: IncomingMessage): IncomingHttpHeaders {
   return headers;
 }
 
-function responseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  return stripHopByHop(headers);
-}
-
 function stripHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
   const listed = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean));
@@ -221,24 +328,6 @@ function stripHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 function reply(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
-}
-
-function listen(server: Server, route: AppRoute): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException) => {
-      reject(
-        new SwitchyardError('PortInUse', `app "${route.app}": cannot listen on ${route.listen.host}:${route.listen.port}: ${e.code ?? e.message}`, {
-          hint: 'another process holds that port; stop it or change `listen` in the app file',
-          retry: 'transient',
-        }),
-      );
-    };
-    server.once('error', onError);
-    server.listen(route.listen.port, route.listen.host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }
 
 function closeServer(server: Server): Promise<void> {

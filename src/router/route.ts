@@ -1,5 +1,5 @@
 // The route table of one app, and the Router that serves it. The executor talks only to this interface.
-import type { Color } from '../desired/app.js';
+import type { Color, RoutingSpec } from '../desired/app.js';
 
 export interface RouteTarget {
   id: string;
@@ -11,11 +11,17 @@ export interface RouteTarget {
 export interface AppRoute {
   app: string;
   listen: { host: string; port: number };
-  /** The color every new request goes to. */
+  /** The color every ordinary request goes to. */
   color: Color;
-  /** The active color's targets; requests are spread round-robin over them. */
+  /**
+   * The healthy targets that may take requests, each with its color. Ordinary requests are spread
+   * round-robin over the active color's; the other color's are here only when `routing` sends
+   * requests to it (preview, canary, rules).
+   */
   targets: RouteTarget[];
   drainTimeoutMs: number;
+  /** Preview, canary and rules. Absent: every request goes to `color`. */
+  routing?: RoutingSpec;
 }
 
 export interface ColorCounters {
@@ -45,6 +51,6 @@ export interface Router {
 export function sameRoute(a: AppRoute | undefined, b: AppRoute): boolean {
   if (!a) return false;
   const key = (r: AppRoute) =>
-    JSON.stringify([r.listen.host, r.listen.port, r.color, r.drainTimeoutMs, r.targets.map((t) => `${t.id}@${t.host}:${t.port}`).sort()]);
+    JSON.stringify([r.listen.host, r.listen.port, r.color, r.drainTimeoutMs, r.targets.map((t) => `${t.color}/${t.id}@${t.host}:${t.port}`).sort(), r.routing ?? null]);
   return key(a) === key(b);
 }

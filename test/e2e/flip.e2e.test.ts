@@ -139,4 +139,11 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
     expect(await liveIds()).toEqual(before);
     expect(agent.logs.filter((l) => l.msg === 'route switched' || l.msg === 'targets created')).toEqual([]);
   });
+
+  it('previews the inactive color with a header once a commit turns preview on, while blue keeps serving', async () => {
+    const on = repo.commit('web: preview on', { 'apps/web.yaml': yaml().replace('colors:', 'preview: {}\ncolors:') });
+    await until('the preview commit to apply', async () => ((await agent.status()).apps.web?.lastAppliedCommit === on ? true : undefined));
+    expect((await get(listen, undefined, '/', { 'x-switchyard-color': 'green' })).body).toBe('hi from web ok (green)\n');
+    expect((await get(listen)).body).toBe('hello from web ok (blue)\n');
+  });
 });

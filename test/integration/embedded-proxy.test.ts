@@ -5,6 +5,7 @@ import { systemClock } from '../../src/clock.js';
 import { EmbeddedProxy } from '../../src/router/embedded-proxy.js';
 import type { AppRoute, RouteTarget } from '../../src/router/route.js';
 import { freePort, startBackend, type Backend } from '../support/backend.js';
+import { until } from '../support/run.js';
 
 function get(port: number, path = '/', agent?: Agent): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -18,17 +19,42 @@ function get(port: number, path = '/', agent?: Agent): Promise<{ status: number;
   });
 }
 
-const route = (port: number, color: 'blue' | 'green', targets: RouteTarget[]): AppRoute => ({
-  app: 'web', listen: { host: '127.0.0.1', port }, color, targets, drainTimeoutMs: 5000,
+const route = (port: number, color: 'blue' | 'green', targets: RouteTarget[], more: Partial<AppRoute> = {}): AppRoute => ({
+  app: 'web', listen: { host: '127.0.0.1', port }, color, targets, drainTimeoutMs: 5000, ...more,
 });
+const previewOn = { preview: { header: 'X-Switchyard-Color', cookie: 'switchyard-color' }, rules: [] };
+
+function getWith(port: number, headers: Record<string, string>, path = '/'): Promise<{ status: number; body: string; setCookie: string[] }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, headers }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, setCookie: res.headers['set-cookie'] ?? [] }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function openTunnel(port: number, headers = ''): Promise<{ socket: ReturnType<typeof connect>; text: () => string; closed: Promise<void> }> {
+  const socket = connect(port, '127.0.0.1');
+  let got = '';
+  socket.on('data', (d) => (got += d));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.write(`GET /ws HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: echo\r\n${headers}\r\n`);
+  return new Promise((resolve) => {
+    const wait = () => (got.includes('hello from') ? resolve({ socket, text: () => got, closed }) : setTimeout(wait, 5));
+    wait();
+  });
+}
 
 describe('embedded proxy', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
     for (const c of cleanup.splice(0).reverse()) await c();
   });
-  async function setup() {
-    const proxy = new EmbeddedProxy(systemClock);
+  async function setup(random?: () => number) {
+    const proxy = new EmbeddedProxy(systemClock, random ? { random } : {});
     const blue = [await startBackend('blue-0', 'blue'), await startBackend('blue-1', 'blue')];
     const green = [await startBackend('green-0', 'green'), await startBackend('green-1', 'green')];
     const port = await freePort();
@@ -149,5 +175,145 @@ describe('embedded proxy', () => {
     const other = new EmbeddedProxy(systemClock);
     await expect(other.apply({ ...route(port, 'blue', []), app: 'other' })).rejects.toMatchObject({ code: 'PortInUse' });
     await other.close();
+  });
+
+  it('sends a request to the inactive color by preview header or cookie, and others to the active one', async () => {
+    const { proxy, port, blue, green } = await setup();
+    await proxy.apply(route(port, 'blue', [...blue, ...green].map((b) => b.target), { routing: previewOn }));
+    expect((await getWith(port, { 'x-switchyard-color': 'green' })).body).toMatch(/^green/);
+    expect((await getWith(port, { cookie: 'switchyard-color=green' })).body).toMatch(/^green/);
+    expect((await getWith(port, {})).body).toMatch(/^blue/);
+    expect((await getWith(port, { 'x-switchyard-color': 'blue' })).body).toMatch(/^blue/);
+  });
+
+  it('serves the inactive color alone on its preview port', async () => {
+    const { proxy, port, blue, green } = await setup();
+    const previewPort = await freePort();
+    await proxy.apply(route(port, 'blue', [...blue, ...green].map((b) => b.target), { routing: { ...previewOn, preview: { ...previewOn.preview, port: previewPort } } }));
+    for (let i = 0; i < 4; i++) expect((await getWith(previewPort, {})).body).toMatch(/^green/);
+    await proxy.apply(route(port, 'green', [...blue, ...green].map((b) => b.target), { routing: { ...previewOn, preview: { ...previewOn.preview, port: previewPort } } }));
+    expect((await getWith(previewPort, {})).body).toMatch(/^blue/);
+    await proxy.apply(route(port, 'green', green.map((b) => b.target)));
+    await expect(getWith(previewPort, {})).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('answers 503 when a preview asks for a color with no healthy target, instead of serving the other', async () => {
+    const { proxy, port, blue } = await setup();
+    await proxy.apply(route(port, 'blue', blue.map((b) => b.target), { routing: previewOn }));
+    expect(await getWith(port, { 'x-switchyard-color': 'green' })).toMatchObject({ status: 503, body: 'no healthy green target\n' });
+  });
+
+  it('sends requests that match a rule to its color', async () => {
+    const { proxy, port, blue, green } = await setup();
+    await proxy.apply(route(port, 'blue', [...blue, ...green].map((b) => b.target), { routing: { rules: [{ header: 'X-Beta', value: '1', color: 'green' }] } }));
+    expect((await getWith(port, { 'x-beta': '1' })).body).toMatch(/^green/);
+    expect((await getWith(port, { 'x-beta': '0' })).body).toMatch(/^blue/);
+  });
+
+  it('sends the canary weight of new clients to the standby, and keeps each client on its color by cookie', async () => {
+    const draws = [0.1, 0.3, 0.5, 0.7];
+    let i = 0;
+    const { proxy, port, blue, green } = await setup(() => draws[i++ % draws.length]!);
+    await proxy.apply(route(port, 'blue', [...blue, ...green].map((b) => b.target), { routing: { canary: { weight: 25, sticky: true }, rules: [] } }));
+    const firsts = [];
+    for (let n = 0; n < 40; n++) firsts.push(await getWith(port, {}));
+    expect(firsts.filter((r) => r.body.startsWith('green'))).toHaveLength(10);
+    const pinned = firsts.find((r) => r.body.startsWith('green'))!.setCookie[0]!.split(';')[0]!;
+    for (let n = 0; n < 8; n++) expect((await getWith(port, { cookie: pinned })).body).toMatch(/^green/);
+  });
+
+  it('takes a target that keeps refusing connections out of rotation (passive health)', async () => {
+    const { proxy, port, green } = await setup();
+    let refused = 0;
+    const dead = await startBackend('dead', 'green');
+    const deadTarget = dead.target;
+    await dead.close();
+    // Count the connection attempts the dead target gets, through a tiny listener that refuses them.
+    const { createServer } = await import('node:net');
+    const counter = createServer((s) => {
+      refused++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => counter.listen(deadTarget.port, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => counter.close(r)));
+    await proxy.apply(route(port, 'green', [deadTarget, green[0]!.target]));
+    const answers = [];
+    for (let n = 0; n < 30; n++) answers.push(await getWith(port, {}));
+    expect(answers.every((a) => a.status === 200 && a.body === 'green-0')).toBe(true);
+    expect(refused).toBe(3);
+  });
+
+  /** Real time, except that sleeps wait until the test releases them: grace windows become countable. */
+  function heldClock() {
+    const held: { ms: number; release: () => void }[] = [];
+    return { held, clock: { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((release) => held.push({ ms, release })) } };
+  }
+
+  it('keeps a WebSocket on the old color through the flip, then closes it when its grace window ends', async () => {
+    const { held, clock } = heldClock();
+    const proxy = new EmbeddedProxy(clock, { random: () => 0.5 });
+    const blue = await startBackend('blue-0', 'blue');
+    const green = await startBackend('green-0', 'green');
+    const port = await freePort();
+    cleanup.push(() => proxy.close(), () => blue.close(), () => green.close());
+    await proxy.apply(route(port, 'blue', [blue.target]));
+    const tunnels = [await openTunnel(port), await openTunnel(port)];
+    expect(tunnels.every((t) => t.text().includes('hello from blue'))).toBe(true);
+
+    await proxy.apply(route(port, 'green', [green.target], { drainTimeoutMs: 30_000 }));
+    // One grace timer per tunnel, spread within the window (random 0.5 -> half of it).
+    expect(held.map((h) => h.ms)).toEqual([15_000, 15_000]);
+    tunnels[0]!.socket.write('still here\n');
+    await until('the echo after the flip', () => (tunnels[0]!.text().includes('still here') ? true : undefined));
+    expect((await getWith(port, {})).body).toBe('green-0');
+
+    held.forEach((h) => h.release());
+    await Promise.all(tunnels.map((t) => t.closed));
+  });
+
+  it('keeps a WebSocket the client opened on purpose to the standby (preview) while that color is routed', async () => {
+    const { held, clock } = heldClock();
+    const proxy = new EmbeddedProxy(clock);
+    const blue = await startBackend('blue-0', 'blue');
+    const green = await startBackend('green-0', 'green');
+    const port = await freePort();
+    cleanup.push(() => proxy.close(), () => blue.close(), () => green.close());
+    await proxy.apply(route(port, 'blue', [blue.target, green.target], { routing: previewOn }));
+    const tunnel = await openTunnel(port, 'x-switchyard-color: green\r\n');
+    expect(tunnel.text()).toMatch(/hello from green/);
+    await proxy.apply(route(port, 'blue', [blue.target, green.target], { routing: previewOn, drainTimeoutMs: 1000 }));
+    expect(held).toEqual([]);
+    // Once green leaves the route, even a preview tunnel gets its grace window.
+    await proxy.apply(route(port, 'blue', [blue.target], { routing: previewOn, drainTimeoutMs: 1000 }));
+    expect(held).toHaveLength(1);
+    held[0]!.release();
+    await tunnel.closed;
+  });
+
+  it('streams a response (SSE) chunk by chunk instead of buffering it', async () => {
+    const { createServer } = await import('node:http');
+    let finish: () => void = () => {};
+    const sse = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first\n\n');
+      finish = () => res.end('data: last\n\n');
+    });
+    await new Promise<void>((r) => sse.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => { sse.closeAllConnections(); sse.close(r); }));
+    const { proxy, port } = await setup();
+    const addr = sse.address() as { port: number };
+    await proxy.apply(route(port, 'blue', [{ id: 'sse', color: 'blue', host: '127.0.0.1', port: addr.port }]));
+    const chunks: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      request({ host: '127.0.0.1', port, path: '/events', agent: false }, (res) => {
+        res.on('data', (c) => chunks.push(String(c)));
+        res.on('end', () => resolve());
+      }).end();
+    });
+    await until('the first event before the response ends', () => (chunks.join('').includes('first') ? true : undefined));
+    expect(chunks.join('')).not.toContain('last');
+    finish();
+    await done;
+    expect(chunks.join('')).toBe('data: first\n\ndata: last\n\n');
   });
 });

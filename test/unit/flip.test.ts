@@ -9,6 +9,7 @@ const app = (active: 'blue' | 'green', over: Partial<AppSpec> = {}): AppSpec => 
   name: 'web', file: 'apps/web.yaml', listen: 9000, port: 8080, drainTimeoutMs: 1000, active,
   health: { ...DEFAULTS.health, intervalMs: 100, healthyThreshold: 3, startTimeoutMs: 5000 },
   colors: { blue: { image: 'img:1', replicas: 2, env: {} }, green: { image: 'img:2', replicas: 2, env: {} } },
+  routing: { rules: [] },
   ...over,
 });
 

@@ -9,6 +9,7 @@ import type { LiveTarget } from '../../src/runtime/target.js';
 const app = (over: Partial<AppSpec> = {}): AppSpec => ({
   name: 'web', file: 'apps/web.yaml', listen: 9000, port: 8080, drainTimeoutMs: 1000, health: { ...DEFAULTS.health }, active: 'blue',
   colors: { blue: { image: 'img:1', replicas: 2, env: {} }, green: { image: 'img:2', replicas: 2, env: {} } },
+  routing: { rules: [] },
   ...over,
 });
 let seq = 0;
@@ -16,7 +17,8 @@ const live = (a: AppSpec, color: Color, replica: number, over: Partial<LiveTarge
   id: `${color}${replica}-${++seq}`, name: `n${seq}`, app: a.name, color, replica, specHash: specHash(a, color), commit: 'c0',
   running: true, state: 'running', address: { host: '127.0.0.1', port: 30000 + seq }, ...over,
 });
-const routeOf = (a: AppSpec, targets: LiveTarget[], color: Color = 'blue'): AppRoute => ({ ...desiredRoute({ ...a, active: color }, targets, '127.0.0.1') });
+const routeOf = (a: AppSpec, targets: LiveTarget[], color: Color = 'blue'): AppRoute =>
+  desiredRoute({ ...a, active: color }, { blue: targets.filter((t) => t.color === 'blue'), green: targets.filter((t) => t.color === 'green') }, '127.0.0.1');
 const desired = (...apps: AppSpec[]) => ({ commit: 'c1', apps });
 
 describe('plan', () => {
@@ -89,6 +91,26 @@ describe('plan', () => {
     expect(specHash({ ...a, colors: { ...a.colors, blue: { ...a.colors.blue, env: { A: '1' } } } }, 'blue')).not.toBe(h);
     expect(specHash({ ...a, colors: { ...a.colors, blue: { ...a.colors.blue, replicas: 5 } } }, 'blue')).toBe(h);
     expect(specHash({ ...a, health: { ...a.health, path: '/x' } }, 'blue')).toBe(h);
+  });
+
+  it('routes the standby too, with the routing table, only when the app asks for preview, canary or rules', () => {
+    const plain = app();
+    const targets = [live(plain, 'blue', 0), live(plain, 'green', 0)];
+    const both = { blue: [targets[0]!], green: [targets[1]!] };
+    expect(desiredRoute(plain, both, '127.0.0.1').targets.map((t) => t.color)).toEqual(['blue']);
+    const withPreview = app({ routing: { preview: { header: 'X-Switchyard-Color', cookie: 'switchyard-color' }, rules: [] } });
+    const route = desiredRoute(withPreview, both, '127.0.0.1');
+    expect(route.targets.map((t) => t.color)).toEqual(['blue', 'green']);
+    expect(route.routing?.preview?.header).toBe('X-Switchyard-Color');
+    expect(desiredRoute(app({ routing: { canary: { weight: 0, sticky: true }, rules: [] } }), both, '127.0.0.1').targets).toHaveLength(1);
+  });
+
+  it('treats a new standby target as a route change when the standby takes traffic', () => {
+    const a = app({ routing: { rules: [{ header: 'X-Beta', value: '1', color: 'green' }] }, colors: { blue: { image: 'img:1', replicas: 1, env: {} }, green: { image: 'img:2', replicas: 1, env: {} } } });
+    const b0 = live(a, 'blue', 0);
+    const [p] = plan(desired(a), { targets: [b0], routes: [routeOf(a, [b0])] }, '127.0.0.1').apps;
+    expect(p!.create.map((s) => s.color)).toEqual(['green']);
+    expect(p!.routeChange).toBe(true);
   });
 
   it('lists apps that left the repository for pruning', () => {

@@ -1,0 +1,67 @@
+// The standalone proxy process, for real: started by the launcher, driven over its control socket.
+import { statSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.js';
+import { ensureProxy } from '../../src/router/proxy-launcher.js';
+import { RemoteRouter } from '../../src/router/remote-router.js';
+import type { AppRoute } from '../../src/router/route.js';
+import { stopProxy } from '../support/agent-process.js';
+import { freePort, startBackend, type Backend } from '../support/backend.js';
+import { get } from '../support/load.js';
+import { instanceName, stateDir as newStateDir, until } from '../support/run.js';
+
+describe('proxy process', () => {
+  const instance = instanceName();
+  let dir: string;
+  let backend: Backend;
+  let route: AppRoute;
+  beforeAll(async () => {
+    dir = newStateDir();
+    backend = await startBackend('blue-0', 'blue');
+    route = { app: 'web', listen: { host: '127.0.0.1', port: await freePort() }, color: 'blue', targets: [backend.target], drainTimeoutMs: 1000 };
+  });
+  afterAll(async () => {
+    await stopProxy(dir, instance);
+    await backend.close();
+  });
+
+  it('is started once, then adopted; its control socket is for its owner only', async () => {
+    const first = await ensureProxy(dir, instance, systemClock);
+    const second = await ensureProxy(dir, instance, systemClock);
+    expect(first.started).toBe(true);
+    expect(second).toMatchObject({ started: false, info: { pid: first.info.pid } });
+    expect(statSync(first.socket).mode & 0o777).toBe(0o600);
+  });
+
+  it('serves what it is told over the socket, and hands errors back with their code', async () => {
+    const { socket } = await ensureProxy(dir, instance, systemClock);
+    const router = new RemoteRouter(socket);
+    await router.apply(route);
+    expect(await router.routes()).toEqual([route]);
+    expect((await get(route.listen.port)).body).toBe('blue-0');
+    expect(await router.counters('web')).toMatchObject({ blue: { requests: 1 } });
+    await expect(router.apply({ ...route, app: 'other' })).rejects.toMatchObject({ code: 'PortInUse', hint: expect.stringMatching(/another process/) });
+  });
+
+  it('comes back after a crash (SIGKILL) serving its last routes before anyone re-applies them', async () => {
+    const { info } = await ensureProxy(dir, instance, systemClock);
+    process.kill(info.pid, 'SIGKILL');
+    await until('the old proxy to be gone', () => {
+      try {
+        process.kill(info.pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+    const restarted = await ensureProxy(dir, instance, systemClock);
+    expect(restarted.started).toBe(true);
+    expect(restarted.info.pid).not.toBe(info.pid);
+    expect((await get(route.listen.port)).body).toBe('blue-0');
+  });
+
+  it('says clearly when no proxy answers', async () => {
+    const nowhere = new RemoteRouter(`${dir}/nobody.sock`);
+    await expect(nowhere.routes()).rejects.toMatchObject({ code: 'RouteFailed', retry: 'transient', hint: expect.stringMatching(/switchyard proxy/) });
+  });
+});
