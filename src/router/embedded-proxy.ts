@@ -4,15 +4,16 @@
 // "chosen" and "counted", and every request accepted after a swap (including the next one on a
 // kept-alive connection) is routed by the new table. Draining never blocks new requests: it only
 // watches counters.
-import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Pool } from 'undici';
 import { connect, type Socket } from 'node:net';
 import type { Clock } from '../clock.js';
 import { otherColor, type Color } from '../desired/app.js';
 import { SwitchyardError } from '../errors.js';
 import { chooseColor, type Choice } from './choose-color.js';
+import { forward, hasBody } from './forward.js';
 import type { AppRoute, ColorCounters, Router, RouteTarget } from './route.js';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 const SAFE_TO_RETRY = new Set(['GET', 'HEAD', 'OPTIONS']);
 const DRAIN_POLL_MS = 20;
 /** Passive health: this many connection failures in a row take a target out of rotation... */
@@ -26,6 +27,8 @@ interface Listener {
   main: Server;
   preview: Server | undefined;
   route: AppRoute;
+  /** The route's targets by color, computed once per route rather than once per request. */
+  pools: Record<Color, RouteTarget[]>;
   cursor: Record<Color, number>;
   counters: Partial<Record<Color, ColorCounters>>;
 }
@@ -46,7 +49,7 @@ export interface EmbeddedProxyOptions {
 export class EmbeddedProxy implements Router {
   private readonly listeners = new Map<string, Listener>();
   private readonly inFlight = new Map<string, number>();
-  private readonly agents = new Map<string, Agent>();
+  private readonly pools = new Map<string, Pool>();
   private readonly failures = new Map<string, { count: number; ejectedUntil: number }>();
   private readonly tunnels = new Set<Tunnel>();
   private readonly random: () => number;
@@ -70,9 +73,10 @@ export class EmbeddedProxy implements Router {
         throw e;
       }
     }
-    const listener: Listener = current ?? { main, preview, route, cursor: { blue: 0, green: 0 }, counters: {} };
+    const pools = { blue: route.targets.filter((t) => t.color === 'blue'), green: route.targets.filter((t) => t.color === 'green') };
+    const listener: Listener = current ?? { main, preview, route, pools, cursor: { blue: 0, green: 0 }, counters: {} };
     const old = { main: listener.main, preview: listener.preview };
-    Object.assign(listener, { main, preview, route }); // the swap
+    Object.assign(listener, { main, preview, route, pools }); // the swap
     this.listeners.set(route.app, listener);
     if (old.main !== main) await closeServer(old.main);
     if (old.preview && old.preview !== preview) await closeServer(old.preview);
@@ -101,8 +105,10 @@ export class EmbeddedProxy implements Router {
       if (routed.has(id)) continue;
       // Close kept-alive sockets to a retired target. Sockets still carrying a request (the drain timed
       // out) are left to finish or to fail when the target is removed: never cut them here.
-      if (!this.inFlight.get(id)) this.agents.get(id)?.destroy();
-      this.agents.delete(id);
+      const pool = this.pools.get(id);
+      if (pool && !this.inFlight.get(id)) void pool.destroy().catch(() => undefined);
+      else if (pool) void pool.close().catch(() => undefined);
+      this.pools.delete(id);
       this.failures.delete(id);
     }
     return remaining;
@@ -116,8 +122,8 @@ export class EmbeddedProxy implements Router {
   async close(): Promise<void> {
     await Promise.all([...this.listeners.keys()].map((app) => this.remove(app)));
     for (const t of this.tunnels) t.close();
-    for (const agent of this.agents.values()) agent.destroy();
-    this.agents.clear();
+    await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
+    this.pools.clear();
   }
 
   private async listen(route: AppRoute, mode: Mode, port: number): Promise<Server> {
@@ -148,14 +154,16 @@ export class EmbeddedProxy implements Router {
 
   /** Round-robin within one color, skipping targets already tried and those out of rotation. */
   private pick(listener: Listener, color: Color, tried: ReadonlySet<string>): RouteTarget | undefined {
-    const pool = listener.route.targets.filter((t) => t.color === color && !tried.has(t.id));
+    let pool = listener.pools[color];
+    if (tried.size) pool = pool.filter((t) => !tried.has(t.id));
     if (!pool.length) return undefined;
-    const now = this.clock.now();
-    const inRotation = pool.filter((t) => (this.failures.get(t.id)?.ejectedUntil ?? 0) <= now);
-    // When every target is out of rotation, trying one beats refusing the request.
-    const candidates = inRotation.length ? inRotation : pool;
-    const i = listener.cursor[color]++ % candidates.length;
-    return candidates[i];
+    if (this.failures.size) {
+      const now = this.clock.now();
+      const inRotation = pool.filter((t) => (this.failures.get(t.id)?.ejectedUntil ?? 0) <= now);
+      // When every target is out of rotation, trying one beats refusing the request.
+      if (inRotation.length) pool = inRotation;
+    }
+    return pool[listener.cursor[color]++ % pool.length];
   }
 
   /** The target for a request: the chosen color, else (unless the client asked for it) the active one. */
@@ -188,42 +196,29 @@ export class EmbeddedProxy implements Router {
       this.inFlight.set(target.id, (this.inFlight.get(target.id) ?? 1) - 1);
     };
 
-    const upstream = request(
-      { host: target.host, port: target.port, method: req.method, path: req.url, headers: forwardHeaders(req), agent: this.agentFor(target) },
-      (up) => {
-        this.failures.delete(target.id);
-        const status = up.statusCode ?? 502;
+    forward(this.poolFor(target), req, res, choice.setCookie, {
+      response: (status) => {
+        if (this.failures.size) this.failures.delete(target.id);
         if (status >= 500) counters.errors5xx++;
-        const headers = stripHopByHop(up.headers);
-        if (choice.setCookie) headers['set-cookie'] = [...(headers['set-cookie'] ?? []), choice.setCookie];
-        res.writeHead(status, up.statusMessage, headers);
-        up.pipe(res);
-        up.on('error', () => res.destroy());
       },
-    );
-    res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-      done();
+      failure: (err, answered) => {
+        if (answered) {
+          res.destroy();
+          return;
+        }
+        this.recordFailure(target.id);
+        // No answer yet: retry on another target when that cannot repeat a side effect.
+        if (canRetry(req, err)) {
+          done();
+          counters.requests--;
+          this.handle(app, mode, req, res, tried);
+          return;
+        }
+        counters.errors5xx++;
+        reply(res, 502, 'bad gateway\n');
+      },
     });
-    upstream.on('error', (err: NodeJS.ErrnoException) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      this.recordFailure(target.id);
-      // The request never got an answer: retry on another target when that cannot repeat a side effect.
-      if (canRetry(req, err)) {
-        done();
-        counters.requests--;
-        this.handle(app, mode, req, res, tried);
-        return;
-      }
-      counters.errors5xx++;
-      reply(res, 502, 'bad gateway\n');
-    });
-    // A retried request was already read to its end: piping it again would never end the new upstream.
-    if (hasBody(req)) req.pipe(upstream);
-    else upstream.end();
+    res.on('close', done);
   }
 
   private recordFailure(id: string): void {
@@ -287,42 +282,22 @@ export class EmbeddedProxy implements Router {
     }
   }
 
-  private agentFor(target: RouteTarget): Agent {
-    let agent = this.agents.get(target.id);
-    if (!agent) {
-      agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
-      this.agents.set(target.id, agent);
+  private poolFor(target: RouteTarget): Pool {
+    let pool = this.pools.get(target.id);
+    if (!pool) {
+      pool = new Pool(`http://${target.host}:${target.port}`, { connections: 512, keepAliveTimeout: 4000 });
+      this.pools.set(target.id, pool);
     }
-    return agent;
+    return pool;
   }
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  return Boolean(req.headers['transfer-encoding']) || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
 function canRetry(req: IncomingMessage, err: NodeJS.ErrnoException): boolean {
   if (hasBody(req)) return false;
-  // A refused connection never reached the target; an idempotent request may be repeated after a reset.
-  return err.code === 'ECONNREFUSED' || (SAFE_TO_RETRY.has(req.method ?? '') && (err.code === 'ECONNRESET' || err.code === 'EPIPE'));
-}
-
-function forwardHeaders(req: IncomingMessage): IncomingHttpHeaders {
-  const headers = stripHopByHop(req.headers);
-  const peer = req.socket.remoteAddress ?? '';
-  headers['x-forwarded-for'] = req.headers['x-forwarded-for'] ? `${req.headers['x-forwarded-for']}, ${peer}` : peer;
-  headers['x-forwarded-host'] ??= req.headers.host ?? '';
-  headers['x-forwarded-proto'] ??= 'http';
-  return headers;
-}
-
-function stripHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const out: IncomingHttpHeaders = {};
-  const listed = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean));
-  for (const [k, v] of Object.entries(headers)) {
-    if (v !== undefined && !HOP_BY_HOP.has(k) && !listed.has(k)) out[k] = v;
-  }
-  return out;
+  // A refused connection never reached the target; an idempotent request may be repeated after a reset
+  // (undici reports a connection closed under a request as UND_ERR_SOCKET).
+  if (err.code === 'ECONNREFUSED') return true;
+  return SAFE_TO_RETRY.has(req.method ?? '') && ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(err.code ?? '');
 }
 
 function reply(res: ServerResponse, status: number, body: string): void {

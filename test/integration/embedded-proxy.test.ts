@@ -316,4 +316,42 @@ describe('embedded proxy', () => {
     await done;
     expect(chunks.join('')).toBe('data: first\n\ndata: last\n\n');
   });
+
+  it('forwards request bodies and large responses intact, and strips hop-by-hop headers', async () => {
+    const { createServer } = await import('node:http');
+    const seen: Record<string, string | string[] | undefined>[] = [];
+    const echo = createServer((req, res) => {
+      seen.push(req.headers);
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const big = Buffer.alloc(200 * 1024, 'x');
+        res.writeHead(200, { 'x-len': String(body.length), connection: 'keep-alive, x-private', 'x-private': 'secret' });
+        res.end(req.url === '/big' ? big : body);
+      });
+    });
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => { echo.closeAllConnections(); echo.close(r); }));
+    const { proxy, port } = await setup();
+    await proxy.apply(route(port, 'blue', [{ id: 'echo', color: 'blue', host: '127.0.0.1', port: (echo.address() as { port: number }).port }]));
+    const payload = Buffer.alloc(300 * 1024, 'y');
+    const posted = await new Promise<{ status: number; len: string; body: Buffer; headers: Record<string, unknown> }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/echo', agent: false, headers: { 'content-type': 'application/octet-stream', 'content-length': payload.length, 'x-forwarded-for': '10.9.9.9' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, len: String(res.headers['x-len']), body: Buffer.concat(chunks), headers: res.headers }));
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+    expect(posted.status).toBe(200);
+    expect(posted.len).toBe(String(payload.length));
+    expect(posted.body.equals(payload)).toBe(true);
+    expect(posted.headers['x-private']).toBeUndefined();
+    expect(seen[0]!['x-forwarded-for']).toBe('10.9.9.9, 127.0.0.1');
+    expect(seen[0]!['x-forwarded-proto']).toBe('http');
+    const big = await get(port, '/big');
+    expect(big.body.length).toBe(200 * 1024);
+  });
 });
