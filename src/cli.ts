@@ -11,7 +11,7 @@ const USAGE = `switchyard: blue/green GitOps agent for Docker hosts
 Usage:
   switchyard run --repo <url|path> [--branch main] [--path DIR] [--interval 5s]
                  [--instance NAME] [--listen-host 127.0.0.1] [--api 127.0.0.1:7070]
-                 [--state-dir DIR] [--log-level info]
+                 [--state-dir DIR] [--router embedded|haproxy] [--log-level info]
       Poll the repository, bring up and health-check each app's colors, and route
       every app's listen port to its active color.
   switchyard validate [DIR]

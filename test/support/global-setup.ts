@@ -27,7 +27,7 @@ export default function setup(project: TestProject) {
   };
 }
 
-/** A test that failed midway may leave a proxy process running: stop every one this run started. */
+/** A test that failed midway may leave a proxy or HAProxy running: stop every one this run started. */
 function stopLeftoverProxies(root: string): void {
   let dirs: string[] = [];
   try {
@@ -36,7 +36,8 @@ function stopLeftoverProxies(root: string): void {
     return;
   }
   for (const dir of dirs) {
-    for (const f of readdirSync(dir).filter((n) => n.endsWith('.proxy.pid'))) {
+    const pidFiles = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.proxy.pid') || n.endsWith('haproxy.pid'));
+    for (const f of pidFiles) {
       const pid = Number(readFileSync(join(dir, f), 'utf8'));
       try {
         if (pid > 0) process.kill(pid, 'SIGKILL');

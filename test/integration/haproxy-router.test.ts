@@ -1,0 +1,121 @@
+// The HAProxy driver against Debian's real haproxy: flips through the runtime API, checked reloads,
+// server state kept across them, adoption by a new agent process.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.js';
+import { HaproxyRouter, haproxyPaths } from '../../src/router/haproxy/haproxy-router.js';
+import type { AppRoute } from '../../src/router/route.js';
+import { freePort, startBackend, type Backend } from '../support/backend.js';
+import { get, startLoad } from '../support/load.js';
+import { instanceName, stateDir as newStateDir, until } from '../support/run.js';
+
+describe('haproxy router (real haproxy 2.6)', () => {
+  const paths = haproxyPaths(newStateDir(), instanceName());
+  let router: HaproxyRouter;
+  let blue: Backend[];
+  let green: Backend[];
+  let port: number;
+  const route = (color: 'blue' | 'green', more: Partial<AppRoute> = {}): AppRoute => ({
+    app: 'web', listen: { host: '127.0.0.1', port }, color, drainTimeoutMs: 5000,
+    targets: [...blue, ...green].map((b) => b.target),
+    routing: { preview: { header: 'X-Switchyard-Color', cookie: 'switchyard-color' }, rules: [] },
+    ...more,
+  });
+
+  beforeAll(async () => {
+    blue = [await startBackend('blue-0', 'blue'), await startBackend('blue-1', 'blue')];
+    green = [await startBackend('green-0', 'green'), await startBackend('green-1', 'green')];
+    port = await freePort();
+    router = new HaproxyRouter(paths, systemClock);
+  });
+  afterAll(async () => {
+    await router.shutdown().catch(() => undefined);
+    for (const b of [...blue, ...green]) await b.close();
+  });
+
+  it('starts HAProxy in master-worker mode, and a second driver adopts it', async () => {
+    expect(await router.start()).toEqual({ adopted: false });
+    expect(await new HaproxyRouter(paths, systemClock).start()).toEqual({ adopted: true });
+    expect(await router.workers()).toHaveLength(1);
+  });
+
+  it('serves the active color, round-robin, and the other color by preview header', async () => {
+    await router.apply(route('blue'));
+    const bodies = [];
+    for (let i = 0; i < 4; i++) bodies.push((await get(port)).body);
+    expect(bodies.sort()).toEqual(['blue-0', 'blue-0', 'blue-1', 'blue-1']);
+    expect((await get(port, undefined, '/', { 'x-switchyard-color': 'green' })).body).toMatch(/^green/);
+  });
+
+  it('flips through the runtime API under load: no reload, no failed request, confirmed by read-back', async () => {
+    const workers = await router.workers();
+    const load = startLoad(port);
+    await until('traffic', () => (load.counts.ok > 200 ? true : undefined));
+    await router.apply(route('green'));
+    const afterFlip = load.counts.ok + load.counts.failed;
+    await until('more traffic', () => (load.counts.ok > afterFlip + 200 ? true : undefined));
+    const counts = await load.stop();
+    expect(counts.errors).toEqual([]);
+    expect(await router.workers()).toEqual(workers);
+    expect(readFileSync(paths.activeMap, 'utf8')).toBe('web be_web_green\n');
+    for (let i = 0; i < 6; i++) expect((await get(port)).body).toMatch(/^green/);
+  });
+
+  it('reloads seamlessly for a configuration change, keeping the flip and failing no request', async () => {
+    const workers = await router.workers();
+    const otherPort = await freePort();
+    const load = startLoad(port);
+    await until('traffic', () => (load.counts.ok > 200 ? true : undefined));
+    const apiTargets = [...blue, ...green].map((b) => ({ ...b.target, id: `api-${b.target.id}` }));
+    await router.apply({ ...route('blue'), app: 'api', listen: { host: '127.0.0.1', port: otherPort }, targets: apiTargets });
+    const afterReload = load.counts.ok;
+    await until('traffic after the reload', () => (load.counts.ok > afterReload + 200 ? true : undefined));
+    const counts = await load.stop();
+    expect(counts.errors).toEqual([]);
+    expect(await router.workers()).not.toEqual(workers);
+    expect((await get(port)).body).toMatch(/^green/);
+    expect((await get(otherPort)).body).toMatch(/^blue/);
+    expect(readFileSync(paths.serverState, 'utf8')).toMatch(/be_web_green/);
+  });
+
+  it('keeps the running configuration when HAProxy refuses a new one', async () => {
+    const before = readFileSync(paths.config, 'utf8');
+    const bad = route('green', { routing: { rules: [{ header: 'X Bad Header', value: '1', color: 'blue' }] } });
+    await expect(router.apply(bad)).rejects.toMatchObject({ code: 'RouteFailed', message: expect.stringMatching(/refused the new configuration/) });
+    expect(readFileSync(paths.config, 'utf8')).toBe(before);
+    expect((await get(port)).body).toMatch(/^green/);
+    expect((await router.routes()).find((r) => r.app === 'web')?.routing?.rules).toEqual([]);
+  });
+
+  it('drains a retired target: its slow request finishes before the drain returns', async () => {
+    await router.apply(route('blue'));
+    const hitsBefore = blue.reduce((n, b) => n + b.hits, 0);
+    const slow = get(port, undefined, '/slow');
+    await until('the slow request to reach blue', () => (blue.reduce((n, b) => n + b.hits, 0) > hitsBefore ? true : undefined));
+    const workers = await router.workers();
+    await router.apply(route('green', { targets: green.map((b) => b.target) }));
+    expect(await router.workers()).toEqual(workers);
+    let drained: number | undefined;
+    const drain = router.drain(blue.map((b) => b.target.id), 30_000).then((n) => (drained = n));
+    expect((await get(port)).body).toMatch(/^green/);
+    expect(drained).toBeUndefined();
+    blue.forEach((b) => b.release());
+    expect((await slow).body).toMatch(/^blue/);
+    await drain;
+    expect(drained).toBe(0);
+  });
+
+  it('counts requests per color from HAProxy stats', async () => {
+    const c = await router.counters('web');
+    expect(c.green?.requests).toBeGreaterThan(0);
+    expect(c.blue?.requests).toBeGreaterThan(0);
+  });
+
+  it('is adopted with its routes by a new driver (an agent restart) without a reload', async () => {
+    const workers = await router.workers();
+    const again = new HaproxyRouter(paths, systemClock);
+    expect(await again.start()).toEqual({ adopted: true });
+    expect((await again.routes()).map((r) => `${r.app}:${r.color}`).sort()).toEqual(['api:blue', 'web:green']);
+    expect(await again.workers()).toEqual(workers);
+  });
+});
