@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../src/clock.js';
 import { ensureProxy } from '../src/router/proxy-launcher.js';
 import { RemoteRouter } from '../src/router/remote-router.js';
-import { freePort, haproxyBackend, haproxyProxy, need, waitForPort, wrk } from './support.js';
+import { freePort, haproxyBackend, haproxyProxy, need, stopProcess, waitForPort, wrk } from './support.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' } } });
 const seconds = Number(values.seconds);
@@ -43,7 +43,7 @@ try {
     targets: { throughputRatioAtLeast: 0.7, addedP99MsAtMost: 2 },
   }));
 } finally {
-  await router.shutdown();
+  await stopProcess(proxy.info.pid, () => router.shutdown());
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);

@@ -90,3 +90,22 @@ export function wrk(port: number, opts: { connections: number; seconds: number; 
     socketErrors: errs ? errs.slice(1).reduce((n, x) => n + Number(x), 0) : 0,
   };
 }
+
+/** Asks a detached proxy process to stop, and makes sure it is gone (SIGKILL after 10 s). */
+export async function stopProcess(pid: number, ask: () => Promise<void>): Promise<void> {
+  await ask().catch(() => undefined);
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const deadline = Date.now() + 10_000;
+  while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (alive()) {
+    console.error(`bench: proxy ${pid} did not stop when asked; killing it`);
+    process.kill(pid, 'SIGKILL');
+  }
+}

@@ -38,7 +38,9 @@ export class RemoteRouter implements Router {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request(
-        { socketPath: this.socketPath, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+        // A fresh connection per call: a kept-alive one can be closed by the proxy's idle timeout just
+        // as a call reuses it (EPIPE). Control calls are few; a connect on a unix socket is cheap.
+        { socketPath: this.socketPath, method, path, agent: false, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
         (res) => {
           let text = '';
           res.on('data', (c) => (text += c));
