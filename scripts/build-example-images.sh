@@ -12,6 +12,7 @@ for version in 1.0 1.1; do
   image="switchyard-example/hello:$version"
   if [ "${REBUILD:-0}" != 1 ] && docker image inspect "$image" >/dev/null 2>&1; then continue; fi
   echo "building $image"
+  printf '%s\n' "$version" > "$ctx/www/version"   # a static, length-framed answer (benchmarks use it)
   DOCKER_BUILDKIT=0 docker build -q --build-arg "VERSION=$version" --label dev.switchyard.example=1 -t "$image" "$ctx" >/dev/null 2>&1 \
     || { echo "build-example-images: docker build of $image failed; run it by hand to see why: docker build $ctx" >&2; exit 1; }
 done

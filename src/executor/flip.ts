@@ -70,6 +70,7 @@ export async function executeApp(p: AppPlan, deps: ExecutorDeps, signal?: AbortS
     return { ok: false, reason: 'Superseded', message: 'a newer commit arrived' };
   }
 
+  log.info({ app: app.name, color: active, gated: toGate(active).length }, 'health gate passed');
   const healthy = (color: Color) => [...p.keep[color], ...created.filter((t) => t.color === color)].sort((a, b) => a.replica - b.replica);
   const routed = healthy(active);
   // An unhealthy standby takes no preview, canary or rule traffic; the active color serves it all.
