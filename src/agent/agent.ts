@@ -195,7 +195,8 @@ export class Agent {
           .filter((t) => t.app === app.name && t.color === color)
           .sort((a, b) => a.replica - b.replica)
           .map((t) => ({ id: t.id.slice(0, 12), name: t.name, replica: t.replica, state: t.state, routed: routed.has(t.id), ...(t.address ? { address: `${t.address.host}:${t.address.port}` } : {}) }));
-      this.deps.status.update(app.name, { targets: { blue: of('blue'), green: of('green') } });
+      const traffic = await this.deps.router.counters(app.name).catch(() => ({}));
+      this.deps.status.update(app.name, { targets: { blue: of('blue'), green: of('green') }, traffic });
     }
   }
 }

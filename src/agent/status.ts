@@ -3,6 +3,7 @@
 // the last applied commit are kept, so a bad commit never hides the good one that is live.
 import type { Clock } from '../clock.js';
 import type { Color } from '../desired/app.js';
+import type { ColorCounters } from '../router/route.js';
 
 export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled';
 export type Reason =
@@ -46,6 +47,8 @@ export interface AppStatus {
   /** Epoch ms when the active color last changed. */
   activeSince?: number;
   targets: Record<Color, TargetStatus[]>;
+  /** The data plane's counters per color: requests, 5xx, in flight, last hit (epoch ms). */
+  traffic: Partial<Record<Color, ColorCounters>>;
 }
 
 export interface AgentStatus {
@@ -94,12 +97,12 @@ export class StatusStore {
 
   /** Starts or refreshes the entry of an app from its desired spec. */
   track(app: { name: string; file: string; active: Color }): void {
-    const current = this.state.apps[app.name] ?? { name: app.name, file: app.file, desiredColor: app.active, conditions: [], targets: { blue: [], green: [] } };
+    const current = this.state.apps[app.name] ?? { name: app.name, file: app.file, desiredColor: app.active, conditions: [], targets: { blue: [], green: [] }, traffic: {} };
     Object.assign(current, { file: app.file, desiredColor: app.active });
     this.state.apps[app.name] = current;
   }
 
-  update(name: string, patch: Partial<Pick<AppStatus, 'activeColor' | 'lastAttemptedCommit' | 'lastAppliedCommit' | 'targets'>>): void {
+  update(name: string, patch: Partial<Pick<AppStatus, 'activeColor' | 'lastAttemptedCommit' | 'lastAppliedCommit' | 'targets' | 'traffic'>>): void {
     const current = this.state.apps[name];
     if (!current) return;
     if (patch.activeColor && patch.activeColor !== current.activeColor) current.activeSince = this.clock.now();

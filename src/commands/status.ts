@@ -20,10 +20,11 @@ export async function showStatus(args: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
     return 0;
   }
-  const rows = [['APP', 'ACTIVE', 'DESIRED', 'READY', 'REASON', 'APPLIED', 'MESSAGE']];
+  const rows = [['APP', 'ACTIVE', 'DESIRED', 'READY', 'REASON', 'APPLIED', 'REQUESTS B/G', 'MESSAGE']];
   for (const app of Object.values(status.apps)) {
     const ready = readyCondition(app);
-    rows.push([app.name, app.activeColor ?? '-', app.desiredColor, ready?.status ?? 'Unknown', ready?.reason ?? '-', (app.lastAppliedCommit ?? '-').slice(0, 8), ready?.message ?? '']);
+    const requests = `${app.traffic?.blue?.requests ?? 0}/${app.traffic?.green?.requests ?? 0}`;
+    rows.push([app.name, app.activeColor ?? '-', app.desiredColor, ready?.status ?? 'Unknown', ready?.reason ?? '-', (app.lastAppliedCommit ?? '-').slice(0, 8), requests, ready?.message ?? '']);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`);

@@ -63,8 +63,13 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
     expect(counts.failed).toBe(0);
     expect(counts.ok).toBeGreaterThan(50);
     expect(await liveIds()).toEqual(before);
-    const web = (await agent.status()).apps.web!;
-    expect(web).toMatchObject({ activeColor: 'green', lastAppliedCommit: flip });
+    const web = await until('the flip and its traffic in the status', async () => {
+      const app = (await agent.status()).apps.web;
+      const proxied = (app?.traffic.blue?.requests ?? 0) + (app?.traffic.green?.requests ?? 0);
+      return app?.lastAppliedCommit === flip && proxied >= counts.ok ? app : undefined;
+    });
+    expect(web).toMatchObject({ activeColor: 'green', traffic: { blue: { errors5xx: 0, inFlight: 0 }, green: { errors5xx: 0, inFlight: 0, lastHit: expect.any(Number) } } });
+    expect(web.traffic.green!.requests).toBeGreaterThanOrEqual(counts.byColor.green!);
   });
 
   it('rolls back with git revert at once: blue serves again from the same warm containers', async () => {
