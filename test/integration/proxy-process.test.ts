@@ -8,7 +8,7 @@ import type { AppRoute } from '../../src/router/route.js';
 import { stopProxy } from '../support/agent-process.js';
 import { freePort, startBackend, type Backend } from '../support/backend.js';
 import { get } from '../support/load.js';
-import { instanceName, stateDir as newStateDir, until } from '../support/run.js';
+import { instanceName, processGone, stateDir as newStateDir } from '../support/run.js';
 
 describe('proxy process', () => {
   const instance = instanceName();
@@ -46,14 +46,7 @@ describe('proxy process', () => {
   it('comes back after a crash (SIGKILL) serving its last routes before anyone re-applies them', async () => {
     const { info } = await ensureProxy(dir, instance, systemClock);
     process.kill(info.pid, 'SIGKILL');
-    await until('the old proxy to be gone', () => {
-      try {
-        process.kill(info.pid, 0);
-        return undefined;
-      } catch {
-        return true;
-      }
-    });
+    await processGone('the old proxy to be gone', info.pid);
     const restarted = await ensureProxy(dir, instance, systemClock);
     expect(restarted.started).toBe(true);
     expect(restarted.info.pid).not.toBe(info.pid);

@@ -5,7 +5,7 @@ import type { AgentStatus } from '../../src/agent/status.js';
 import { controlAnswers } from '../../src/router/proxy-control.js';
 import { proxyFiles } from '../../src/router/proxy-files.js';
 import { RemoteRouter } from '../../src/router/remote-router.js';
-import { until } from './run.js';
+import { processGone, until } from './run.js';
 
 export interface AgentProcess {
   proc: ChildProcess;
@@ -54,12 +54,5 @@ export async function stopProxy(stateDir: string, instance: string): Promise<voi
   const info = await controlAnswers(socket);
   if (!info) return;
   await new RemoteRouter(socket).shutdown();
-  await until('the proxy to exit', () => {
-    try {
-      process.kill(info.pid, 0);
-      return undefined;
-    } catch {
-      return true;
-    }
-  });
+  await processGone('the proxy to exit', info.pid);
 }

@@ -38,3 +38,15 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Resolves once process `pid` no longer exists. */
+export function processGone(what: string, pid: number): Promise<true> {
+  return until(what, () => {
+    try {
+      process.kill(pid, 0);
+      return undefined;
+    } catch {
+      return true;
+    }
+  });
+}
