@@ -4,6 +4,8 @@
 export type ErrorCode =
   | 'FetchFailed'
   | 'ValidationFailed'
+  | 'PolicyDenied'
+  | 'SecretUnavailable'
   | 'ImageNotFound'
   | 'CreateFailed'
   | 'HealthCheckFailed'

@@ -12,6 +12,8 @@ import { executeApp, type ExecutorDeps } from '../executor/flip.js';
 import { describe, isNoop, plan, type AppPlan, type LiveState, type PrunePlan } from '../plan/plan.js';
 import type { Source } from '../source/snapshot.js';
 import type { LiveTarget } from '../runtime/target.js';
+import { resolveEnvFiles, type SecretReader } from '../desired/env-files.js';
+import type { Policy } from '../policy/policy.js';
 import type { LastGoodStore } from './last-good.js';
 import type { AgentStatus, StatusStore } from './status.js';
 
@@ -19,6 +21,8 @@ export interface AgentDeps extends ExecutorDeps {
   source: Source;
   status: StatusStore;
   lastGood: LastGoodStore;
+  secrets: SecretReader;
+  policy: Policy;
 }
 
 const TRANSIENT: ReadonlySet<string> = new Set(['DockerUnavailable', 'PortInUse', 'Superseded', 'ReconcileFailed']);
@@ -79,7 +83,7 @@ export class Agent {
       status.fetched(snapshot.commit);
       if (snapshot.commit !== this.loadedCommit) {
         this.loadedCommit = snapshot.commit;
-        const loaded = loadDesired(snapshot.commit, snapshot.files);
+        const loaded = loadDesired(snapshot.commit, snapshot.files, this.deps.policy);
         if (loaded.ok) {
           this.desired = loaded.state;
           status.desiredAttempted(snapshot.commit, []);
@@ -97,8 +101,14 @@ export class Agent {
       status.fetchFailed(errorMessage(e));
       log.warn({ err: errorMessage(e), reason: 'FetchFailed' }, 'fetch failed; keeping the last good state');
     }
-    const desired = this.desired;
-    if (!desired) return;
+    if (!this.desired) return;
+    const resolved = await resolveEnvFiles(this.desired, this.deps.secrets);
+    if (!resolved.ok) {
+      for (const e of resolved.errors) log.error({ reason: 'SecretUnavailable' }, e.toString());
+      log.error('an env file cannot be read: nothing is changed this pass');
+      return;
+    }
+    const desired = resolved.state;
 
     let live: LiveState;
     try {
@@ -118,7 +128,7 @@ export class Agent {
     const commit = await this.deps.lastGood.load();
     if (!commit) return undefined;
     try {
-      const loaded = loadDesired(commit, (await this.deps.source.at(commit)).files);
+      const loaded = loadDesired(commit, (await this.deps.source.at(commit)).files, this.deps.policy);
       if (loaded.ok) this.deps.status.desiredInForce(commit);
       return loaded.ok ? loaded.state : undefined;
     } catch (e) {

@@ -2,8 +2,6 @@
 // control socket, keeps them on disk, and outlives any number of agent restarts. `--stop` asks a
 // running one to drain and exit.
 import { writeFileSync, rmSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { systemClock } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -15,8 +13,8 @@ import { RemoteRouter } from '../router/remote-router.js';
 import { RouteStore } from '../router/route-store.js';
 import { parseFlags } from './flags.js';
 import { version } from '../version.js';
+import { DEFAULT_STATE_DIR } from '../config/agent-config.js';
 
-export const DEFAULT_STATE_DIR = join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'switchyard');
 const SHUTDOWN_DRAIN_MS = 30_000;
 
 export async function runProxy(args: string[]): Promise<number> {

@@ -12,13 +12,46 @@ export interface HealthSpec {
   intervalMs: number;
   timeoutMs: number;
   healthyThreshold: number;
+  /** Consecutive failures after a pass that fail the gate at once. */
+  unhealthyThreshold: number;
   startTimeoutMs: number;
+  /** The status a healthy target answers; undefined: any 2xx. */
+  expectStatus?: number;
+  /** A TCP connect instead of an HTTP request. */
+  tcp: boolean;
 }
 
+export interface VolumeSpec {
+  /** A named volume, or a host path (bind mount); exactly one. */
+  name?: string;
+  hostPath?: string;
+  path: string;
+  readOnly: boolean;
+}
+
+/** An env value read from a file on the agent's host when the target is created. */
+export interface EnvFile {
+  file: string;
+  /** Where it was asked for, for errors. */
+  field: string;
+}
+
+/** One color after merging the shared fields with the color's own. */
 export interface ColorSpec {
   image: string;
   replicas: number;
   env: Record<string, string>;
+  envFiles: Record<string, EnvFile>;
+  command?: string[];
+  args?: string[];
+  resources: { memoryBytes?: number; cpus?: number };
+  volumes: VolumeSpec[];
+  labels: Record<string, string>;
+  privileged: boolean;
+  network: 'bridge' | 'host';
+  pid?: 'host';
+  capAdd: string[];
+  devices: string[];
 }
 
 /** How requests choose a color beyond `active`. Everything is off unless the app asks for it. */
@@ -49,7 +82,7 @@ export interface DesiredState {
 export const DEFAULTS = {
   replicas: 1,
   drainTimeoutMs: 30_000,
-  health: { path: '/', intervalMs: 1000, timeoutMs: 2000, healthyThreshold: 3, startTimeoutMs: 60_000 },
+  health: { path: '/', intervalMs: 1000, timeoutMs: 2000, healthyThreshold: 3, unhealthyThreshold: 3, startTimeoutMs: 60_000, tcp: false },
   preview: { header: 'X-Switchyard-Color', cookie: 'switchyard-color' },
 } as const;
 

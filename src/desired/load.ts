@@ -1,10 +1,11 @@
 // Turns the files of one snapshot into a validated DesiredState, or into every error found, each
 // located (file:line:col, field) with a hint. A snapshot with any error is refused whole.
 import { LineCounter, parseDocument } from 'yaml';
-import { parseDuration } from '../duration.js';
 import { SwitchyardError } from '../errors.js';
 import type { SnapshotFile } from '../source/snapshot.js';
-import { DEFAULTS, type AppSpec, type Color, type ColorSpec, type DesiredState } from './app.js';
+import { checkPolicy, DEFAULT_POLICY, type Policy } from '../policy/policy.js';
+import { COLORS, type AppSpec, type DesiredState } from './app.js';
+import { fieldPath, toAppSpec, type RawApp, type RawContainer } from './app-spec.js';
 import { closest } from './did-you-mean.js';
 import { appValidator, type ErrorObject } from './schema.js';
 import { YamlLocator } from './yaml-location.js';
@@ -19,11 +20,11 @@ export function isAppFile(path: string): boolean {
   return APP_FILE.test(path);
 }
 
-export function loadDesired(commit: string, files: readonly SnapshotFile[]): LoadResult {
+export function loadDesired(commit: string, files: readonly SnapshotFile[], policy: Policy = DEFAULT_POLICY): LoadResult {
   const errors: SwitchyardError[] = [];
   const apps: { spec: AppSpec; locator: YamlLocator }[] = [];
   for (const file of files.filter((f) => isAppFile(f.path)).sort((a, b) => a.path.localeCompare(b.path))) {
-    const loaded = loadAppFile(file);
+    const loaded = loadAppFile(file, policy);
     if ('errors' in loaded) errors.push(...loaded.errors);
     else apps.push(loaded);
   }
@@ -36,7 +37,7 @@ function invalid(message: string, location: SwitchyardError['location'], hint?: 
   return new SwitchyardError('ValidationFailed', message, { location, ...(hint ? { hint } : {}) });
 }
 
-function loadAppFile(file: SnapshotFile): { spec: AppSpec; locator: YamlLocator } | { errors: SwitchyardError[] } {
+function loadAppFile(file: SnapshotFile, policy: Policy): { spec: AppSpec; locator: YamlLocator } | { errors: SwitchyardError[] } {
   const where = { file: file.path, line: 1, col: 1 };
   if (file.symlink) {
     return { errors: [invalid('file is a symbolic link; Switchyard never follows links', where, 'commit the app file itself')] };
@@ -72,15 +73,9 @@ function loadAppFile(file: SnapshotFile): { spec: AppSpec; locator: YamlLocator 
     return { errors: errors.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0)) };
   }
   const raw = data as RawApp;
-  const badRule = (raw.rules ?? []).findIndex((r) => (r.header === undefined) === (r.cookie === undefined));
-  if (badRule >= 0) {
-    return { errors: [invalid('a rule matches on exactly one of "header" or "cookie"', locator.value(['rules', badRule]), 'e.g. { header: X-Beta, value: "1", color: green }')] };
-  }
-  const spec = toSpec(file.path, raw);
-  if (spec.colors[spec.active].replicas === 0) {
-    const where = locator.value(['colors', spec.active, 'replicas']);
-    return { errors: [invalid(`the active color "${spec.active}" has 0 replicas: nothing would serve`, where, 'give it at least 1 replica, or make the other color active')] };
-  }
+  const spec = toAppSpec(file.path, raw);
+  const errors = [...semanticErrors(raw, spec, locator), ...checkPolicy(spec, policy, (color, key, more = []) => locator.value([...fieldPath(raw, color, key as keyof RawContainer), ...more]))];
+  if (errors.length) return { errors: errors.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0)) };
   return { spec, locator };
 }
 
@@ -117,52 +112,25 @@ function decodePointer(segment: string): string | number {
   return /^\d+$/.test(s) ? Number(s) : s;
 }
 
-interface RawColor { image: string; replicas?: number; env?: Record<string, string | number | boolean> }
-interface RawApp {
-  name: string;
-  listen: number;
-  port: number;
-  drainTimeout?: string;
-  health?: { path?: string; interval?: string; timeout?: string; healthyThreshold?: number; startTimeout?: string };
-  colors: Record<Color, RawColor>;
-  active: Color;
-  preview?: { header?: string; cookie?: string; port?: number };
-  canary?: { weight: number; sticky?: boolean };
-  rules?: { header?: string; cookie?: string; value: string; color: Color }[];
-}
-
-// The schema already guaranteed shapes and duration syntax; this only applies defaults.
-function toSpec(file: string, raw: RawApp): AppSpec {
-  const ms = (text: string | undefined, fallback: number) => (text === undefined ? fallback : parseDuration(text)!);
-  const h = raw.health ?? {};
-  const color = (c: RawColor): ColorSpec => ({
-    image: c.image,
-    replicas: c.replicas ?? DEFAULTS.replicas,
-    env: Object.fromEntries(Object.entries(c.env ?? {}).map(([k, v]) => [k, String(v)])),
-  });
-  return {
-    name: raw.name,
-    file,
-    listen: raw.listen,
-    port: raw.port,
-    drainTimeoutMs: ms(raw.drainTimeout, DEFAULTS.drainTimeoutMs),
-    health: {
-      path: h.path ?? DEFAULTS.health.path,
-      intervalMs: ms(h.interval, DEFAULTS.health.intervalMs),
-      timeoutMs: ms(h.timeout, DEFAULTS.health.timeoutMs),
-      healthyThreshold: h.healthyThreshold ?? DEFAULTS.health.healthyThreshold,
-      startTimeoutMs: ms(h.startTimeout, DEFAULTS.health.startTimeoutMs),
-    },
-    colors: { blue: color(raw.colors.blue), green: color(raw.colors.green) },
-    active: raw.active,
-    routing: {
-      ...(raw.preview
-        ? { preview: { header: raw.preview.header ?? DEFAULTS.preview.header, cookie: raw.preview.cookie ?? DEFAULTS.preview.cookie, ...(raw.preview.port ? { port: raw.preview.port } : {}) } }
-        : {}),
-      ...(raw.canary ? { canary: { weight: raw.canary.weight, sticky: raw.canary.sticky ?? true } } : {}),
-      rules: raw.rules ?? [],
-    },
-  };
+/** What the schema cannot say: rules match on one thing, every running color has an image, and so on. */
+function semanticErrors(raw: RawApp, spec: AppSpec, locator: YamlLocator): SwitchyardError[] {
+  const errors: SwitchyardError[] = [];
+  const badRule = (raw.rules ?? []).findIndex((r) => (r.header === undefined) === (r.cookie === undefined));
+  if (badRule >= 0) errors.push(invalid('a rule matches on exactly one of "header" or "cookie"', locator.value(['rules', badRule]), 'e.g. { header: X-Beta, value: "1", color: green }'));
+  for (const color of COLORS) {
+    const c = spec.colors[color];
+    if (!c.image && c.replicas > 0) errors.push(invalid(`no image for ${color}`, locator.value(['colors', color]), `set image at the top of the file or in colors.${color}`));
+    c.volumes.forEach((v, i) => {
+      if (Boolean(v.name) === Boolean(v.hostPath)) {
+        errors.push(invalid('a volume has exactly one of "name" or "hostPath"', locator.value([...fieldPath(raw, color, 'volumes'), i]), 'e.g. { name: data, path: /data }'));
+      }
+    });
+  }
+  if (spec.colors[spec.active].replicas === 0) {
+    errors.push(invalid(`the active color "${spec.active}" has 0 replicas: nothing would serve`, locator.value(fieldPath(raw, spec.active, 'replicas')), 'give it at least 1 replica, or make the other color active'));
+  }
+  // A field shared by both colors is reported once.
+  return [...new Map(errors.map((e) => [`${e.location?.line}:${e.location?.col}:${e.message}`, e])).values()];
 }
 
 function crossFileErrors(apps: { spec: AppSpec; locator: YamlLocator }[]): SwitchyardError[] {

@@ -101,10 +101,17 @@ async function dispose(targets: readonly LiveTarget[], deps: ExecutorDeps): Prom
   await Promise.all(targets.map((t) => deps.runtime.remove(t.id).catch((e) => deps.log.warn({ target: t.name, err: errorMessage(e) }, 'dispose failed'))));
 }
 
+const GATE_REASON: Record<GateFailure['reason'], string> = {
+  TargetExited: 'exited',
+  Timeout: 'not healthy within the start timeout',
+  Unhealthy: 'failed its health check again after passing',
+  Superseded: 'superseded',
+};
+
 function gateMessage(color: string, result: GateResult): string {
   if (result.healthy) return '';
   const describe = (f: GateFailure) =>
-    `${f.target.name}: ${f.reason === 'TargetExited' ? 'exited' : f.reason === 'Timeout' ? 'not healthy within the start timeout' : 'superseded'} (last probe: ${f.lastProbe})`;
+    `${f.target.name}: ${GATE_REASON[f.reason]} (last probe: ${f.lastProbe})`;
   return `${color} is not healthy: ${result.failures.map(describe).join('; ')}`;
 }
 

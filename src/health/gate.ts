@@ -9,7 +9,7 @@ import type { Prober } from './probe.js';
 
 export interface GateFailure {
   target: LiveTarget;
-  reason: 'TargetExited' | 'Timeout' | 'Superseded';
+  reason: 'TargetExited' | 'Timeout' | 'Unhealthy' | 'Superseded';
   lastProbe: string;
 }
 
@@ -30,6 +30,8 @@ export async function gate(targets: readonly LiveTarget[], health: HealthSpec, d
 async function gateOne(target: LiveTarget, health: HealthSpec, deps: GateDeps, signal?: AbortSignal): Promise<GateFailure | undefined> {
   const deadline = deps.clock.now() + health.startTimeoutMs;
   let passes = 0;
+  let failures = 0;
+  let passedOnce = false;
   let lastProbe = 'not probed yet';
   for (;;) {
     if (signal?.aborted) return { target, reason: 'Superseded', lastProbe };
@@ -39,7 +41,11 @@ async function gateOne(target: LiveTarget, health: HealthSpec, deps: GateDeps, s
       const result = await deps.prober.probe(seen.address, health);
       lastProbe = result.detail;
       passes = result.ok ? passes + 1 : 0;
+      failures = result.ok ? 0 : failures + 1;
+      passedOnce ||= result.ok;
       if (passes >= health.healthyThreshold) return undefined;
+      // A target that answered and then keeps failing is flapping: fail now, not at the start timeout.
+      if (passedOnce && failures >= health.unhealthyThreshold) return { target, reason: 'Unhealthy', lastProbe };
     } else {
       lastProbe = 'no published port yet';
       passes = 0;

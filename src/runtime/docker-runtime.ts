@@ -36,13 +36,15 @@ export class DockerRuntime implements Runtime {
       if (!labels) continue;
       const published = info.Ports.find((p) => p.PrivatePort === labels.port && p.Type === 'tcp' && p.PublicPort && p.IP === this.bindHost);
       const running = info.State === 'running';
+      // On the host network the app's own port is the address; nothing is published.
+      const port = info.HostConfig?.NetworkMode === 'host' ? labels.port : published?.PublicPort;
       targets.push({
         id: info.Id,
         name: (info.Names[0] ?? '').replace(/^\//, ''),
         ...labels,
         running,
         state: info.State,
-        ...(running && published ? { address: { host: this.bindHost, port: published.PublicPort } } : {}),
+        ...(running && port ? { address: { host: this.bindHost, port } } : {}),
       });
     }
     return targets;
@@ -52,20 +54,36 @@ export class DockerRuntime implements Runtime {
     const portKey = `${spec.port}/tcp`;
     const name = containerName(this.instance, spec);
     let container: Docker.Container;
+    const hostNetwork = spec.network === 'host';
     try {
       container = await this.docker.createContainer({
         name,
         Image: spec.image,
         Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-        Labels: targetLabels(this.instance, spec),
-        ExposedPorts: { [portKey]: {} },
+        // The user's labels first: ours (the ownership marks) always win.
+        Labels: { ...spec.labels, ...targetLabels(this.instance, spec) },
+        ...(spec.command ? { Entrypoint: spec.command } : {}),
+        ...(spec.args ? { Cmd: spec.args } : {}),
+        ...(hostNetwork ? {} : { ExposedPorts: { [portKey]: {} } }),
         HostConfig: {
-          PortBindings: { [portKey]: [{ HostIp: this.bindHost, HostPort: '' }] },
+          ...(hostNetwork ? { NetworkMode: 'host' } : { PortBindings: { [portKey]: [{ HostIp: this.bindHost, HostPort: '' }] } }),
           // Docker restarts a crashed target (with its own backoff) even while the agent is down.
           RestartPolicy: { Name: 'unless-stopped' },
           // A tiny init as PID 1 forwards SIGTERM to the app, so a stop is graceful and quick even for
           // processes that never installed a signal handler (PID 1 ignores signals by default).
           Init: true,
+          ...(spec.resources.memoryBytes ? { Memory: spec.resources.memoryBytes } : {}),
+          ...(spec.resources.cpus ? { NanoCpus: Math.round(spec.resources.cpus * 1e9) } : {}),
+          Mounts: spec.volumes.map((v) =>
+            v.name
+              ? { Type: 'volume' as const, Source: v.name, Target: v.path, ReadOnly: v.readOnly }
+              : { Type: 'bind' as const, Source: v.hostPath!, Target: v.path, ReadOnly: v.readOnly },
+          ),
+          // Allowed only where the agent's policy said so (checked when the commit was loaded).
+          Privileged: spec.privileged,
+          ...(spec.pid ? { PidMode: spec.pid } : {}),
+          ...(spec.capAdd.length ? { CapAdd: spec.capAdd } : {}),
+          ...(spec.devices.length ? { Devices: spec.devices.map((d) => ({ PathOnHost: d, PathInContainer: d, CgroupPermissions: 'rwm' })) } : {}),
         },
       });
     } catch (e) {
@@ -94,13 +112,14 @@ export class DockerRuntime implements Runtime {
     if (!labels || info.Config.Labels[LABEL.instance] !== this.instance) return undefined;
     const binding = info.NetworkSettings.Ports?.[`${labels.port}/tcp`]?.find((b) => b.HostIp === this.bindHost);
     const running = info.State.Running && !info.State.Restarting;
+    const port = info.HostConfig.NetworkMode === 'host' ? labels.port : Number(binding?.HostPort ?? 0);
     return {
       id: info.Id,
       name: info.Name.replace(/^\//, ''),
       ...labels,
       running,
       state: info.State.Restarting ? 'restarting' : info.State.Status,
-      ...(running && binding?.HostPort ? { address: { host: this.bindHost, port: Number(binding.HostPort) } } : {}),
+      ...(running && port ? { address: { host: this.bindHost, port } } : {}),
     };
   }
 

@@ -1,14 +1,14 @@
 // A target is one container of one color of one app: what we ask the runtime for, and what it reports.
-import type { Color } from '../desired/app.js';
+import type { Color, ColorSpec } from '../desired/app.js';
 
 /** What to run. `specHash` identifies the container's spec; a different hash means a replacement. */
-export interface TargetSpec {
+export interface TargetSpec extends Omit<ColorSpec, 'replicas' | 'envFiles'> {
   app: string;
   color: Color;
   replica: number;
   specHash: string;
   commit: string;
-  image: string;
+  /** Every value resolved, env files included. */
   env: Record<string, string>;
   /** Port inside the container; published on the runtime's bind host at an ephemeral port. */
   port: number;

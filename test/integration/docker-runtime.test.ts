@@ -4,16 +4,20 @@ import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.j
 import type { TargetSpec } from '../../src/runtime/target.js';
 import { TEST_LABEL } from '../support/docker-cli.js';
 import { instanceName, testImages, until } from '../support/run.js';
+import { color } from '../support/specs.js';
 import { inject } from 'vitest';
 
 describe('docker runtime (real engine, API 1.41)', () => {
   const instance = instanceName();
   const runtime = new DockerRuntime(connectDocker(), instance);
   let stranger = '';
-  const spec = (over: Partial<TargetSpec> = {}): TargetSpec => ({
-    app: 'web', color: 'blue', replica: 0, specHash: 'abcdef0123456789', commit: 'c0ffee', image: testImages().ok,
-    env: { GREETING: 'howdy', SWITCHYARD_APP: 'web', SWITCHYARD_COLOR: 'blue' }, port: 8080, ...over,
-  });
+  const spec = (over: Partial<TargetSpec> = {}): TargetSpec => {
+    const { replicas: _r, envFiles: _f, ...container } = color(testImages().ok, 1);
+    return {
+      ...container, app: 'web', color: 'blue', replica: 0, specHash: 'abcdef0123456789', commit: 'c0ffee',
+      env: { GREETING: 'howdy', SWITCHYARD_APP: 'web', SWITCHYARD_COLOR: 'blue' }, port: 8080, ...over,
+    };
+  };
 
   beforeAll(() => {
     // A container this agent does not own: same image, no instance label. It must never be touched.
@@ -84,5 +88,26 @@ describe('docker runtime (real engine, API 1.41)', () => {
   it('says the engine is unavailable, with what to do, when the socket does not answer', async () => {
     const nowhere = new DockerRuntime(connectDocker('/nonexistent/docker.sock'), instance);
     await expect(nowhere.list()).rejects.toMatchObject({ code: 'DockerUnavailable', retry: 'transient', hint: expect.stringMatching(/start dockerd/) });
+  });
+
+  it('applies command, args, labels, limits and a named volume; our labels always win', async () => {
+    const volume = `sy-test-${inject('runId')}-data`;
+    const t = await runtime.create(spec({
+      replica: 5,
+      command: ['/bin/busybox', 'httpd'],
+      args: ['-f', '-p', '8080', '-h', '/www'],
+      labels: { team: 'web', 'dev.switchyard.app': 'spoofed' },
+      resources: { memoryBytes: 64 * 1024 * 1024, cpus: 0.5 },
+      volumes: [{ name: volume, path: '/data', readOnly: false }],
+    }));
+    const info = JSON.parse(execFileSync('docker', ['inspect', t.id], { encoding: 'utf8' }))[0];
+    expect(info.Config.Entrypoint).toEqual(['/bin/busybox', 'httpd']);
+    expect(info.Config.Cmd).toEqual(['-f', '-p', '8080', '-h', '/www']);
+    expect(info.Config.Labels).toMatchObject({ team: 'web', 'dev.switchyard.app': 'web' });
+    expect(info.HostConfig).toMatchObject({ Memory: 64 * 1024 * 1024, NanoCpus: 500_000_000, Privileged: false });
+    expect(info.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: volume, Destination: '/data' })]);
+    await until('the target to answer', async () => ((await fetch(`http://127.0.0.1:${t.address!.port}/healthz`).catch(() => undefined))?.ok ? true : undefined));
+    await runtime.remove(t.id);
+    execFileSync('docker', ['volume', 'rm', volume]);
   });
 });

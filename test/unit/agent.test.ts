@@ -3,6 +3,7 @@ import { Agent } from '../../src/agent/agent.js';
 import { MemoryLastGood } from '../../src/agent/last-good.js';
 import { StatusStore } from '../../src/agent/status.js';
 import { silentLogger } from '../../src/log.js';
+import { DEFAULT_POLICY } from '../../src/policy/policy.js';
 import { appYaml } from '../support/app-yaml.js';
 import { FakeClock, FakeProber, FakeRouter, FakeRuntime, FakeSource } from '../support/fakes.js';
 
@@ -13,8 +14,9 @@ function setup(lastGood = new MemoryLastGood()) {
   const router = new FakeRouter();
   const prober = new FakeProber();
   const status = new StatusStore('test', 'fake', clock);
-  const agent = new Agent({ source, status, lastGood, runtime, router, prober, clock, log: silentLogger, listenHost: '127.0.0.1' });
-  return { clock, source, runtime, router, prober, status, agent, lastGood };
+  const secrets = { files: new Map<string, string>(), read: async (path: string) => { const v = secrets.files.get(path); if (v === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' }); return v; } };
+  const agent = new Agent({ source, status, lastGood, secrets, policy: DEFAULT_POLICY, runtime, router, prober, clock, log: silentLogger, listenHost: '127.0.0.1' });
+  return { clock, source, runtime, router, prober, status, agent, lastGood, secrets };
 }
 
 describe('agent', () => {
@@ -118,5 +120,24 @@ describe('agent', () => {
     const routed = router.table.get('web')!.targets.map((t) => t.id);
     expect(routed).not.toContain(blue!.id);
     expect(runtime.byColor('web', 'blue').filter((t) => t.running)).toHaveLength(1);
+  });
+
+  it('reads env values from host files, rolls the targets when a file changes, and changes nothing when one is missing', async () => {
+    const { source, agent, runtime, router, secrets } = setup();
+    const withSecret = appYaml({ listen: 9000 }).replace('      GREETING: hello', '      GREETING: hello\n      TOKEN: { file: /etc/switchyard/secrets/token }');
+    secrets.files.set('/etc/switchyard/secrets/token', 's3cret\n');
+    source.commitFiles('c1', { 'apps/web.yaml': withSecret });
+    await agent.reconcile();
+    const first = router.table.get('web')!.targets.map((t) => t.id);
+    expect(first).toHaveLength(1);
+    secrets.files.set('/etc/switchyard/secrets/token', 'rotated\n');
+    await agent.reconcile();
+    const second = router.table.get('web')!.targets.map((t) => t.id);
+    expect(second).not.toEqual(first);
+    const calls = runtime.calls.length;
+    secrets.files.delete('/etc/switchyard/secrets/token');
+    await agent.reconcile();
+    expect(runtime.calls.length).toBe(calls);
+    expect(router.table.get('web')!.targets.map((t) => t.id)).toEqual(second);
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadDesired } from '../../src/desired/load.js';
 import { appYaml } from '../support/app-yaml.js';
+import { color } from '../support/specs.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const load = (files: Record<string, string | Uint8Array>) =>
@@ -15,8 +16,8 @@ describe('desired: loading app files', () => {
     if (!r.ok) return;
     const [hello] = r.state.apps;
     expect(hello).toMatchObject({ name: 'hello', listen: 8080, active: 'blue', drainTimeoutMs: 30_000 });
-    expect(hello!.health).toEqual({ path: '/healthz', intervalMs: 500, timeoutMs: 2000, healthyThreshold: 3, startTimeoutMs: 30_000 });
-    expect(hello!.colors.green).toEqual({ image: 'switchyard-example/hello:1.1', replicas: 2, env: { GREETING: 'hi' } });
+    expect(hello!.health).toEqual({ path: '/healthz', intervalMs: 500, timeoutMs: 2000, healthyThreshold: 3, unhealthyThreshold: 3, startTimeoutMs: 30_000, tcp: false });
+    expect(hello!.colors.green).toEqual(color('switchyard-example/hello:1.1', 2, { env: { GREETING: 'hi' } }));
   });
 
   it('fills defaults for everything optional', () => {
@@ -76,5 +77,53 @@ describe('desired: loading app files', () => {
   it('reports every error of a file, in line order', () => {
     const r = load({ 'apps/web.yaml': valid.replace('listen: 9000', 'listen: 0').replace('active: blue', 'active: red') });
     expect(!r.ok && r.errors.map((e) => e.location?.field)).toEqual(['listen', 'active']);
+  });
+
+  it('merges each color over the shared fields: env and labels key by key, the rest replaced', () => {
+    const r = load({ 'apps/web.yaml': `name: web
+listen: 9000
+port: 8080
+image: web:1
+command: [/bin/web]
+args: [--port, "8080"]
+resources: { memory: 256m, cpus: 0.5 }
+env: { A: "1", B: shared, SECRET: { file: /etc/switchyard/secrets/web } }
+labels: { team: web }
+volumes:
+  - { name: data, path: /data }
+health: { tcp: true, unhealthyThreshold: 2, expectStatus: 204 }
+colors:
+  blue:
+    env: { B: blue }
+  green:
+    image: web:2
+    args: [--port, "8080", --fast]
+    env: { SECRET: plain }
+    labels: { tier: canary }
+active: blue
+` });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const { blue, green } = r.state.apps[0]!.colors;
+    expect(blue).toMatchObject({
+      image: 'web:1', command: ['/bin/web'], args: ['--port', '8080'], env: { A: '1', B: 'blue' },
+      envFiles: { SECRET: { file: '/etc/switchyard/secrets/web', field: 'env.SECRET' } },
+      resources: { memoryBytes: 256 * 1024 * 1024, cpus: 0.5 }, labels: { team: 'web' }, volumes: [{ name: 'data', path: '/data', readOnly: false }],
+    });
+    expect(green).toMatchObject({ image: 'web:2', args: ['--port', '8080', '--fast'], env: { A: '1', B: 'shared', SECRET: 'plain' }, envFiles: {}, labels: { team: 'web', tier: 'canary' } });
+    expect(r.state.apps[0]!.health).toMatchObject({ tcp: true, unhealthyThreshold: 2, expectStatus: 204 });
+  });
+
+  it('refuses a running color without an image, and a volume that is neither named nor a host path', () => {
+    const r = load({ 'apps/web.yaml': valid.replace('    image: img:green\n', '').replace('      GREETING: hi\n', '      GREETING: hi\n    volumes:\n      - { path: /data }\n') });
+    expect(!r.ok && r.errors.map((e) => e.toString())).toEqual([
+      expect.stringMatching(/^apps\/web\.yaml:\d+:\d+ colors\.green: no image for green \(hint: set image at the top of the file or in colors\.green\)/),
+      expect.stringMatching(/volumes\[0\]: a volume has exactly one of "name" or "hostPath"/),
+    ]);
+  });
+
+  it('refuses the reserved label prefix', () => {
+    const r = load({ 'apps/web.yaml': valid.replace('active: blue', 'labels: { dev.switchyard.app: other }\nactive: blue') });
+    expect(!r.ok && r.errors[0]!.location?.field).toBe('labels');
   });
 });

@@ -3,12 +3,13 @@ import { DEFAULTS, type AppSpec } from '../../src/desired/app.js';
 import { executeApp, type ExecutorDeps } from '../../src/executor/flip.js';
 import { silentLogger } from '../../src/log.js';
 import { plan } from '../../src/plan/plan.js';
+import { color } from '../support/specs.js';
 import { FakeClock, FakeProber, FakeRouter, FakeRuntime } from '../support/fakes.js';
 
 const app = (active: 'blue' | 'green', over: Partial<AppSpec> = {}): AppSpec => ({
   name: 'web', file: 'apps/web.yaml', listen: 9000, port: 8080, drainTimeoutMs: 1000, active,
   health: { ...DEFAULTS.health, intervalMs: 100, healthyThreshold: 3, startTimeoutMs: 5000 },
-  colors: { blue: { image: 'img:1', replicas: 2, env: {} }, green: { image: 'img:2', replicas: 2, env: {} } },
+  colors: { blue: color('img:1', 2), green: color('img:2', 2) },
   routing: { rules: [] },
   ...over,
 });
@@ -48,7 +49,7 @@ describe('flip', () => {
 
   it('keeps blue serving when green never becomes healthy, and disposes green', async () => {
     const { runtime, router, prober, step } = setup();
-    await step(app('blue', { colors: { blue: { image: 'img:1', replicas: 2, env: {} }, green: { image: 'img:2', replicas: 0, env: {} } } }));
+    await step(app('blue', { colors: { blue: color('img:1', 2), green: color('img:2', 0) } }));
     const blueRoute = router.table.get('web');
     const blueIds = new Set(runtime.byColor('web', 'blue').map((t) => t.id));
     prober.healthy = (port) => [...runtime.targets.values()].some((t) => blueIds.has(t.id) && t.address?.port === port);
@@ -91,7 +92,7 @@ describe('flip', () => {
     const { runtime, router, step } = setup();
     await step(app('blue'));
     const oldBlue = runtime.byColor('web', 'blue').map((t) => t.id);
-    const bumped = app('blue', { colors: { blue: { image: 'img:1.1', replicas: 2, env: {} }, green: { image: 'img:2', replicas: 2, env: {} } } });
+    const bumped = app('blue', { colors: { blue: color('img:1.1', 2), green: color('img:2', 2) } });
     expect((await step(bumped)).ok).toBe(true);
     const newBlue = runtime.byColor('web', 'blue').map((t) => t.id);
     expect(newBlue.some((id) => oldBlue.includes(id))).toBe(false);
@@ -99,5 +100,18 @@ describe('flip', () => {
     const lastRoute = runtime.calls.lastIndexOf('route web blue');
     expect(lastRoute).toBeGreaterThan(runtime.calls.findLastIndex((c) => c.startsWith('create web/blue')));
     for (const id of oldBlue) expect(runtime.calls.indexOf(`remove ${id}`)).toBeGreaterThan(lastRoute);
+  });
+
+  it('fails the gate at once when a target that passed keeps failing (unhealthyThreshold)', async () => {
+    const { router, prober, deps, step } = setup();
+    const clock = deps.clock as FakeClock;
+    const start = clock.now();
+    let n = 0;
+    prober.healthy = () => ++n % 100 === 1; // one pass, then failures
+    const result = await step(app('blue', { health: { ...DEFAULTS.health, intervalMs: 100, healthyThreshold: 3, unhealthyThreshold: 2, startTimeoutMs: 60_000 } }));
+    expect(result).toMatchObject({ ok: false, reason: 'HealthCheckFailed' });
+    expect(!result.ok && result.message).toMatch(/failed its health check again after passing/);
+    expect(router.applied).toEqual([]);
+    expect(clock.now() - start).toBeLessThan(60_000);
   });
 });

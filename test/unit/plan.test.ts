@@ -3,12 +3,13 @@ import type { AppSpec, Color } from '../../src/desired/app.js';
 import { DEFAULTS } from '../../src/desired/app.js';
 import { describe as describePlan, desiredRoute, isNoop, plan } from '../../src/plan/plan.js';
 import { specHash } from '../../src/plan/target-spec.js';
+import { color } from '../support/specs.js';
 import type { AppRoute } from '../../src/router/route.js';
 import type { LiveTarget } from '../../src/runtime/target.js';
 
 const app = (over: Partial<AppSpec> = {}): AppSpec => ({
   name: 'web', file: 'apps/web.yaml', listen: 9000, port: 8080, drainTimeoutMs: 1000, health: { ...DEFAULTS.health }, active: 'blue',
-  colors: { blue: { image: 'img:1', replicas: 2, env: {} }, green: { image: 'img:2', replicas: 2, env: {} } },
+  colors: { blue: color('img:1', 2), green: color('img:2', 2) },
   routing: { rules: [] },
   ...over,
 });
@@ -49,7 +50,7 @@ describe('plan', () => {
   it('replaces a changed active color beside the old one and retires the old only after the switch', () => {
     const old = app();
     const targets = [live(old, 'blue', 0), live(old, 'blue', 1), live(old, 'green', 0), live(old, 'green', 1)];
-    const bumped = app({ colors: { ...old.colors, blue: { image: 'img:1.1', replicas: 2, env: {} } } });
+    const bumped = app({ colors: { ...old.colors, blue: color('img:1.1', 2) } });
     const [p] = plan(desired(bumped), { targets, routes: [routeOf(old, targets.slice(0, 2))] }, '127.0.0.1').apps;
     expect(p!.create.map((s) => `${s.color}${s.replica}`)).toEqual(['blue0', 'blue1']);
     expect(p!.retire.map((t) => t.id)).toEqual([targets[0]!.id, targets[1]!.id]);
@@ -57,7 +58,7 @@ describe('plan', () => {
   });
 
   it('removes a stopped target and extra replicas at once when they take no traffic', () => {
-    const a = app({ colors: { blue: { image: 'img:1', replicas: 1, env: {} }, green: { image: 'img:2', replicas: 1, env: {} } } });
+    const a = app({ colors: { blue: color('img:1', 1), green: color('img:2', 1) } });
     const b0 = live(a, 'blue', 0);
     const stopped = live(a, 'green', 0, { running: false, state: 'exited' });
     const extra = live(a, 'green', 1);
@@ -68,7 +69,7 @@ describe('plan', () => {
   });
 
   it('keeps one target per replica index, preferring the routed one', () => {
-    const a = app({ colors: { blue: { image: 'img:1', replicas: 1, env: {} }, green: { image: 'img:2', replicas: 0, env: {} } } });
+    const a = app({ colors: { blue: color('img:1', 1), green: color('img:2', 0) } });
     const unrouted = live(a, 'blue', 0);
     const routed = live(a, 'blue', 0);
     const [p] = plan(desired(a), { targets: [unrouted, routed], routes: [routeOf(a, [routed])] }, '127.0.0.1').apps;
@@ -77,7 +78,7 @@ describe('plan', () => {
   });
 
   it('re-routes when a kept target moved to another host port', () => {
-    const a = app({ colors: { blue: { image: 'img:1', replicas: 1, env: {} }, green: { image: 'img:2', replicas: 0, env: {} } } });
+    const a = app({ colors: { blue: color('img:1', 1), green: color('img:2', 0) } });
     const b0 = live(a, 'blue', 0);
     const before = routeOf(a, [{ ...b0, address: { host: '127.0.0.1', port: 1 } }]);
     const [p] = plan(desired(a), { targets: [b0], routes: [before] }, '127.0.0.1').apps;
@@ -106,7 +107,7 @@ describe('plan', () => {
   });
 
   it('treats a new standby target as a route change when the standby takes traffic', () => {
-    const a = app({ routing: { rules: [{ header: 'X-Beta', value: '1', color: 'green' }] }, colors: { blue: { image: 'img:1', replicas: 1, env: {} }, green: { image: 'img:2', replicas: 1, env: {} } } });
+    const a = app({ routing: { rules: [{ header: 'X-Beta', value: '1', color: 'green' }] }, colors: { blue: color('img:1', 1), green: color('img:2', 1) } });
     const b0 = live(a, 'blue', 0);
     const [p] = plan(desired(a), { targets: [b0], routes: [routeOf(a, [b0])] }, '127.0.0.1').apps;
     expect(p!.create.map((s) => s.color)).toEqual(['green']);

@@ -1,0 +1,111 @@
+// The agent's configuration: defaults < config file (YAML) < SWITCHYARD_* environment variables < flags,
+// validated as one record against schemas/agent-config.schema.json, then frozen. The host-safety
+// policy comes from the file only: it is the operator's, never the repository's.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { LineCounter, parseDocument } from 'yaml';
+import { YamlLocator } from '../desired/yaml-location.js';
+import { SwitchyardError, type Location } from '../errors.js';
+import type { Policy } from '../policy/policy.js';
+
+export interface AgentConfig {
+  repo: string;
+  branch: string;
+  path: string;
+  interval: string;
+  instance: string;
+  listenHost: string;
+  api: string;
+  stateDir: string;
+  router: 'embedded' | 'haproxy';
+  logLevel: string;
+  policy: Policy;
+}
+
+const SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/agent-config.schema.json', import.meta.url), 'utf8')) as object;
+const KEYS = ['repo', 'branch', 'path', 'interval', 'instance', 'listenHost', 'api', 'stateDir', 'router', 'logLevel'] as const;
+type Key = (typeof KEYS)[number];
+
+export const DEFAULT_STATE_DIR = join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'switchyard');
+
+export const flagName = (key: Key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+export const envName = (key: Key) => `SWITCHYARD_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+
+export interface ConfigSources {
+  /** Flag values by config key (only those given). */
+  flags: Partial<Record<Key, string>>;
+  env: Record<string, string | undefined>;
+  /** The config file: its path and text. */
+  file?: { path: string; text: string };
+}
+
+export function loadAgentConfig(sources: ConfigSources): Readonly<AgentConfig> {
+  const merged: Record<string, unknown> = {};
+  // Where each top-level setting came from, so that an error can say where to fix it.
+  let fileLocator: YamlLocator | undefined;
+  const origin = new Map<string, 'file' | 'env' | 'flag'>();
+  if (sources.file) {
+    const { path, text } = sources.file;
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+    const locator = new YamlLocator(path, doc, lines);
+    fileLocator = locator;
+    if (doc.errors.length) throw configError(`YAML: ${doc.errors[0]!.message.split('\n')[0]}`, locator.offset(doc.errors[0]!.pos[0]), 'fix the YAML syntax');
+    const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    if (data !== null && (typeof data !== 'object' || Array.isArray(data))) throw configError('the config file must be a mapping of settings', { file: path, line: 1, col: 1 }, 'e.g. repo: https://…');
+    for (const [k, v] of Object.entries((data ?? {}) as Record<string, unknown>)) {
+      merged[k] = v;
+      origin.set(k, 'file');
+    }
+  }
+  for (const key of KEYS) {
+    const fromEnv = sources.env[envName(key)];
+    if (fromEnv !== undefined && fromEnv !== '') {
+      merged[key] = fromEnv;
+      origin.set(key, 'env');
+    }
+    const fromFlag = sources.flags[key];
+    if (fromFlag !== undefined) {
+      merged[key] = fromFlag;
+      origin.set(key, 'flag');
+    }
+  }
+  merged.stateDir ??= DEFAULT_STATE_DIR;
+
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
+  const validate = ajv.compile(SCHEMA);
+  if (!validate(merged)) {
+    const e = validate.errors![0]!;
+    const path = e.instancePath.split('/').slice(1);
+    const named = e.keyword === 'additionalProperties' ? String(e.params.additionalProperty) : e.keyword === 'required' ? String(e.params.missingProperty) : undefined;
+    const field = [...path, ...(named !== undefined ? [named] : [])].join('.');
+    const top = (path[0] ?? named)!;
+    const what =
+      e.keyword === 'required' ? `${field} is required` : e.keyword === 'additionalProperties' ? `unknown setting "${field}"` : `${field} ${e.message}`;
+    const from = origin.get(top);
+    const where: Location =
+      from === 'file' && fileLocator
+        ? { ...(e.keyword === 'additionalProperties' ? fileLocator.key(path, named!) : fileLocator.value(path)), field }
+        : from === 'env'
+          ? { field: envName(top as Key) }
+          : from === 'flag'
+            ? { field: flagName(top as Key) }
+            : { field: `${flagName(top as Key)} (or ${envName(top as Key)}, or "${top}" in --config)` };
+    throw configError(what, where, 'see schemas/agent-config.schema.json for every setting and its default');
+  }
+  return deepFreeze(merged as unknown as AgentConfig);
+}
+
+function configError(message: string, location: Location, hint: string): SwitchyardError {
+  return new SwitchyardError('UsageError', message, { location, hint });
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,121 @@
+// From a schema-valid app document to an AppSpec: defaults applied, and each color's fields merged
+// over the shared ones at the top of the file (env and labels key by key; anything else replaced).
+import { parseDuration } from '../duration.js';
+import { COLORS, DEFAULTS, type AppSpec, type Color, type ColorSpec, type EnvFile, type VolumeSpec } from './app.js';
+
+type RawEnv = Record<string, string | number | boolean | { file: string }>;
+
+export interface RawContainer {
+  image?: string;
+  replicas?: number;
+  env?: RawEnv;
+  command?: string[];
+  args?: string[];
+  resources?: { memory?: string; cpus?: number };
+  volumes?: { name?: string; hostPath?: string; path: string; readOnly?: boolean }[];
+  labels?: Record<string, string>;
+  privileged?: boolean;
+  network?: 'bridge' | 'host';
+  pid?: 'host';
+  capAdd?: string[];
+  devices?: string[];
+}
+
+export interface RawApp extends RawContainer {
+  name: string;
+  listen: number;
+  port: number;
+  drainTimeout?: string;
+  health?: { path?: string; interval?: string; timeout?: string; healthyThreshold?: number; unhealthyThreshold?: number; startTimeout?: string; expectStatus?: number; tcp?: boolean };
+  colors: Record<Color, RawContainer>;
+  active: Color;
+  preview?: { header?: string; cookie?: string; port?: number };
+  canary?: { weight: number; sticky?: boolean };
+  rules?: { header?: string; cookie?: string; value: string; color: Color }[];
+}
+
+const MEMORY_UNIT: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+export function toAppSpec(file: string, raw: RawApp): AppSpec {
+  const ms = (text: string | undefined, fallback: number) => (text === undefined ? fallback : parseDuration(text)!);
+  const h = raw.health ?? {};
+  return {
+    name: raw.name,
+    file,
+    listen: raw.listen,
+    port: raw.port,
+    drainTimeoutMs: ms(raw.drainTimeout, DEFAULTS.drainTimeoutMs),
+    health: {
+      path: h.path ?? DEFAULTS.health.path,
+      intervalMs: ms(h.interval, DEFAULTS.health.intervalMs),
+      timeoutMs: ms(h.timeout, DEFAULTS.health.timeoutMs),
+      healthyThreshold: h.healthyThreshold ?? DEFAULTS.health.healthyThreshold,
+      unhealthyThreshold: h.unhealthyThreshold ?? DEFAULTS.health.unhealthyThreshold,
+      startTimeoutMs: ms(h.startTimeout, DEFAULTS.health.startTimeoutMs),
+      tcp: h.tcp ?? false,
+      ...(h.expectStatus !== undefined ? { expectStatus: h.expectStatus } : {}),
+    },
+    colors: Object.fromEntries(COLORS.map((c) => [c, colorSpec(raw, c)])) as Record<Color, ColorSpec>,
+    active: raw.active,
+    routing: {
+      ...(raw.preview
+        ? { preview: { header: raw.preview.header ?? DEFAULTS.preview.header, cookie: raw.preview.cookie ?? DEFAULTS.preview.cookie, ...(raw.preview.port ? { port: raw.preview.port } : {}) } }
+        : {}),
+      ...(raw.canary ? { canary: { weight: raw.canary.weight, sticky: raw.canary.sticky ?? true } } : {}),
+      rules: raw.rules ?? [],
+    },
+  };
+}
+
+function colorSpec(raw: RawApp, color: Color): ColorSpec {
+  const own = raw.colors[color];
+  const pick = <K extends keyof RawContainer>(key: K): RawContainer[K] => (own[key] !== undefined ? own[key] : raw[key]);
+  const env: Record<string, string> = {};
+  const envFiles: Record<string, EnvFile> = {};
+  for (const [where, values] of [['', raw.env], [`colors.${color}.`, own.env]] as const) {
+    for (const [k, v] of Object.entries(values ?? {})) {
+      if (typeof v === 'object') {
+        envFiles[k] = { file: v.file, field: `${where}env.${k}` };
+        delete env[k];
+      } else {
+        env[k] = String(v);
+        delete envFiles[k];
+      }
+    }
+  }
+  const resources = pick('resources') ?? {};
+  const memory = resources.memory ? /^([0-9]+)(k|m|g)?$/.exec(resources.memory) : null;
+  const volumes: VolumeSpec[] = (pick('volumes') ?? []).map((v) => ({
+    ...(v.name ? { name: v.name } : {}),
+    ...(v.hostPath ? { hostPath: v.hostPath } : {}),
+    path: v.path,
+    readOnly: v.readOnly ?? false,
+  }));
+  const command = pick('command');
+  const args = pick('args');
+  const pid = pick('pid');
+  return {
+    image: pick('image') ?? '',
+    replicas: pick('replicas') ?? DEFAULTS.replicas,
+    env,
+    envFiles,
+    ...(command ? { command } : {}),
+    ...(args ? { args } : {}),
+    resources: {
+      ...(memory ? { memoryBytes: Number(memory[1]) * MEMORY_UNIT[memory[2] ?? '']! } : {}),
+      ...(resources.cpus !== undefined ? { cpus: resources.cpus } : {}),
+    },
+    volumes,
+    labels: { ...(raw.labels ?? {}), ...(own.labels ?? {}) },
+    privileged: pick('privileged') ?? false,
+    network: pick('network') ?? 'bridge',
+    ...(pid ? { pid } : {}),
+    capAdd: pick('capAdd') ?? [],
+    devices: pick('devices') ?? [],
+  };
+}
+
+/** The path of a container field as the user wrote it: in the color when set there, else at the top. */
+export function fieldPath(raw: RawApp, color: Color, key: keyof RawContainer): (string | number)[] {
+  return raw.colors[color][key] !== undefined ? ['colors', color, key] : [key];
+}

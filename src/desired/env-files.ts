@@ -1,0 +1,48 @@
+// Env values read from files on the agent's host ({ file: PATH } in an app file). Resolved on every
+// pass, so that rotating a secret file rolls the app's targets (the value is part of the spec hash).
+// The values never leave memory except into the containers' environment.
+import { readFile, realpath } from 'node:fs/promises';
+import { SwitchyardError } from '../errors.js';
+import { isUnder } from '../policy/policy.js';
+import type { DesiredState } from './app.js';
+
+export interface SecretReader {
+  read(path: string): Promise<string>;
+}
+
+/** Reads files only under the policy's folders, after resolving links (no escape through a symlink). */
+export class FileSecretReader implements SecretReader {
+  constructor(private readonly allowed: readonly string[]) {}
+
+  async read(path: string): Promise<string> {
+    const real = await realpath(path);
+    if (!this.allowed.some((dir) => isUnder(real, dir))) throw new Error(`${path} resolves to ${real}, outside the allowed folders`);
+    return readFile(real, 'utf8');
+  }
+}
+
+export async function resolveEnvFiles(state: DesiredState, reader: SecretReader): Promise<{ ok: true; state: DesiredState } | { ok: false; errors: SwitchyardError[] }> {
+  const errors: SwitchyardError[] = [];
+  const apps = await Promise.all(
+    state.apps.map(async (app) => {
+      const colors = { ...app.colors };
+      for (const [color, spec] of Object.entries(app.colors) as [keyof typeof colors, (typeof colors)['blue']][]) {
+        if (!Object.keys(spec.envFiles).length) continue;
+        const env = { ...spec.env };
+        for (const [name, f] of Object.entries(spec.envFiles)) {
+          try {
+            env[name] = (await reader.read(f.file)).replace(/\r?\n$/, '');
+          } catch (e) {
+            errors.push(new SwitchyardError('SecretUnavailable', `cannot read ${f.file} for ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+              location: { file: app.file, field: f.field },
+              hint: "create the file on the agent's host, readable by the agent",
+            }));
+          }
+        }
+        colors[color] = { ...spec, env };
+      }
+      return { ...app, colors };
+    }),
+  );
+  return errors.length ? { ok: false, errors } : { ok: true, state: { ...state, apps } };
+}

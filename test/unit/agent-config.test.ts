@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { loadAgentConfig } from '../../src/config/agent-config.js';
+import { DEFAULT_POLICY } from '../../src/policy/policy.js';
+
+describe('agent config', () => {
+  it('fills documented defaults and freezes the result', () => {
+    const c = loadAgentConfig({ flags: { repo: '/srv/desired' }, env: {} });
+    expect(c).toMatchObject({ repo: '/srv/desired', branch: 'main', path: '', interval: '5s', instance: 'default', listenHost: '127.0.0.1', api: '127.0.0.1:7070', router: 'embedded', logLevel: 'info' });
+    expect(c.policy).toEqual({ ...DEFAULT_POLICY });
+    expect(Object.isFrozen(c) && Object.isFrozen(c.policy) && Object.isFrozen(c.policy.envFilePaths)).toBe(true);
+  });
+
+  it('takes flags over environment variables over the file', () => {
+    const file = { path: 'agent.yaml', text: 'repo: https://git.example.com/ops/desired.git\nbranch: prod\ninterval: 30s\ninstance: file\npolicy:\n  bindMountPaths: [/srv/data]\n' };
+    const c = loadAgentConfig({ flags: { instance: 'flag' }, env: { SWITCHYARD_INSTANCE: 'env', SWITCHYARD_INTERVAL: '10s' }, file });
+    expect(c).toMatchObject({ repo: 'https://git.example.com/ops/desired.git', branch: 'prod', interval: '10s', instance: 'flag' });
+    expect(c.policy.bindMountPaths).toEqual(['/srv/data']);
+    expect(c.policy.allowPrivileged).toBe(false);
+  });
+
+  const bad: { name: string; sources: Parameters<typeof loadAgentConfig>[0]; message: RegExp; where: RegExp }[] = [
+    { name: 'no repository', sources: { flags: {}, env: {} }, message: /repo is required/, where: /--repo \(or SWITCHYARD_REPO, or "repo" in --config\)/ },
+    { name: 'a bad flag value', sources: { flags: { repo: 'r', router: 'nginx' }, env: {} }, message: /router must be equal to one of the allowed values/, where: /--router/ },
+    { name: 'a bad env value', sources: { flags: { repo: 'r' }, env: { SWITCHYARD_INTERVAL: 'often' } }, message: /interval must match/, where: /SWITCHYARD_INTERVAL/ },
+    { name: 'an unknown setting in the file', sources: { flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\nrepos: x\n' } }, message: /unknown setting "repos"/, where: /^agent\.yaml:2:1 repos: unknown setting/ },
+    { name: 'a bad policy value in the file', sources: { flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\npolicy:\n  allowPrivileged: yes-please\n' } }, message: /policy\.allowPrivileged must be boolean/, where: /^agent\.yaml:3:20 policy\.allowPrivileged/ },
+    { name: 'an unknown policy rule', sources: { flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\npolicy:\n  allowEverything: true\n' } }, message: /unknown setting "policy\.allowEverything"/, where: /^agent\.yaml:3:3 policy\.allowEverything/ },
+  ];
+  it.each(bad)('refuses $name, saying where', ({ sources, message, where }) => {
+    let err: unknown;
+    try {
+      loadAgentConfig(sources);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'UsageError', message: expect.stringMatching(message) });
+    expect(String(err)).toMatch(where);
+  });
+});
