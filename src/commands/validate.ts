@@ -1,18 +1,39 @@
-// `switchyard validate [DIR]`: the same loader the agent uses, on a work tree (for PR CI).
+// `switchyard validate [DIR]`: the agent's own loader and policy on a work tree, for PR CI. Exit code 0
+// when valid, 1 when not; text for people, --format json for programs, --format github for annotations.
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseFlags } from './flags.js';
+import { loadAgentConfig } from '../config/agent-config.js';
 import { isAppFile, loadDesired } from '../desired/load.js';
 import { SwitchyardError } from '../errors.js';
+import { DEFAULT_POLICY } from '../policy/policy.js';
 import type { SnapshotFile } from '../source/snapshot.js';
+import { parseFlags } from './flags.js';
+import { FORMATS, githubAnnotation, problemRecord, type Format } from './problems.js';
 
 export async function validateDir(args: string[]): Promise<number> {
-  const { positionals } = parseFlags('validate', args, {}, true);
+  const { values, positionals } = parseFlags('validate', args, { format: { type: 'string', default: 'text' }, config: { type: 'string' } }, true);
+  const format = values.format as Format;
+  if (!FORMATS.includes(format)) throw new SwitchyardError('UsageError', `--format "${values.format}" is not a format`, { hint: `one of ${FORMATS.join(', ')}` });
   const dir = positionals[0] ?? '.';
-  const files = readAppFiles(dir);
-  const result = loadDesired('work-tree', files);
+  // The host's policy when its agent config is given (only its policy is used, so the repository
+  // setting is filled in), else the default policy, which is the strictest.
+  const policy = values.config
+    ? loadAgentConfig({ flags: { repo: '-' }, env: {}, file: { path: values.config, text: readFileSync(values.config, 'utf8') } }).policy
+    : DEFAULT_POLICY;
+  const result = loadDesired('work-tree', readAppFiles(dir), policy);
+  // Paths as seen from where the command runs, so that annotations land on the right file.
+  const prefix = dir === '.' ? '' : `${relative('.', dir) || '.'}/`;
+  if (format === 'json') {
+    const body = result.ok
+      ? { ok: true, apps: result.state.apps.map((a) => a.name), errors: [] }
+      : { ok: false, apps: [], errors: result.errors.map((e) => problemRecord(e, prefix)) };
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    return result.ok ? 0 : 1;
+  }
   if (!result.ok) {
-    for (const e of result.errors) process.stderr.write(`${e.toString()}\n`);
+    for (const e of result.errors) {
+      process.stdout.write(`${format === 'github' ? githubAnnotation(e, prefix) : prefix + e.toString()}\n`);
+    }
     process.stderr.write(`${result.errors.length} error(s); the agent would refuse this commit and change nothing.\n`);
     return 1;
   }

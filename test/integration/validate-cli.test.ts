@@ -1,0 +1,40 @@
+// `switchyard validate` as PR CI runs it: the built CLI on fixture repositories, output compared with
+// golden files (UPDATE_GOLDEN=1 rewrites them after a deliberate change).
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+function validate(...args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/switchyard.js', 'validate', ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function golden(name: string, actual: string): void {
+  const path = `test/golden/${name}`;
+  if (process.env.UPDATE_GOLDEN) writeFileSync(path, actual);
+  expect(actual).toBe(readFileSync(path, 'utf8'));
+}
+
+describe('switchyard validate (CLI)', () => {
+  it('passes the example repository', () => {
+    expect(validate('example-repo')).toEqual({ code: 0, stdout: 'ok: 1 app(s) valid (hello)\n', stderr: '' });
+  });
+
+  it.each(['text', 'json', 'github'])('reports every problem of a bad pull request, located (%s)', (format) => {
+    const r = validate('test/fixtures/repos/bad', '--format', format);
+    expect(r.code).toBe(1);
+    golden(`validate.${format}`, r.stdout);
+  });
+
+  it('applies the host policy from an agent config', () => {
+    const r = validate('test/fixtures/repos/bad', '--config', 'test/fixtures/agent-allow-privileged.yaml');
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toContain('privileged mode');
+    expect(r.stdout).toContain('Docker socket');
+  });
+
+  it('says what is wrong with its own arguments', () => {
+    expect(validate('--format', 'xml')).toMatchObject({ code: 2, stderr: expect.stringMatching(/--format "xml" is not a format \(hint: one of text, json, github\)/) });
+    expect(validate('nowhere')).toMatchObject({ code: 2, stderr: expect.stringMatching(/no apps\/ folder in nowhere/) });
+  });
+});
