@@ -4,18 +4,23 @@ import { runAgent } from './commands/run.js';
 import { validateDir } from './commands/validate.js';
 import { showStatus } from './commands/status.js';
 import { runProxy } from './commands/proxy.js';
+import { showPlan } from './commands/plan.js';
 import { version } from './version.js';
 
 const USAGE = `switchyard: blue/green GitOps agent for Docker hosts
 
 Usage:
-  switchyard run --repo <url|path> [--branch main] [--path DIR] [--interval 5s]
+  switchyard run --repo <url|path> [--config FILE] [--branch main] [--path DIR] [--interval 5s]
                  [--instance NAME] [--listen-host 127.0.0.1] [--api 127.0.0.1:7070]
                  [--state-dir DIR] [--router embedded|haproxy] [--log-level info]
       Poll the repository, bring up and health-check each app's colors, and route
       every app's listen port to its active color.
-  switchyard validate [DIR]
-      Check DIR/apps/*.yaml (default DIR: .) and print every error with file:line:col.
+  switchyard validate [DIR] [--format text|json|github] [--config FILE]
+      Check DIR/apps/*.yaml (default DIR: .) against the schema and the host-safety
+      policy, and print every error with file:line:col. Exit 1 when invalid.
+  switchyard plan --repo <url|path> [--ref REF] [--format text|json] [run's flags]
+      Show what applying REF would do to this host, per app, and change nothing.
+      Exit 0: no changes; 2: changes; 1: error.
   switchyard status [--api 127.0.0.1:7070] [--json]
       Show what the running agent serves.
   switchyard proxy [--state-dir DIR] [--instance NAME] [--stop]
@@ -30,6 +35,7 @@ const VERBS: Record<string, Verb> = {
   run: runAgent,
   validate: validateDir,
   status: showStatus,
+  plan: showPlan,
   proxy: runProxy,
 };
 

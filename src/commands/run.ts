@@ -1,14 +1,12 @@
 // `switchyard run`: loads and freezes the agent config, wires the real side effects together, and runs
 // the loop until SIGINT/SIGTERM. The data plane and the containers keep running when the agent stops;
 // the next start adopts them.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from '../agent/agent.js';
 import { startApi } from '../agent/api.js';
 import { FileLastGood } from '../agent/last-good.js';
 import { StatusStore } from '../agent/status.js';
 import { systemClock, type Clock } from '../clock.js';
-import { loadAgentConfig, type AgentConfig } from '../config/agent-config.js';
 import { FileSecretReader } from '../desired/env-files.js';
 import { parseDuration } from '../duration.js';
 import { SwitchyardError } from '../errors.js';
@@ -20,10 +18,10 @@ import { RemoteRouter } from '../router/remote-router.js';
 import type { Router } from '../router/route.js';
 import { connectDocker, DockerRuntime } from '../runtime/docker-runtime.js';
 import { GitSource } from '../source/git-source.js';
-import { parseFlags } from './flags.js';
+import { readConfig } from './config-flags.js';
 
 export async function runAgent(args: string[]): Promise<number> {
-  const config = readConfig(args);
+  const { config } = readConfig('run', args);
   const intervalMs = parseDuration(config.interval)!;
   if (intervalMs < 100) throw new SwitchyardError('UsageError', `interval "${config.interval}" is shorter than 100ms`, { hint: 'e.g. --interval 5s' });
   const [, apiHost, apiPort] = /^(.+):(\d+)$/.exec(config.api)!;
@@ -75,34 +73,6 @@ export async function runAgent(args: string[]): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   log.info('stopped');
   return 0;
-}
-
-/** Flags, SWITCHYARD_* env vars and the optional --config file, as one validated, frozen record. */
-export function readConfig(args: string[]): Readonly<AgentConfig> {
-  const { values } = parseFlags('run', args, {
-    config: { type: 'string' },
-    repo: { type: 'string' },
-    branch: { type: 'string' },
-    path: { type: 'string' },
-    interval: { type: 'string' },
-    instance: { type: 'string' },
-    'listen-host': { type: 'string' },
-    api: { type: 'string' },
-    'state-dir': { type: 'string' },
-    router: { type: 'string' },
-    'log-level': { type: 'string' },
-  });
-  const { config: configPath, 'listen-host': listenHost, 'state-dir': stateDir, 'log-level': logLevel, ...rest } = values;
-  const flags = Object.fromEntries(Object.entries({ ...rest, listenHost, stateDir, logLevel }).filter(([, v]) => v !== undefined));
-  let file: { path: string; text: string } | undefined;
-  if (configPath) {
-    try {
-      file = { path: configPath, text: readFileSync(configPath, 'utf8') };
-    } catch (e) {
-      throw new SwitchyardError('UsageError', `cannot read --config ${configPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'pass the path of a readable YAML file' });
-    }
-  }
-  return loadAgentConfig({ flags, env: process.env, ...(file ? { file } : {}) });
 }
 
 async function startRouter(kind: 'embedded' | 'haproxy', stateDir: string, instance: string, clock: Clock): Promise<{ router: Router; adopted: boolean }> {

@@ -7,10 +7,24 @@ import type { AppSpec, Color } from '../desired/app.js';
 import type { TargetSpec } from '../runtime/target.js';
 
 export function specHash(app: AppSpec, color: Color): string {
-  const { replicas: _replicas, envFiles: _files, env, labels, ...container } = app.colors[color];
+  const c = app.colors[color];
   const sorted = (o: Record<string, string>) => Object.entries(o).sort(([a], [b]) => a.localeCompare(b));
+  // Only settings that differ from their defaults, after image, env and port in that order: a spec that
+  // uses none of the newer fields hashes as it always did, so upgrading Switchyard replaces nothing.
+  const extras = {
+    command: c.command,
+    args: c.args,
+    resources: Object.keys(c.resources).length ? c.resources : undefined,
+    volumes: c.volumes.length ? c.volumes : undefined,
+    labels: Object.keys(c.labels).length ? sorted(c.labels) : undefined,
+    privileged: c.privileged || undefined,
+    network: c.network === 'host' ? c.network : undefined,
+    pid: c.pid,
+    capAdd: c.capAdd.length ? c.capAdd : undefined,
+    devices: c.devices.length ? c.devices : undefined,
+  };
   return createHash('sha256')
-    .update(JSON.stringify({ ...container, env: sorted(env), labels: sorted(labels), port: app.port }))
+    .update(JSON.stringify({ image: c.image, env: sorted(c.env), port: app.port, ...extras }))
     .digest('hex')
     .slice(0, 16);
 }

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { AppSpec, Color } from '../../src/desired/app.js';
 import { DEFAULTS } from '../../src/desired/app.js';
 import { describe as describePlan, desiredRoute, isNoop, plan } from '../../src/plan/plan.js';
 import { specHash } from '../../src/plan/target-spec.js';
+import { planReport, renderPlan } from '../../src/plan/render.js';
 import { color } from '../support/specs.js';
 import type { AppRoute } from '../../src/router/route.js';
 import type { LiveTarget } from '../../src/runtime/target.js';
@@ -85,6 +87,13 @@ describe('plan', () => {
     expect(p).toMatchObject({ create: [], routeChange: true });
   });
 
+  it('keeps the hash of a spec that uses no newer field as it was before they existed', () => {
+    const a = app({ colors: { blue: color('img:1', 2, { env: { A: '1' } }), green: color('img:2', 1) } });
+    // The walking skeleton's hash of { image, env, port }: containers it started must not be replaced.
+    expect(specHash(a, 'blue')).toBe(createHash('sha256').update(JSON.stringify({ image: 'img:1', env: [['A', '1']], port: 8080 })).digest('hex').slice(0, 16));
+    expect(specHash({ ...a, colors: { ...a.colors, blue: { ...a.colors.blue, command: ['/x'] } } }, 'blue')).not.toBe(specHash(a, 'blue'));
+  });
+
   it('changes the spec hash for image, env and port, not for replicas or health', () => {
     const a = app();
     const h = specHash(a, 'blue');
@@ -119,5 +128,37 @@ describe('plan', () => {
     const gone = { ...live(a, 'blue', 0), app: 'old' };
     const p = plan(desired(a), { targets: [gone], routes: [{ ...routeOf(a, [gone]), app: 'old' }] }, '127.0.0.1');
     expect(p.prune).toEqual([{ app: 'old', targets: [gone], routed: true }]);
+  });
+
+  it('renders one action per app, and the apps to prune (golden)', () => {
+    const a = (name: string, active: Color = 'blue') => app({ name, active, colors: { blue: color(`${name}:1`, 1), green: color(`${name}:2`, 1) } });
+    const steady = a('steady');
+    const steadyLive = [live(steady, 'blue', 0), live(steady, 'green', 0)];
+    const flip = a('flipper', 'green');
+    const flipLive = [live(flip, 'blue', 0), live(flip, 'green', 0)];
+    const bumped = app({ name: 'bumped', colors: { blue: color('bumped:1.1', 1), green: color('bumped:2', 1) } });
+    const bumpedLive = [live(a('bumped'), 'blue', 0), live(a('bumped'), 'green', 0)];
+    const fresh = a('fresh');
+    const gone = { ...live(steady, 'blue', 0), app: 'gone' };
+    const p = plan(
+      { commit: '0123456789abcdef0123456789abcdef01234567', apps: [steady, flip, bumped, fresh] },
+      {
+        targets: [...steadyLive, ...flipLive, ...bumpedLive, gone],
+        routes: [routeOf(steady, steadyLive.slice(0, 1)), routeOf(flip, flipLive.slice(0, 1), 'blue'), routeOf(a('bumped'), bumpedLive.slice(0, 1)), { ...routeOf(steady, [gone]), app: 'gone' }],
+      },
+      '127.0.0.1',
+    );
+    expect(renderPlan(planReport(p), 'https://git.example.com/desired.git@main')).toBe(
+      [
+        'plan for 0123456789ab (https://git.example.com/desired.git@main):',
+        '  steady   no change',
+        '  flipper  flip: flip blue -> green',
+        '  bumped   replace: update blue route; create 1 blue target(s) (bumped:1.1); retire 1 routed target(s) after the switch',
+        '  fresh    create: route blue on port 9000; create 1 blue target(s) (fresh:1); create 1 green target(s) (fresh:2)',
+        '  gone     remove: gone from the repository; stop serving it, remove 1 target(s)',
+        '4 app(s) would change. Nothing was changed.',
+        '',
+      ].join('\n'),
+    );
   });
 });

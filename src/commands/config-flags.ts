@@ -1,0 +1,41 @@
+// The agent's settings as flags (the same for every verb that needs them), merged with SWITCHYARD_* env
+// vars and the optional --config file into one validated, frozen record.
+import { readFileSync } from 'node:fs';
+import type { ParseArgsConfig } from 'node:util';
+import { loadAgentConfig, type AgentConfig } from '../config/agent-config.js';
+import { SwitchyardError } from '../errors.js';
+import { parseFlags } from './flags.js';
+
+const AGENT_FLAGS = {
+  config: { type: 'string' },
+  repo: { type: 'string' },
+  branch: { type: 'string' },
+  path: { type: 'string' },
+  interval: { type: 'string' },
+  instance: { type: 'string' },
+  'listen-host': { type: 'string' },
+  api: { type: 'string' },
+  'state-dir': { type: 'string' },
+  router: { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
+export function readConfig<T extends NonNullable<ParseArgsConfig['options']>>(verb: string, args: string[], extra?: T) {
+  const { values } = parseFlags(verb, args, { ...AGENT_FLAGS, ...(extra ?? {}) });
+  const v = values as Record<string, string | boolean | undefined>;
+  const flags = Object.fromEntries(
+    Object.entries({ repo: v.repo, branch: v.branch, path: v.path, interval: v.interval, instance: v.instance, listenHost: v['listen-host'], api: v.api, stateDir: v['state-dir'], router: v.router, logLevel: v['log-level'] })
+      .filter(([, x]) => x !== undefined),
+  ) as Record<string, string>;
+  let file: { path: string; text: string } | undefined;
+  const configPath = v.config as string | undefined;
+  if (configPath) {
+    try {
+      file = { path: configPath, text: readFileSync(configPath, 'utf8') };
+    } catch (e) {
+      throw new SwitchyardError('UsageError', `cannot read --config ${configPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'pass the path of a readable YAML file' });
+    }
+  }
+  const config: Readonly<AgentConfig> = loadAgentConfig({ flags, env: process.env, ...(file ? { file } : {}) });
+  return { config, values: v };
+}

@@ -1,0 +1,53 @@
+// `switchyard plan` as the built CLI, on a real git repository and the real Docker engine.
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appYaml } from '../support/app-yaml.js';
+import { TestRepo } from '../support/git-server.js';
+import { instanceName, stateDir as newStateDir } from '../support/run.js';
+
+describe('switchyard plan (CLI)', () => {
+  const instance = instanceName();
+  const state = newStateDir();
+  let repo: TestRepo;
+  let first = '';
+  const plan = (...args: string[]) => {
+    const r = spawnSync(process.execPath, ['bin/switchyard.js', 'plan', '--repo', repo.work, '--instance', instance, '--state-dir', state, ...args], { encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  beforeAll(() => {
+    repo = new TestRepo();
+    first = repo.commit('web: first', { 'apps/web.yaml': appYaml({ listen: 9300, blueImage: 'web:1', greenImage: 'web:2' }) });
+  });
+  afterAll(() => repo.remove());
+
+  it('shows what a commit would create on an empty host, changes nothing, and exits 2', () => {
+    const r = plan();
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe(
+      `plan for ${first.slice(0, 12)} (${repo.work}@main):\n` +
+        '  web  create: route blue on port 9300; create 1 blue target(s) (web:1); create 1 green target(s) (web:2)\n' +
+        '1 app(s) would change. Nothing was changed.\n',
+    );
+    expect(spawnSync('docker', ['ps', '-aq', '--filter', `label=dev.switchyard.instance=${instance}`], { encoding: 'utf8' }).stdout).toBe('');
+  });
+
+  it('plans an earlier commit by --ref, in JSON', () => {
+    repo.commit('web: two replicas', { 'apps/web.yaml': appYaml({ listen: 9300, blueImage: 'web:1', greenImage: 'web:2', replicas: 2 }) });
+    const r = plan('--ref', first, '--format', 'json');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toEqual({
+      commit: first,
+      changes: true,
+      apps: [{ app: 'web', action: 'create', changes: ['route blue on port 9300', 'create 1 blue target(s) (web:1)', 'create 1 green target(s) (web:2)'] }],
+      prune: [],
+    });
+  });
+
+  it('refuses an invalid or dangerous commit with located errors and exits 1', () => {
+    repo.commit('web: oops', { 'apps/web.yaml': appYaml({ listen: 9300 }).replace('active: blue', 'active: blue\nprivileged: true') });
+    const r = plan();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^apps\/web\.yaml:24:13 privileged: privileged mode: denied by the agent's policy \(rule "allowPrivileged"\)/);
+    expect(r.stderr).toMatch(/would be refused: 1 error\(s\); nothing live would change/);
+  });
+});
