@@ -5,6 +5,7 @@ import { validateDir } from './commands/validate.js';
 import { showStatus } from './commands/status.js';
 import { runProxy } from './commands/proxy.js';
 import { showPlan } from './commands/plan.js';
+import { promote } from './commands/promote.js';
 import { version } from './version.js';
 
 const USAGE = `switchyard: blue/green GitOps agent for Docker hosts
@@ -21,6 +22,9 @@ Usage:
   switchyard plan --repo <url|path> [--ref REF] [--format text|json] [run's flags]
       Show what applying REF would do to this host, per app, and change nothing.
       Exit 0: no changes; 2: changes; 1: error.
+  switchyard promote APP [--to blue|green] [--repo DIR] [--path DIR] [--branch NAME] [--no-commit]
+      In a checkout of the desired-state repository: set APP's active color (only that
+      value changes in the file) and commit it on a new branch, ready for a pull request.
   switchyard status [--api 127.0.0.1:7070] [--json]
       Show what the running agent serves.
   switchyard proxy [--state-dir DIR] [--instance NAME] [--stop]
@@ -36,6 +40,7 @@ const VERBS: Record<string, Verb> = {
   validate: validateDir,
   status: showStatus,
   plan: showPlan,
+  promote,
   proxy: runProxy,
 };
 
