@@ -117,7 +117,7 @@ export class Agent {
       log.warn({ err: errorMessage(e) }, 'cannot observe live state; retrying next pass');
       return;
     }
-    const p = plan(desired, live, this.deps.listenHost);
+    const p = plan(desired, live, this.deps.listenHost, this.deps.clock.now());
     await Promise.all(p.apps.map((ap) => this.reconcileApp(ap, signal)));
     await this.prune(p.prune, desired);
     await this.refreshTargets(desired.apps);

@@ -41,7 +41,7 @@ export async function showPlan(args: string[]): Promise<number> {
     return 1;
   }
   const live = { targets: await new DockerRuntime(connectDocker(), config.instance).list(), routes: await currentRoutes(config) };
-  const report = planReport(plan(resolved.state, live, config.listenHost));
+  const report = planReport(plan(resolved.state, live, config.listenHost, systemClock.now()));
   process.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderPlan(report, source.description));
   return report.changes ? 2 : 0;
 }

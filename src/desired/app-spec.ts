@@ -26,6 +26,7 @@ export interface RawApp extends RawContainer {
   listen: number;
   port: number;
   drainTimeout?: string;
+  scaleDownDelay?: string;
   health?: { path?: string; interval?: string; timeout?: string; healthyThreshold?: number; unhealthyThreshold?: number; startTimeout?: string; expectStatus?: number; tcp?: boolean };
   colors: Record<Color, RawContainer>;
   active: Color;
@@ -45,6 +46,7 @@ export function toAppSpec(file: string, raw: RawApp): AppSpec {
     listen: raw.listen,
     port: raw.port,
     drainTimeoutMs: ms(raw.drainTimeout, DEFAULTS.drainTimeoutMs),
+    ...(raw.scaleDownDelay !== undefined ? { scaleDownDelayMs: parseDuration(raw.scaleDownDelay)! } : {}),
     health: {
       path: h.path ?? DEFAULTS.health.path,
       intervalMs: ms(h.interval, DEFAULTS.health.intervalMs),

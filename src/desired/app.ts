@@ -68,6 +68,8 @@ export interface AppSpec {
   listen: number;
   port: number;
   drainTimeoutMs: number;
+  /** After a flip, how long the old color stays running; undefined: forever. */
+  scaleDownDelayMs?: number;
   health: HealthSpec;
   colors: Record<Color, ColorSpec>;
   active: Color;

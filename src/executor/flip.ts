@@ -74,7 +74,11 @@ export async function executeApp(p: AppPlan, deps: ExecutorDeps, signal?: AbortS
   const healthy = (color: Color) => [...p.keep[color], ...created.filter((t) => t.color === color)].sort((a, b) => a.replica - b.replica);
   const routed = healthy(active);
   // An unhealthy standby takes no preview, canary or rule traffic; the active color serves it all.
-  const route = desiredRoute(app, { [active]: routed, [standby]: standbyGate.healthy ? healthy(standby) : [] } as Record<Color, LiveTarget[]>, deps.listenHost);
+  const route = {
+    ...desiredRoute(app, { [active]: routed, [standby]: standbyGate.healthy ? healthy(standby) : [] } as Record<Color, LiveTarget[]>, deps.listenHost),
+    // Since when this color has been active: kept across passes, reset by a flip.
+    since: p.currentRoute?.color === active ? (p.currentRoute.since ?? deps.clock.now()) : deps.clock.now(),
+  };
   if (p.routeChange || !sameRoute(p.currentRoute, route)) {
     try {
       await router.apply(route);

@@ -28,6 +28,8 @@ export interface AppPlan {
   retire: LiveTarget[];
   /** True when the route must change (new targets, other color, moved addresses, new listen port). */
   routeChange: boolean;
+  /** The standby color removed because its scaleDownDelay ran out. */
+  scaledDown?: Color;
 }
 
 export interface PrunePlan {
@@ -43,8 +45,9 @@ export interface Plan {
   prune: PrunePlan[];
 }
 
-export function plan(desired: DesiredState, live: LiveState, listenHost: string): Plan {
-  const apps = desired.apps.map((app) => planApp(app, desired.commit, live, listenHost));
+/** `now` (epoch ms) is only used to tell whether a standby color's scaleDownDelay has run out. */
+export function plan(desired: DesiredState, live: LiveState, listenHost: string, now: number): Plan {
+  const apps = desired.apps.map((app) => planApp(app, desired.commit, live, listenHost, now));
   const wanted = new Set(desired.apps.map((a) => a.name));
   const orphanNames = new Set([...live.targets.map((t) => t.app), ...live.routes.map((r) => r.app)].filter((n) => !wanted.has(n)));
   const prune = [...orphanNames].sort().map((name) => ({
@@ -55,16 +58,17 @@ export function plan(desired: DesiredState, live: LiveState, listenHost: string)
   return { commit: desired.commit, apps, prune };
 }
 
-function planApp(app: AppSpec, commit: string, live: LiveState, listenHost: string): AppPlan {
+function planApp(app: AppSpec, commit: string, live: LiveState, listenHost: string, now: number): AppPlan {
   const currentRoute = live.routes.find((r) => r.app === app.name);
   const routedIds = new Set(currentRoute?.targets.map((t) => t.id));
+  const scaledDown = scaledDownColor(app, currentRoute, now);
   const keep: Record<Color, LiveTarget[]> = { blue: [], green: [] };
   const create: TargetSpec[] = [];
   const obsolete: LiveTarget[] = [];
 
   for (const color of COLORS) {
     const hash = specHash(app, color);
-    const replicas = app.colors[color].replicas;
+    const replicas = color === scaledDown ? 0 : app.colors[color].replicas;
     const mine = live.targets.filter((t) => t.app === app.name && t.color === color);
     // Prefer a routed target when two claim the same replica index, so traffic is not moved needlessly.
     const ordered = [...mine].sort((a, b) => Number(routedIds.has(b.id)) - Number(routedIds.has(a.id)));
@@ -90,7 +94,18 @@ function planApp(app: AppSpec, commit: string, live: LiveState, listenHost: stri
     remove: obsolete.filter((t) => !routedIds.has(t.id)),
     retire: obsolete.filter((t) => routedIds.has(t.id)),
     routeChange,
+    ...(scaledDown ? { scaledDown } : {}),
   };
+}
+
+/**
+ * The standby color whose warm-standby time is over: the app has been serving the other color, with
+ * nothing routed to this one, for longer than its scaleDownDelay. A rollback brings it back up (and
+ * gates it) like any missing target.
+ */
+function scaledDownColor(app: AppSpec, route: AppRoute | undefined, now: number): Color | undefined {
+  if (app.scaleDownDelayMs === undefined || !route || route.color !== app.active || routesStandby(app)) return undefined;
+  return now - (route.since ?? now) >= app.scaleDownDelayMs ? otherColor(app.active) : undefined;
 }
 
 /**
@@ -125,7 +140,9 @@ export function describe(p: AppPlan): string[] {
     const n = p.create.filter((s) => s.color === color).length;
     if (n) lines.push(`create ${n} ${color} target(s) (${p.app.colors[color].image})`);
   }
-  if (p.remove.length) lines.push(`remove ${p.remove.length} obsolete target(s)`);
+  const retiring = p.scaledDown ? p.remove.filter((t) => t.color === p.scaledDown).length : 0;
+  if (retiring) lines.push(`scale down ${p.scaledDown}: ${retiring} target(s) (scaleDownDelay is over)`);
+  if (p.remove.length - retiring) lines.push(`remove ${p.remove.length - retiring} obsolete target(s)`);
   if (p.retire.length) lines.push(`retire ${p.retire.length} routed target(s) after the switch`);
   return lines;
 }

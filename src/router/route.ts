@@ -20,6 +20,8 @@ export interface AppRoute {
    */
   targets: RouteTarget[];
   drainTimeoutMs: number;
+  /** Epoch ms since `color` has been the active color (scaleDownDelay counts from here). */
+  since?: number;
   /** Preview, canary and rules. Absent: every request goes to `color`. */
   routing?: RoutingSpec;
 }

@@ -140,4 +140,27 @@ describe('agent', () => {
     expect(runtime.calls.length).toBe(calls);
     expect(router.table.get('web')!.targets.map((t) => t.id)).toEqual(second);
   });
+
+  it('keeps the old color warm for scaleDownDelay after a flip, then removes it; a rollback brings it back gated', async () => {
+    const { source, agent, runtime, router, clock, prober } = setup();
+    const yaml = (active: 'blue' | 'green') => appYaml({ listen: 9000, active }).replace('drainTimeout: 5s', 'drainTimeout: 5s\nscaleDownDelay: 10m');
+    source.commitFiles('c1', { 'apps/web.yaml': yaml('blue') });
+    await agent.reconcile();
+    source.commitFiles('c2', { 'apps/web.yaml': yaml('green') });
+    await agent.reconcile();
+    expect(router.table.get('web')!.color).toBe('green');
+    clock.time += 9 * 60_000;
+    await agent.reconcile();
+    expect(runtime.byColor('web', 'blue')).toHaveLength(1);
+    clock.time += 60_000;
+    await agent.reconcile();
+    expect(runtime.byColor('web', 'blue')).toEqual([]);
+    expect(runtime.byColor('web', 'green')).toHaveLength(1);
+    const probes = prober.probes;
+    source.commitFiles('c3', { 'apps/web.yaml': yaml('blue') });
+    await agent.reconcile();
+    expect(router.table.get('web')!.color).toBe('blue');
+    expect(runtime.byColor('web', 'blue')).toHaveLength(1);
+    expect(prober.probes).toBeGreaterThan(probes);
+  });
 });

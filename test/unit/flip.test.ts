@@ -20,7 +20,7 @@ function setup() {
   const prober = new FakeProber();
   const deps: ExecutorDeps = { runtime, router, prober, clock: new FakeClock(), log: silentLogger, listenHost: '127.0.0.1' };
   const step = async (a: AppSpec) => {
-    const p = plan({ commit: 'c', apps: [a] }, { targets: await runtime.list(), routes: await router.routes() }, '127.0.0.1');
+    const p = plan({ commit: 'c', apps: [a] }, { targets: await runtime.list(), routes: await router.routes() }, '127.0.0.1', deps.clock.now());
     return executeApp(p.apps[0]!, deps);
   };
   return { runtime, router, prober, deps, step };

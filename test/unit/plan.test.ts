@@ -23,11 +23,12 @@ const live = (a: AppSpec, color: Color, replica: number, over: Partial<LiveTarge
 const routeOf = (a: AppSpec, targets: LiveTarget[], color: Color = 'blue'): AppRoute =>
   desiredRoute({ ...a, active: color }, { blue: targets.filter((t) => t.color === 'blue'), green: targets.filter((t) => t.color === 'green') }, '127.0.0.1');
 const desired = (...apps: AppSpec[]) => ({ commit: 'c1', apps });
+const NOW = 1_000_000_000;
 
 describe('plan', () => {
   it('creates both colors and routes the active one on an empty host', () => {
     const a = app();
-    const [p] = plan(desired(a), { targets: [], routes: [] }, '127.0.0.1').apps;
+    const [p] = plan(desired(a), { targets: [], routes: [] }, '127.0.0.1', NOW).apps;
     expect(p!.create.map((s) => `${s.color}${s.replica}`)).toEqual(['blue0', 'blue1', 'green0', 'green1']);
     expect(p!.routeChange).toBe(true);
     expect(describePlan(p!)).toEqual(['route blue on port 9000', 'create 2 blue target(s) (img:1)', 'create 2 green target(s) (img:2)']);
@@ -36,14 +37,14 @@ describe('plan', () => {
   it('does nothing when the host matches', () => {
     const a = app();
     const targets = [live(a, 'blue', 0), live(a, 'blue', 1), live(a, 'green', 0), live(a, 'green', 1)];
-    const [p] = plan(desired(a), { targets, routes: [routeOf(a, targets.slice(0, 2))] }, '127.0.0.1').apps;
+    const [p] = plan(desired(a), { targets, routes: [routeOf(a, targets.slice(0, 2))] }, '127.0.0.1', NOW).apps;
     expect(isNoop(p!)).toBe(true);
   });
 
   it('flips by route alone when the other color is already warm', () => {
     const a = app({ active: 'green' });
     const targets = [live(a, 'blue', 0), live(a, 'blue', 1), live(a, 'green', 0), live(a, 'green', 1)];
-    const [p] = plan(desired(a), { targets, routes: [routeOf(a, targets.slice(0, 2), 'blue')] }, '127.0.0.1').apps;
+    const [p] = plan(desired(a), { targets, routes: [routeOf(a, targets.slice(0, 2), 'blue')] }, '127.0.0.1', NOW).apps;
     expect(p).toMatchObject({ create: [], remove: [], retire: [], routeChange: true });
     expect(p!.keep.blue).toHaveLength(2);
     expect(describePlan(p!)).toEqual(['flip blue -> green']);
@@ -53,7 +54,7 @@ describe('plan', () => {
     const old = app();
     const targets = [live(old, 'blue', 0), live(old, 'blue', 1), live(old, 'green', 0), live(old, 'green', 1)];
     const bumped = app({ colors: { ...old.colors, blue: color('img:1.1', 2) } });
-    const [p] = plan(desired(bumped), { targets, routes: [routeOf(old, targets.slice(0, 2))] }, '127.0.0.1').apps;
+    const [p] = plan(desired(bumped), { targets, routes: [routeOf(old, targets.slice(0, 2))] }, '127.0.0.1', NOW).apps;
     expect(p!.create.map((s) => `${s.color}${s.replica}`)).toEqual(['blue0', 'blue1']);
     expect(p!.retire.map((t) => t.id)).toEqual([targets[0]!.id, targets[1]!.id]);
     expect(p!.remove).toEqual([]);
@@ -64,7 +65,7 @@ describe('plan', () => {
     const b0 = live(a, 'blue', 0);
     const stopped = live(a, 'green', 0, { running: false, state: 'exited' });
     const extra = live(a, 'green', 1);
-    const [p] = plan(desired(a), { targets: [b0, stopped, extra], routes: [routeOf(a, [b0])] }, '127.0.0.1').apps;
+    const [p] = plan(desired(a), { targets: [b0, stopped, extra], routes: [routeOf(a, [b0])] }, '127.0.0.1', NOW).apps;
     expect(p!.remove.map((t) => t.id).sort()).toEqual([stopped.id, extra.id].sort());
     expect(p!.create.map((s) => `${s.color}${s.replica}`)).toEqual(['green0']);
     expect(p!.routeChange).toBe(false);
@@ -74,7 +75,7 @@ describe('plan', () => {
     const a = app({ colors: { blue: color('img:1', 1), green: color('img:2', 0) } });
     const unrouted = live(a, 'blue', 0);
     const routed = live(a, 'blue', 0);
-    const [p] = plan(desired(a), { targets: [unrouted, routed], routes: [routeOf(a, [routed])] }, '127.0.0.1').apps;
+    const [p] = plan(desired(a), { targets: [unrouted, routed], routes: [routeOf(a, [routed])] }, '127.0.0.1', NOW).apps;
     expect(p!.keep.blue.map((t) => t.id)).toEqual([routed.id]);
     expect(p!.remove.map((t) => t.id)).toEqual([unrouted.id]);
   });
@@ -83,7 +84,7 @@ describe('plan', () => {
     const a = app({ colors: { blue: color('img:1', 1), green: color('img:2', 0) } });
     const b0 = live(a, 'blue', 0);
     const before = routeOf(a, [{ ...b0, address: { host: '127.0.0.1', port: 1 } }]);
-    const [p] = plan(desired(a), { targets: [b0], routes: [before] }, '127.0.0.1').apps;
+    const [p] = plan(desired(a), { targets: [b0], routes: [before] }, '127.0.0.1', NOW).apps;
     expect(p).toMatchObject({ create: [], routeChange: true });
   });
 
@@ -118,15 +119,41 @@ describe('plan', () => {
   it('treats a new standby target as a route change when the standby takes traffic', () => {
     const a = app({ routing: { rules: [{ header: 'X-Beta', value: '1', color: 'green' }] }, colors: { blue: color('img:1', 1), green: color('img:2', 1) } });
     const b0 = live(a, 'blue', 0);
-    const [p] = plan(desired(a), { targets: [b0], routes: [routeOf(a, [b0])] }, '127.0.0.1').apps;
+    const [p] = plan(desired(a), { targets: [b0], routes: [routeOf(a, [b0])] }, '127.0.0.1', NOW).apps;
     expect(p!.create.map((s) => s.color)).toEqual(['green']);
+    expect(p!.routeChange).toBe(true);
+  });
+
+  it('scales the standby down once scaleDownDelay has passed since the flip, and never while it takes traffic', () => {
+    const a = app({ scaleDownDelayMs: 60_000 });
+    const targets = [live(a, 'blue', 0), live(a, 'blue', 1), live(a, 'green', 0), live(a, 'green', 1)];
+    const route = (since: number, over: Partial<AppSpec> = {}) => ({ ...routeOf({ ...a, ...over }, targets.slice(0, 2)), since });
+    const [kept] = plan(desired(a), { targets, routes: [route(NOW - 59_999)] }, '127.0.0.1', NOW).apps;
+    expect(isNoop(kept!)).toBe(true);
+    const [down] = plan(desired(a), { targets, routes: [route(NOW - 60_000)] }, '127.0.0.1', NOW).apps;
+    expect(down!.remove.map((t) => t.color)).toEqual(['green', 'green']);
+    expect(down!.create).toEqual([]);
+    expect(describePlan(down!)).toEqual(['scale down green: 2 target(s) (scaleDownDelay is over)']);
+    const forever = app();
+    expect(isNoop(plan(desired(forever), { targets, routes: [route(0)] }, '127.0.0.1', NOW).apps[0]!)).toBe(true);
+    const preview = app({ scaleDownDelayMs: 60_000, routing: { preview: { header: 'X-Switchyard-Color', cookie: 'switchyard-color' }, rules: [] } });
+    const withPreview = { ...routeOf(preview, targets), since: 0 };
+    expect(plan(desired(preview), { targets, routes: [withPreview] }, '127.0.0.1', NOW).apps[0]!.remove).toEqual([]);
+  });
+
+  it('brings a scaled-down color back (to be gated) when a rollback makes it active', () => {
+    const a = app({ scaleDownDelayMs: 60_000, active: 'green' });
+    const blue = [live(a, 'blue', 0), live(a, 'blue', 1)];
+    const [p] = plan(desired(a), { targets: blue, routes: [{ ...routeOf(a, blue, 'blue'), since: 0 }] }, '127.0.0.1', NOW).apps;
+    expect(p!.create.map((s) => `${s.color}${s.replica}`)).toEqual(['green0', 'green1']);
+    expect(p!.remove).toEqual([]);
     expect(p!.routeChange).toBe(true);
   });
 
   it('lists apps that left the repository for pruning', () => {
     const a = app();
     const gone = { ...live(a, 'blue', 0), app: 'old' };
-    const p = plan(desired(a), { targets: [gone], routes: [{ ...routeOf(a, [gone]), app: 'old' }] }, '127.0.0.1');
+    const p = plan(desired(a), { targets: [gone], routes: [{ ...routeOf(a, [gone]), app: 'old' }] }, '127.0.0.1', NOW);
     expect(p.prune).toEqual([{ app: 'old', targets: [gone], routed: true }]);
   });
 
@@ -147,6 +174,7 @@ describe('plan', () => {
         routes: [routeOf(steady, steadyLive.slice(0, 1)), routeOf(flip, flipLive.slice(0, 1), 'blue'), routeOf(a('bumped'), bumpedLive.slice(0, 1)), { ...routeOf(steady, [gone]), app: 'gone' }],
       },
       '127.0.0.1',
+      NOW,
     );
     expect(renderPlan(planReport(p), 'https://git.example.com/desired.git@main')).toBe(
       [
