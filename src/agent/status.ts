@@ -17,7 +17,8 @@ export type Reason =
   | 'PortInUse'
   | 'RouteFailed'
   | 'DockerUnavailable'
-  | 'ReconcileFailed';
+  | 'ReconcileFailed'
+  | 'WorkerFailed';
 
 export interface Condition {
   type: ConditionType;

@@ -33,6 +33,7 @@ export interface RawApp extends RawContainer {
   preview?: { header?: string; cookie?: string; port?: number };
   canary?: { weight: number; sticky?: boolean };
   rules?: { header?: string; cookie?: string; value: string; color: Color }[];
+  workers?: Record<string, { command?: string[]; args?: string[]; replicas?: number; env?: Record<string, string | number | boolean> }>;
 }
 
 const MEMORY_UNIT: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
@@ -66,6 +67,13 @@ export function toAppSpec(file: string, raw: RawApp): AppSpec {
       ...(raw.canary ? { canary: { weight: raw.canary.weight, sticky: raw.canary.sticky ?? true } } : {}),
       rules: raw.rules ?? [],
     },
+    workers: Object.entries(raw.workers ?? {}).map(([name, w]) => ({
+      name,
+      ...(w.command ? { command: w.command } : {}),
+      ...(w.args ? { args: w.args } : {}),
+      replicas: w.replicas ?? 1,
+      env: Object.fromEntries(Object.entries(w.env ?? {}).map(([k, v]) => [k, String(v)])),
+    })),
   };
 }
 

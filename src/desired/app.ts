@@ -61,6 +61,15 @@ export interface RoutingSpec {
   rules: { header?: string; cookie?: string; value: string; color: Color }[];
 }
 
+/** A container with no route that runs the active color's image and settings with its own command. */
+export interface WorkerSpec {
+  name: string;
+  command?: string[];
+  args?: string[];
+  replicas: number;
+  env: Record<string, string>;
+}
+
 export interface AppSpec {
   name: string;
   /** Where it came from, for messages: the file path in the repository. */
@@ -74,6 +83,7 @@ export interface AppSpec {
   colors: Record<Color, ColorSpec>;
   active: Color;
   routing: RoutingSpec;
+  workers: WorkerSpec[];
 }
 
 export interface DesiredState {

@@ -95,8 +95,39 @@ export async function executeApp(p: AppPlan, deps: ExecutorDeps, signal?: AbortS
     await Promise.all(p.retire.map((t) => runtime.remove(t.id)));
   }
 
+  const workers = await replaceWorkers(p, deps);
+  if (!workers.ok) return workers;
   if (!standbyGate.healthy) return { ok: false, reason: 'HealthCheckFailed', message: gateMessage(standby, standbyGate) };
   return { ok: true, routed };
+}
+
+/**
+ * Workers follow the web flip, never lead it: this runs only once the active color serves. New
+ * workers must still be running after a settle time (the health interval times the healthy
+ * threshold) before the old ones stop; otherwise they are removed and the old ones keep running.
+ */
+async function replaceWorkers(p: AppPlan, deps: ExecutorDeps): Promise<{ ok: true } | { ok: false; reason: Reason; message: string }> {
+  const { create, remove } = p.workers;
+  if (!create.length && !remove.length) return { ok: true };
+  const attempts = await Promise.allSettled(create.map((spec) => deps.runtime.create(spec)));
+  const started = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+  const failedStart = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');
+  if (failedStart) {
+    await dispose(started, deps);
+    return failure(failedStart.reason, 'CreateFailed') as { ok: false; reason: Reason; message: string };
+  }
+  if (started.length) {
+    await deps.clock.sleep(p.app.health.intervalMs * p.app.health.healthyThreshold);
+    const seen = await Promise.all(started.map((t) => deps.runtime.inspect(t.id)));
+    const down = started.filter((_, i) => !seen[i]?.running);
+    if (down.length) {
+      await dispose(started, deps);
+      return { ok: false, reason: 'WorkerFailed', message: `worker ${down.map((t) => `${t.name} (${seen[started.indexOf(t)]?.state ?? 'removed'})`).join(', ')} did not stay up; the previous workers keep running` };
+    }
+    deps.log.info({ app: p.app.name, workers: started.map((t) => t.name) }, 'workers started');
+  }
+  await Promise.all(remove.map((t) => deps.runtime.remove(t.id)));
+  return { ok: true };
 }
 
 async function dispose(targets: readonly LiveTarget[], deps: ExecutorDeps): Promise<void> {

@@ -7,7 +7,7 @@
 import { COLORS, otherColor, routesStandby, type AppSpec, type Color, type DesiredState } from '../desired/app.js';
 import { sameRoute, type AppRoute, type RouteTarget } from '../router/route.js';
 import type { LiveTarget, TargetSpec } from '../runtime/target.js';
-import { specHash, targetSpec } from './target-spec.js';
+import { specHash, targetSpec, workerSpec } from './target-spec.js';
 
 export interface LiveState {
   targets: readonly LiveTarget[];
@@ -30,6 +30,8 @@ export interface AppPlan {
   routeChange: boolean;
   /** The standby color removed because its scaleDownDelay ran out. */
   scaledDown?: Color;
+  /** Worker containers: replaced only after the web flip succeeded. */
+  workers: { create: TargetSpec[]; remove: LiveTarget[] };
 }
 
 export interface PrunePlan {
@@ -62,6 +64,7 @@ function planApp(app: AppSpec, commit: string, live: LiveState, listenHost: stri
   const currentRoute = live.routes.find((r) => r.app === app.name);
   const routedIds = new Set(currentRoute?.targets.map((t) => t.id));
   const scaledDown = scaledDownColor(app, currentRoute, now);
+  const web = live.targets.filter((t) => t.app === app.name && !t.worker);
   const keep: Record<Color, LiveTarget[]> = { blue: [], green: [] };
   const create: TargetSpec[] = [];
   const obsolete: LiveTarget[] = [];
@@ -69,7 +72,7 @@ function planApp(app: AppSpec, commit: string, live: LiveState, listenHost: stri
   for (const color of COLORS) {
     const hash = specHash(app, color);
     const replicas = color === scaledDown ? 0 : app.colors[color].replicas;
-    const mine = live.targets.filter((t) => t.app === app.name && t.color === color);
+    const mine = web.filter((t) => t.color === color);
     // Prefer a routed target when two claim the same replica index, so traffic is not moved needlessly.
     const ordered = [...mine].sort((a, b) => Number(routedIds.has(b.id)) - Number(routedIds.has(a.id)));
     const byReplica = new Map<number, LiveTarget>();
@@ -95,7 +98,23 @@ function planApp(app: AppSpec, commit: string, live: LiveState, listenHost: stri
     retire: obsolete.filter((t) => routedIds.has(t.id)),
     routeChange,
     ...(scaledDown ? { scaledDown } : {}),
+    workers: planWorkers(app, commit, live.targets.filter((t) => t.app === app.name && t.worker)),
   };
+}
+
+/** Per worker, one running container per replica with the current spec; everything else goes. */
+function planWorkers(app: AppSpec, commit: string, live: readonly LiveTarget[]): AppPlan['workers'] {
+  const create: TargetSpec[] = [];
+  const keep = new Set<string>();
+  for (const w of app.workers) {
+    for (let r = 0; r < w.replicas; r++) {
+      const spec = workerSpec(app, w, r, commit);
+      const found = live.find((t) => t.worker === w.name && t.replica === r && t.running && t.specHash === spec.specHash && !keep.has(t.id));
+      if (found) keep.add(found.id);
+      else create.push(spec);
+    }
+  }
+  return { create, remove: live.filter((t) => !keep.has(t.id)) };
 }
 
 /**
@@ -126,7 +145,7 @@ export function desiredRoute(app: AppSpec, healthy: Record<Color, readonly LiveT
 }
 
 export function isNoop(p: AppPlan): boolean {
-  return p.create.length === 0 && p.remove.length === 0 && p.retire.length === 0 && !p.routeChange;
+  return p.create.length === 0 && p.remove.length === 0 && p.retire.length === 0 && !p.routeChange && !p.workers.create.length && !p.workers.remove.length;
 }
 
 /** One line per change, for logs and `switchyard plan`. */
@@ -144,5 +163,11 @@ export function describe(p: AppPlan): string[] {
   if (retiring) lines.push(`scale down ${p.scaledDown}: ${retiring} target(s) (scaleDownDelay is over)`);
   if (p.remove.length - retiring) lines.push(`remove ${p.remove.length - retiring} obsolete target(s)`);
   if (p.retire.length) lines.push(`retire ${p.retire.length} routed target(s) after the switch`);
+  const workers = [...new Set([...p.workers.create.map((s) => s.worker), ...p.workers.remove.map((t) => t.worker)])];
+  for (const w of workers) {
+    const n = p.workers.create.filter((s) => s.worker === w).length;
+    const old = p.workers.remove.filter((t) => t.worker === w).length;
+    lines.push(`worker ${w}: ${n ? `start ${n}` : ''}${n && old ? ', then ' : ''}${old ? `stop ${old}` : ''}${p.routeChange ? ' after the switch' : ''}`);
+  }
   return lines;
 }

@@ -3,7 +3,7 @@
 // so a change of anything else never restarts one. Env values read from files are in `env` by then, so
 // rotating a secret file rolls the targets.
 import { createHash } from 'node:crypto';
-import type { AppSpec, Color } from '../desired/app.js';
+import type { AppSpec, Color, WorkerSpec } from '../desired/app.js';
 import type { TargetSpec } from '../runtime/target.js';
 
 export function specHash(app: AppSpec, color: Color): string {
@@ -34,4 +34,18 @@ export function targetSpec(app: AppSpec, color: Color, replica: number, commit: 
   // Every target learns which app and color it is (e.g. to say so in a response or a log line).
   const env = { ...container.env, SWITCHYARD_APP: app.name, SWITCHYARD_COLOR: color };
   return { ...container, app: app.name, color, replica, specHash: specHash(app, color), commit, env, port: app.port };
+}
+
+/** A worker's container: the active color's image and settings, with the worker's command and env. */
+export function workerSpec(app: AppSpec, worker: WorkerSpec, replica: number, commit: string): TargetSpec {
+  const base = targetSpec(app, app.active, replica, commit);
+  const hash = createHash('sha256').update(JSON.stringify({ color: base.specHash, worker })).digest('hex').slice(0, 16);
+  return {
+    ...base,
+    worker: worker.name,
+    specHash: hash,
+    env: { ...base.env, ...worker.env, SWITCHYARD_WORKER: worker.name },
+    ...(worker.command ? { command: worker.command } : {}),
+    ...(worker.args ? { args: worker.args } : {}),
+  };
 }

@@ -55,6 +55,8 @@ export class DockerRuntime implements Runtime {
     const name = containerName(this.instance, spec);
     let container: Docker.Container;
     const hostNetwork = spec.network === 'host';
+    // A worker takes no traffic: nothing is published for it.
+    const publish = !hostNetwork && !spec.worker;
     try {
       container = await this.docker.createContainer({
         name,
@@ -64,9 +66,10 @@ export class DockerRuntime implements Runtime {
         Labels: { ...spec.labels, ...targetLabels(this.instance, spec) },
         ...(spec.command ? { Entrypoint: spec.command } : {}),
         ...(spec.args ? { Cmd: spec.args } : {}),
-        ...(hostNetwork ? {} : { ExposedPorts: { [portKey]: {} } }),
+        ...(publish ? { ExposedPorts: { [portKey]: {} } } : {}),
         HostConfig: {
-          ...(hostNetwork ? { NetworkMode: 'host' } : { PortBindings: { [portKey]: [{ HostIp: this.bindHost, HostPort: '' }] } }),
+          ...(hostNetwork ? { NetworkMode: 'host' } : {}),
+          ...(publish ? { PortBindings: { [portKey]: [{ HostIp: this.bindHost, HostPort: '' }] } } : {}),
           // Docker restarts a crashed target (with its own backoff) even while the agent is down.
           RestartPolicy: { Name: 'unless-stopped' },
           // A tiny init as PID 1 forwards SIGTERM to the app, so a stop is graceful and quick even for

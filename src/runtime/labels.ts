@@ -11,6 +11,7 @@ export const LABEL = {
   commit: 'dev.switchyard.commit',
   replica: 'dev.switchyard.replica',
   port: 'dev.switchyard.port',
+  worker: 'dev.switchyard.worker',
 } as const;
 
 export function targetLabels(instance: string, spec: TargetSpec): Record<string, string> {
@@ -22,6 +23,7 @@ export function targetLabels(instance: string, spec: TargetSpec): Record<string,
     [LABEL.commit]: spec.commit,
     [LABEL.replica]: String(spec.replica),
     [LABEL.port]: String(spec.port),
+    ...(spec.worker ? { [LABEL.worker]: spec.worker } : {}),
   };
 }
 
@@ -32,6 +34,7 @@ export interface ParsedLabels {
   commit: string;
   replica: number;
   port: number;
+  worker?: string;
 }
 
 /** The labels of one of our containers, or undefined when they are incomplete (then it is left alone). */
@@ -42,9 +45,11 @@ export function parseLabels(labels: Record<string, string> | undefined): ParsedL
   const port = Number(labels[LABEL.port]);
   const app = labels[LABEL.app];
   if (!app || (color !== 'blue' && color !== 'green') || !Number.isInteger(replica) || !Number.isInteger(port)) return undefined;
-  return { app, color, specHash: labels[LABEL.spec] ?? '', commit: labels[LABEL.commit] ?? '', replica, port };
+  const worker = labels[LABEL.worker];
+  return { app, color, specHash: labels[LABEL.spec] ?? '', commit: labels[LABEL.commit] ?? '', replica, port, ...(worker ? { worker } : {}) };
 }
 
 export function containerName(instance: string, spec: TargetSpec): string {
-  return `sy-${instance}-${spec.app}-${spec.color}-${spec.replica}-${spec.specHash.slice(0, 8)}`;
+  const role = spec.worker ? `${spec.worker}-` : '';
+  return `sy-${instance}-${spec.app}-${role}${spec.color}-${spec.replica}-${spec.specHash.slice(0, 8)}`;
 }

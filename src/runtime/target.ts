@@ -12,6 +12,8 @@ export interface TargetSpec extends Omit<ColorSpec, 'replicas' | 'envFiles'> {
   env: Record<string, string>;
   /** Port inside the container; published on the runtime's bind host at an ephemeral port. */
   port: number;
+  /** Set for a worker (no route, nothing published); absent for a web target. */
+  worker?: string;
 }
 
 /** A container the runtime owns, as observed now. */
@@ -28,4 +30,6 @@ export interface LiveTarget {
   state: string;
   /** Where the proxy reaches it, when it is running and published. */
   address?: { host: string; port: number };
+  /** The worker it runs, for a worker container. */
+  worker?: string;
 }

@@ -151,4 +151,21 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
     expect((await get(listen, undefined, '/', { 'x-switchyard-color': 'green' })).body).toBe('hi from web ok (green)\n');
     expect((await get(listen)).body).toBe('hello from web ok (blue)\n');
   });
+
+  it('runs a worker with the active color, and replaces it only after a flip has switched the route', async () => {
+    const withWorker = (active: 'blue' | 'green') => yaml({ active }).replace('colors:', 'preview: {}\nworkers:\n  jobs:\n    command: [/bin/busybox, sleep, "3600"]\ncolors:');
+    repo.commit('web: a worker', { 'apps/web.yaml': withWorker('blue') });
+    const worker = await until('the blue worker to run', async () => (await runtime.list()).find((t) => t.worker === 'jobs' && t.running && t.color === 'blue'));
+    expect(worker.address).toBeUndefined();
+    const flip = repo.commit('web: flip, worker follows', { 'apps/web.yaml': withWorker('green') });
+    await until('the green worker to replace the blue one', async () => {
+      const workers = (await runtime.list()).filter((t) => t.worker === 'jobs');
+      return workers.length === 1 && workers[0]!.color === 'green' && workers[0]!.running ? true : undefined;
+    });
+    await until('the flip to apply', async () => ((await agent.status()).apps.web?.lastAppliedCommit === flip ? true : undefined));
+    const switched = agent.logs.findIndex((l) => l.msg === 'route switched' && l.color === 'green' && agent.logs.indexOf(l) > 0);
+    const started = agent.logs.findIndex((l, i) => i > switched && l.msg === 'workers started');
+    expect(switched).toBeGreaterThan(-1);
+    expect(started).toBeGreaterThan(switched);
+  });
 });

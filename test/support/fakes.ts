@@ -31,12 +31,13 @@ export class FakeRuntime implements Runtime {
     return [...this.targets.values()].map((t) => ({ ...t }));
   }
   async create(spec: TargetSpec): Promise<LiveTarget> {
-    this.calls.push(`create ${spec.app}/${spec.color}/${spec.replica}`);
+    this.calls.push(`create ${spec.app}/${spec.worker ? `${spec.worker}/` : ''}${spec.color}/${spec.replica}`);
     if (this.missingImages.has(spec.image)) throw new SwitchyardError('ImageNotFound', `image "${spec.image}" is not on this host`);
     const n = ++this.seq;
     const t: LiveTarget = {
       id: `c${n}`, name: `${spec.app}-${spec.color}-${spec.replica}-${n}`, app: spec.app, color: spec.color, replica: spec.replica,
-      specHash: spec.specHash, commit: spec.commit, running: true, state: 'running', address: { host: '127.0.0.1', port: 40000 + n },
+      specHash: spec.specHash, commit: spec.commit, running: true, state: 'running',
+      ...(spec.worker ? { worker: spec.worker } : { address: { host: '127.0.0.1', port: 40000 + n } }),
     };
     this.targets.set(t.id, t);
     return { ...t };

@@ -11,6 +11,7 @@ const app = (active: 'blue' | 'green', over: Partial<AppSpec> = {}): AppSpec => 
   health: { ...DEFAULTS.health, intervalMs: 100, healthyThreshold: 3, startTimeoutMs: 5000 },
   colors: { blue: color('img:1', 2), green: color('img:2', 2) },
   routing: { rules: [] },
+  workers: [],
   ...over,
 });
 
@@ -113,5 +114,42 @@ describe('flip', () => {
     expect(!result.ok && result.message).toMatch(/failed its health check again after passing/);
     expect(router.applied).toEqual([]);
     expect(clock.now() - start).toBeLessThan(60_000);
+  });
+
+  it('starts workers only after the web route is switched, and stops the old ones after the new ones stay up', async () => {
+    const { runtime, step } = setup();
+    const withWorker = (active: 'blue' | 'green') => app(active, { workers: [{ name: 'jobs', replicas: 1, env: {}, command: ['/bin/jobs'] }] });
+    expect((await step(withWorker('blue'))).ok).toBe(true);
+    const [blueWorker] = [...runtime.targets.values()].filter((t) => t.worker === 'jobs');
+    expect(blueWorker!.color).toBe('blue');
+    expect(runtime.calls.indexOf('route web blue')).toBeLessThan(runtime.calls.indexOf('create web/jobs/blue/0'));
+
+    runtime.calls.length = 0;
+    expect((await step(withWorker('green'))).ok).toBe(true);
+    const workers = [...runtime.targets.values()].filter((t) => t.worker === 'jobs');
+    expect(workers.map((t) => t.color)).toEqual(['green']);
+    expect(runtime.calls).toEqual(['route web green', 'create web/jobs/green/0', `remove ${blueWorker!.id}`]);
+  });
+
+  it('leaves the workers alone when the flip fails, and keeps the old workers when new ones do not stay up', async () => {
+    const { runtime, prober, step } = setup();
+    const withWorker = (active: 'blue' | 'green', command = ['/bin/jobs']) => app(active, { workers: [{ name: 'jobs', replicas: 1, env: {}, command }], colors: { blue: color('img:1', 1), green: color('img:2', 1) } });
+    await step(withWorker('blue'));
+    const [old] = [...runtime.targets.values()].filter((t) => t.worker === 'jobs');
+    prober.healthy = () => false;
+    const failed = await step({ ...withWorker('green'), colors: { blue: color('img:1', 1), green: color('img:broken', 1) } });
+    expect(failed).toMatchObject({ ok: false, reason: 'HealthCheckFailed' });
+    expect([...runtime.targets.values()].filter((t) => t.worker === 'jobs').map((t) => t.id)).toEqual([old!.id]);
+
+    prober.healthy = () => true;
+    const create = runtime.create.bind(runtime);
+    runtime.create = async (spec) => {
+      const t = await create(spec);
+      if (spec.worker) runtime.exit(t.id);
+      return t;
+    };
+    const crashing = await step(withWorker('blue', ['/bin/crash']));
+    expect(crashing).toMatchObject({ ok: false, reason: 'WorkerFailed', message: expect.stringMatching(/did not stay up; the previous workers keep running/) });
+    expect([...runtime.targets.values()].filter((t) => t.worker === 'jobs').map((t) => t.id)).toEqual([old!.id]);
   });
 });
