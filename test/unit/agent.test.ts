@@ -5,6 +5,7 @@ import { StatusStore } from '../../src/agent/status.js';
 import { silentLogger } from '../../src/log.js';
 import { DEFAULT_POLICY } from '../../src/policy/policy.js';
 import { appYaml } from '../support/app-yaml.js';
+import { BAD_INPUTS, VALID_APP } from '../support/bad-inputs.js';
 import { FakeClock, FakeProber, FakeRouter, FakeRuntime, FakeSource } from '../support/fakes.js';
 
 function setup(lastGood = new MemoryLastGood()) {
@@ -162,5 +163,19 @@ describe('agent', () => {
     expect(router.table.get('web')!.color).toBe('blue');
     expect(runtime.byColor('web', 'blue')).toHaveLength(1);
     expect(prober.probes).toBeGreaterThan(probes);
+  });
+
+  it.each(BAD_INPUTS)('changes nothing live for a commit with $name', async ({ text }) => {
+    const { source, agent, runtime, router } = setup();
+    source.commitFiles('c1', { 'apps/web.yaml': VALID_APP });
+    await agent.reconcile();
+    const calls = runtime.calls.length;
+    const applied = router.applied.length;
+    source.next = { commit: 'c2', info: { author: 'a', message: 'm', timestamp: 0 }, files: [{ path: 'apps/web.yaml', content: typeof text === 'string' ? new TextEncoder().encode(text) : text }] };
+    await agent.reconcile();
+    await agent.reconcile();
+    expect(runtime.calls.length).toBe(calls);
+    expect(router.applied.length).toBe(applied);
+    expect(agent.status().desired).toMatchObject({ commit: 'c1', lastAttemptedCommit: 'c2', errors: [expect.stringMatching(/^apps\/web\.yaml:/)] });
   });
 });
