@@ -6,6 +6,7 @@ import { showStatus } from './commands/status.js';
 import { runProxy } from './commands/proxy.js';
 import { showPlan } from './commands/plan.js';
 import { promote } from './commands/promote.js';
+import { history, resume, suspend, sync, wait } from './commands/operate.js';
 import { version } from './version.js';
 
 const USAGE = `switchyard: blue/green GitOps agent for Docker hosts
@@ -25,8 +26,15 @@ Usage:
   switchyard promote APP [--to blue|green] [--repo DIR] [--path DIR] [--branch NAME] [--no-commit]
       In a checkout of the desired-state repository: set APP's active color (only that
       value changes in the file) and commit it on a new branch, ready for a pull request.
-  switchyard status [--api 127.0.0.1:7070] [--json]
-      Show what the running agent serves.
+  switchyard status [--json]
+      What the running agent serves: per app the active color, conditions, commits, traffic.
+  switchyard history [APP] [--json]
+      The journal: every attempt, who committed it, when it went live and how long it took.
+  switchyard sync | suspend APP | resume APP
+      Fetch now and retry failed commits; leave an app alone; take it back.
+  switchyard wait --commit SHA [--timeout 5m]
+      Block until that commit is live (exit 0) or failed (exit 1, with the reason); 3 at timeout.
+  (These talk to the agent's API: --api HOST:PORT, --token, or the token in --state-dir.)
   switchyard proxy [--state-dir DIR] [--instance NAME] [--stop]
       The data plane as its own process (\`run\` starts it when none answers). It keeps
       serving while the agent restarts. --stop drains it and makes it exit.
@@ -41,6 +49,11 @@ const VERBS: Record<string, Verb> = {
   status: showStatus,
   plan: showPlan,
   promote,
+  history,
+  sync,
+  suspend,
+  resume,
+  wait,
   proxy: runProxy,
 };
 

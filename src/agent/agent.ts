@@ -8,30 +8,48 @@
 import type { AppSpec, DesiredState } from '../desired/app.js';
 import { loadDesired } from '../desired/load.js';
 import { errorMessage, SwitchyardError } from '../errors.js';
-import { executeApp, type ExecutorDeps } from '../executor/flip.js';
+import { executeApp, type ExecutorDeps, type FlipResult } from '../executor/flip.js';
 import { describe, isNoop, plan, type AppPlan, type LiveState, type PrunePlan } from '../plan/plan.js';
-import type { Source } from '../source/snapshot.js';
+import type { CommitInfo, Source } from '../source/snapshot.js';
 import type { LiveTarget } from '../runtime/target.js';
 import { resolveEnvFiles, type SecretReader } from '../desired/env-files.js';
 import type { Policy } from '../policy/policy.js';
+import type { Journal, JournalEntry } from './journal.js';
 import type { LastGoodStore } from './last-good.js';
+import type { Observer } from './metrics.js';
+import type { SuspensionStore } from './suspensions.js';
 import type { AgentStatus, StatusStore } from './status.js';
 
 export interface AgentDeps extends ExecutorDeps {
   source: Source;
+  journal: Journal;
   status: StatusStore;
   lastGood: LastGoodStore;
   secrets: SecretReader;
   policy: Policy;
+  suspensions: SuspensionStore;
+  /** Raise the stale alarm after this many intervals without a successful pass. */
+  staleAfter: number;
+  /** Told about flip results and stale alarms (an outgoing webhook, or nothing). */
+  notify?: (event: Record<string, unknown>) => void;
+  /** Metrics, or nothing. */
+  observer?: Pick<Observer, 'pass' | 'flip'>;
 }
+
+/** The longest wait between passes while they keep failing. */
+const MAX_BACKOFF_MS = 5 * 60_000;
 
 const TRANSIENT: ReadonlySet<string> = new Set(['DockerUnavailable', 'PortInUse', 'Superseded', 'ReconcileFailed']);
 
 export class Agent {
   private desired: DesiredState | undefined;
+  /** Who made the commit in force and why, for the journal. */
+  private desiredInfo: CommitInfo | undefined;
+  private fetchMs: number | undefined;
   private loadedCommit: string | undefined;
   private readonly failedAt = new Map<string, string>();
-  private running: Promise<void> | undefined;
+  private running: Promise<boolean> | undefined;
+  private suspended: Set<string> | undefined;
   private again = false;
   private wake = new AbortController();
 
@@ -41,18 +59,23 @@ export class Agent {
     return this.deps.status.snapshot();
   }
 
-  /** One reconcile pass. Single-flight: a call during a pass makes one more pass follow it. */
-  reconcile(signal?: AbortSignal): Promise<void> {
+  /** One reconcile pass. Single-flight: a call during a pass makes one more pass follow it. Resolves true when the last pass succeeded. */
+  reconcile(signal?: AbortSignal): Promise<boolean> {
     if (this.running) {
       this.again = true;
       return this.running;
     }
     this.running = (async () => {
+      let ok = false;
       try {
         do {
           this.again = false;
-          await this.pass(signal);
+          const start = this.deps.clock.now();
+          ok = await this.pass(signal);
+          this.deps.observer?.pass(this.deps.clock.now() - start, ok);
         } while (this.again && !signal?.aborted);
+        if (ok) this.deps.status.passSucceeded();
+        return ok;
       } finally {
         this.running = undefined;
       }
@@ -65,27 +88,83 @@ export class Agent {
     this.wake.abort();
   }
 
-  /** Polls until `signal` aborts. Interval plus up to 10% jitter, so many agents do not poll in step. */
+  /** An operator asks to try again: failed commits are retried, at once. */
+  sync(): void {
+    this.failedAt.clear();
+    this.trigger();
+  }
+
+  /** Returns false when the app is unknown. */
+  async suspend(app: string): Promise<boolean> {
+    return this.setSuspended(app, true);
+  }
+
+  async resume(app: string): Promise<boolean> {
+    const known = await this.setSuspended(app, false);
+    if (known) this.trigger();
+    return known;
+  }
+
+  private async setSuspended(app: string, on: boolean): Promise<boolean> {
+    if (!this.desired?.apps.some((a) => a.name === app)) return false;
+    const set = await this.suspendedApps();
+    if (on) set.add(app);
+    else set.delete(app);
+    await this.deps.suspensions.save(set);
+    this.deps.status.update(app, { suspended: on });
+    this.deps.log.info({ app }, on ? 'app suspended: nothing about it changes until it is resumed' : 'app resumed');
+    return true;
+  }
+
+  private async suspendedApps(): Promise<Set<string>> {
+    this.suspended ??= await this.deps.suspensions.load();
+    return this.suspended;
+  }
+
+  /**
+   * Polls until `signal` aborts: the interval plus up to 10% jitter (so many agents do not poll in step),
+   * doubling after each failed pass up to five minutes. When no pass has succeeded for `staleAfter`
+   * intervals, the stale alarm goes up: in the status, the logs, and a notification.
+   */
   async run(intervalMs: number, signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    const started = this.deps.clock.now();
     while (!signal.aborted) {
-      await this.reconcile(signal).catch((e) => this.deps.log.error({ err: errorMessage(e) }, 'reconcile pass failed'));
+      const ok = await this.reconcile(signal).catch((e) => {
+        this.deps.log.error({ err: errorMessage(e) }, 'reconcile pass failed');
+        return false;
+      });
+      failures = ok ? 0 : failures + 1;
+      const since = this.deps.status.snapshot().lastSuccessAt ?? started;
+      if (!ok && this.deps.clock.now() - since >= this.deps.staleAfter * intervalMs) {
+        const message = `no pass has succeeded since ${new Date(since).toISOString()}`;
+        if (this.deps.status.raiseStale(message)) {
+          this.deps.log.error({ reason: 'Stale' }, message);
+          this.deps.notify?.({ event: 'stale', message });
+        }
+      }
       if (signal.aborted) break;
       this.wake = new AbortController();
       const both = AbortSignal.any([signal, this.wake.signal]);
-      await this.deps.clock.sleep(intervalMs + Math.floor(Math.random() * intervalMs * 0.1), both);
+      const wait = Math.min(intervalMs * 2 ** failures, Math.max(intervalMs, MAX_BACKOFF_MS));
+      await this.deps.clock.sleep(wait + Math.floor(Math.random() * intervalMs * 0.1), both);
     }
   }
 
-  private async pass(signal?: AbortSignal): Promise<void> {
+  private async pass(signal?: AbortSignal): Promise<boolean> {
     const { source, status, log } = this.deps;
+    let fetched = true;
     try {
+      const fetchStart = this.deps.clock.now();
       const snapshot = await source.latest();
+      this.fetchMs = this.deps.clock.now() - fetchStart;
       status.fetched(snapshot.commit);
       if (snapshot.commit !== this.loadedCommit) {
         this.loadedCommit = snapshot.commit;
         const loaded = loadDesired(snapshot.commit, snapshot.files, this.deps.policy);
         if (loaded.ok) {
           this.desired = loaded.state;
+          this.desiredInfo = snapshot.info;
           status.desiredAttempted(snapshot.commit, []);
           await this.deps.lastGood.save(snapshot.commit).catch((e) => log.warn({ err: errorMessage(e) }, 'cannot record the last good commit'));
           log.info({ commit: snapshot.commit, apps: loaded.state.apps.map((a) => a.name), author: snapshot.info.author }, 'new desired state');
@@ -93,20 +172,22 @@ export class Agent {
           const errors = loaded.errors.map((e) => e.toString());
           status.desiredAttempted(snapshot.commit, errors);
           for (const e of errors) log.error({ commit: snapshot.commit, reason: 'ValidationFailed' }, e);
+          await this.record({ app: '*', commit: snapshot.commit, ...commitFields(snapshot.info), changes: [], result: 'refused', reason: 'ValidationFailed', detail: errors.join('\n') });
           this.desired ??= await this.recoverLastGood();
           log.error({ commit: snapshot.commit, keeping: this.desired?.commit }, 'commit refused: validation failed; nothing live was changed');
         }
       }
     } catch (e) {
+      fetched = false;
       status.fetchFailed(errorMessage(e));
       log.warn({ err: errorMessage(e), reason: 'FetchFailed' }, 'fetch failed; keeping the last good state');
     }
-    if (!this.desired) return;
+    if (!this.desired) return fetched;
     const resolved = await resolveEnvFiles(this.desired, this.deps.secrets);
     if (!resolved.ok) {
       for (const e of resolved.errors) log.error({ reason: 'SecretUnavailable' }, e.toString());
       log.error('an env file cannot be read: nothing is changed this pass');
-      return;
+      return false;
     }
     const desired = resolved.state;
 
@@ -115,12 +196,22 @@ export class Agent {
       live = { targets: await this.deps.runtime.list(), routes: await this.deps.router.routes() };
     } catch (e) {
       log.warn({ err: errorMessage(e) }, 'cannot observe live state; retrying next pass');
-      return;
+      return false;
     }
     const p = plan(desired, live, this.deps.listenHost, this.deps.clock.now());
-    await Promise.all(p.apps.map((ap) => this.reconcileApp(ap, signal)));
-    await this.prune(p.prune, desired);
+    const suspended = await this.suspendedApps();
+    await Promise.all(p.apps.filter((ap) => !suspended.has(ap.app.name)).map((ap) => this.reconcileApp(ap, signal)));
+    for (const name of suspended) this.deps.status.update(name, { suspended: true });
+    await this.prune(p.prune.filter((x) => !suspended.has(x.app)), desired);
     await this.refreshTargets(desired.apps);
+    return fetched;
+  }
+
+  /** The journal is the audit trail, but a full disk must not stop deployments: log and go on. */
+  private async record(entry: Omit<JournalEntry, 'at'>): Promise<void> {
+    await this.deps.journal
+      .append({ at: new Date(this.deps.clock.now()).toISOString(), ...entry })
+      .catch((e) => this.deps.log.error({ err: errorMessage(e) }, 'cannot write the journal'));
   }
 
   /** After a restart onto an invalid tip: the last good commit recorded on disk, read again from git. */
@@ -128,8 +219,12 @@ export class Agent {
     const commit = await this.deps.lastGood.load();
     if (!commit) return undefined;
     try {
-      const loaded = loadDesired(commit, (await this.deps.source.at(commit)).files, this.deps.policy);
-      if (loaded.ok) this.deps.status.desiredInForce(commit);
+      const snapshot = await this.deps.source.at(commit);
+      const loaded = loadDesired(commit, snapshot.files, this.deps.policy);
+      if (loaded.ok) {
+        this.deps.status.desiredInForce(commit);
+        this.desiredInfo = snapshot.info;
+      }
       return loaded.ok ? loaded.state : undefined;
     } catch (e) {
       this.deps.log.warn({ commit, err: errorMessage(e) }, 'cannot read the last good commit');
@@ -155,13 +250,30 @@ export class Agent {
     status.setPhase(name, { phase: 'Reconciling', reason: 'Progressing', message: changes.join('; ') });
 
     // Failures the executor could not classify (Docker dropped mid-call, say) are retried next pass.
-    const result = await executeApp(ap, this.deps, signal).catch((e: unknown) => ({
+    const result = await executeApp(ap, this.deps, signal).catch((e: unknown): FlipResult => ({
       ok: false as const,
       reason: e instanceof SwitchyardError && e.code === 'DockerUnavailable' ? ('DockerUnavailable' as const) : ('ReconcileFailed' as const),
       message: errorMessage(e),
     }));
     const route = (await this.deps.router.routes()).find((r) => r.app === name);
     if (route) status.update(name, { activeColor: route.color });
+    if (result.ok || result.reason !== 'Superseded') {
+      const t = result.timings ?? {};
+      await this.record({
+        app: name,
+        commit: ap.commit,
+        ...commitFields(this.desiredInfo),
+        changes,
+        result: result.ok ? 'applied' : 'failed',
+        ...(result.ok ? {} : { reason: result.reason, detail: result.message }),
+        ...(route ? { color: route.color } : {}),
+        durations: { ...(this.fetchMs !== undefined ? { fetchMs: this.fetchMs } : {}), ...t, totalMs: (t.bringUpMs ?? 0) + (t.gateMs ?? 0) + (t.flipMs ?? 0) },
+      });
+    }
+    if (result.ok || result.reason !== 'Superseded') {
+      this.deps.observer?.flip(name, Object.values(result.timings ?? {}).reduce((a, b) => a + (b ?? 0), 0), result.ok);
+      this.deps.notify?.({ event: result.ok ? 'applied' : 'failed', app: name, commit: ap.commit, color: route?.color, ...(result.ok ? {} : { reason: result.reason, message: result.message }) });
+    }
     if (result.ok) {
       this.failedAt.delete(name);
       status.update(name, { lastAppliedCommit: ap.commit });
@@ -209,4 +321,9 @@ export class Agent {
       this.deps.status.update(app.name, { targets: { blue: of('blue'), green: of('green') }, traffic });
     }
   }
+}
+
+function commitFields(info: CommitInfo | undefined): Pick<JournalEntry, 'author' | 'message' | 'committedAt'> {
+  if (!info) return {};
+  return { author: info.author, message: info.message.split('\n')[0]!, committedAt: new Date(info.timestamp * 1000).toISOString() };
 }

@@ -50,6 +50,8 @@ export interface AppStatus {
   targets: Record<Color, TargetStatus[]>;
   /** The data plane's counters per color: requests, 5xx, in flight, last hit (epoch ms). */
   traffic: Partial<Record<Color, ColorCounters>>;
+  /** An operator suspended it: the agent changes nothing about it until resumed. */
+  suspended?: boolean;
 }
 
 export interface AgentStatus {
@@ -57,6 +59,9 @@ export interface AgentStatus {
   source: { description: string; lastCommit?: string; lastFetchAt?: number; error?: string };
   desired: { commit?: string; lastAttemptedCommit?: string; errors: string[] };
   apps: Record<string, AppStatus>;
+  /** When the last pass succeeded (epoch ms), and the alarm raised when that is too long ago. */
+  lastSuccessAt?: number;
+  stale?: { since: number; message: string };
 }
 
 export type Phase = { phase: 'Reconciling'; reason: 'Progressing'; message: string } | { phase: 'Ready'; message: string } | { phase: 'Stalled'; reason: Reason; message: string };
@@ -103,7 +108,18 @@ export class StatusStore {
     this.state.apps[app.name] = current;
   }
 
-  update(name: string, patch: Partial<Pick<AppStatus, 'activeColor' | 'lastAttemptedCommit' | 'lastAppliedCommit' | 'targets' | 'traffic'>>): void {
+  passSucceeded(): void {
+    this.state.lastSuccessAt = this.clock.now();
+    delete this.state.stale;
+  }
+
+  raiseStale(message: string): boolean {
+    if (this.state.stale) return false;
+    this.state.stale = { since: this.clock.now(), message };
+    return true;
+  }
+
+  update(name: string, patch: Partial<Pick<AppStatus, 'activeColor' | 'lastAttemptedCommit' | 'lastAppliedCommit' | 'targets' | 'traffic' | 'suspended'>>): void {
     const current = this.state.apps[name];
     if (!current) return;
     if (patch.activeColor && patch.activeColor !== current.activeColor) current.activeSince = this.clock.now();

@@ -4,14 +4,22 @@
 import { join } from 'node:path';
 import { Agent } from '../agent/agent.js';
 import { startApi } from '../agent/api.js';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { isLoopback } from '../agent/api.js';
+import { FileJournal } from '../agent/journal.js';
+import { Metrics } from '../agent/metrics.js';
+import { FileSuspensions } from '../agent/suspensions.js';
 import { FileLastGood } from '../agent/last-good.js';
 import { StatusStore } from '../agent/status.js';
 import { systemClock, type Clock } from '../clock.js';
+import type { AgentConfig } from '../config/agent-config.js';
 import { FileSecretReader } from '../desired/env-files.js';
 import { parseDuration } from '../duration.js';
-import { SwitchyardError } from '../errors.js';
-import { healthProber } from '../health/probe.js';
-import { createLogger } from '../log.js';
+import { errorMessage, SwitchyardError } from '../errors.js';
+import { healthProber, type Prober } from '../health/probe.js';
+import { createLogger, type Logger } from '../log.js';
 import { HaproxyRouter, haproxyPaths } from '../router/haproxy/haproxy-router.js';
 import { ensureProxy } from '../router/proxy-launcher.js';
 import { RemoteRouter } from '../router/remote-router.js';
@@ -26,6 +34,8 @@ export async function runAgent(args: string[]): Promise<number> {
   if (intervalMs < 100) throw new SwitchyardError('UsageError', `interval "${config.interval}" is shorter than 100ms`, { hint: 'e.g. --interval 5s' });
   const [, apiHost, apiPort] = /^(.+):(\d+)$/.exec(config.api)!;
 
+  // Refuse a bad API setup before anything starts.
+  const token = await apiToken(config, apiHost!);
   const log = createLogger({ level: config.logLevel });
   const clock = systemClock;
   const source = new GitSource({
@@ -40,20 +50,48 @@ export async function runAgent(args: string[]): Promise<number> {
   const dataPlane = await startRouter(config.router, config.stateDir, config.instance, clock);
   const router = dataPlane.router;
   const status = new StatusStore(config.instance, source.description, clock);
+  const journal = new FileJournal(journalPath(config));
+  const metrics = new Metrics(() => status.snapshot(), (app) => router.counters(app));
+  const prober: Prober = {
+    probe: async (address, health) => {
+      const result = await healthProber.probe(address, health);
+      metrics.probe(result.ok);
+      return result;
+    },
+  };
   const agent = new Agent({
     source,
     status,
     lastGood: new FileLastGood(join(config.stateDir, `${config.instance}.last-good.json`)),
+    journal,
     secrets: new FileSecretReader(config.policy.envFilePaths),
     policy: config.policy,
     runtime: new DockerRuntime(connectDocker(), config.instance, '127.0.0.1'),
     router,
-    prober: healthProber,
+    prober,
     clock,
     log,
     listenHost: config.listenHost,
+    suspensions: new FileSuspensions(join(config.stateDir, `${config.instance}.suspended.json`)),
+    staleAfter: config.staleAfter,
+    observer: metrics,
+    ...(config.notifyUrl ? { notify: webhookNotifier(config.notifyUrl, config.instance, log) } : {}),
   });
-  const { server, url } = await startApi({ status: () => agent.status() }, apiHost!, Number(apiPort));
+  const { server, url } = await startApi(
+    {
+      status: () => agent.status(),
+      history: (filter) => journal.read(filter),
+      sync: () => agent.sync(),
+      suspend: (app) => agent.suspend(app),
+      resume: (app) => agent.resume(app),
+      pushed: (provider) => {
+        log.info({ provider }, 'push webhook: fetching now');
+        agent.trigger();
+      },
+      metrics: () => metrics.scrape(),
+    },
+    { host: apiHost!, port: Number(apiPort), token, ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}) },
+  );
   log.info({ url, source: source.description, instance: config.instance, intervalMs, router: config.router, proxyAdopted: dataPlane.adopted }, 'switchyard agent started');
 
   const stop = new AbortController();
@@ -83,4 +121,44 @@ async function startRouter(kind: 'embedded' | 'haproxy', stateDir: string, insta
   }
   const proxy = await ensureProxy(stateDir, instance, clock);
   return { router: new RemoteRouter(proxy.socket), adopted: !proxy.started };
+}
+
+export function journalPath(config: Pick<AgentConfig, 'stateDir' | 'instance'>): string {
+  return join(config.stateDir, `${config.instance}.journal.jsonl`);
+}
+
+/**
+ * The API's bearer token: the configured one, or for a loopback API one generated at first start and
+ * kept owner-only in the state dir, where the CLI (same user) finds it. A non-loopback API must be
+ * given one explicitly: the agent refuses to start without.
+ */
+async function apiToken(config: Readonly<AgentConfig>, host: string): Promise<string> {
+  if (config.apiToken) return config.apiToken;
+  if (!isLoopback(host)) {
+    throw new SwitchyardError('UsageError', `the API binds ${host}, not loopback, and has no token`, { hint: 'set apiToken in the config file or SWITCHYARD_API_TOKEN (16+ characters)' });
+  }
+  const path = tokenPath(config);
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    const token = randomBytes(24).toString('base64url');
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, `${token}\n`, { mode: 0o600 });
+    return token;
+  }
+}
+
+export function tokenPath(config: Pick<AgentConfig, 'stateDir' | 'instance'>): string {
+  return join(config.stateDir, `${config.instance}.api-token`);
+}
+
+/** POSTs each event as JSON to the configured URL; a failure is logged, never fatal. */
+function webhookNotifier(url: string, instance: string, log: Logger): (event: Record<string, unknown>) => void {
+  return (event) => {
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instance, at: new Date().toISOString(), ...event }), signal: AbortSignal.timeout(5000) })
+      .then((res) => {
+        if (!res.ok) log.warn({ status: res.status }, 'notification refused');
+      })
+      .catch((e) => log.warn({ err: errorMessage(e) }, 'notification failed'));
+  };
 }

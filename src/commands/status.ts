@@ -1,34 +1,27 @@
-// `switchyard status`: asks the running agent's API and prints a table (or --json).
-import { parseFlags } from './flags.js';
-import { SwitchyardError } from '../errors.js';
+// `switchyard status`: what the running agent serves, per app (or --json).
 import { readyCondition, type AgentStatus } from '../agent/status.js';
+import { apiVerb, table } from './api-client.js';
 
-export const DEFAULT_API = '127.0.0.1:7070';
+export { DEFAULT_API } from './api-client.js';
 
 export async function showStatus(args: string[]): Promise<number> {
-  const { values } = parseFlags('status', args, { api: { type: 'string', default: DEFAULT_API }, json: { type: 'boolean', default: false } });
-  let status: AgentStatus;
-  try {
-    const res = await fetch(`http://${values.api}/status`);
-    status = (await res.json()) as AgentStatus;
-  } catch (e) {
-    throw new SwitchyardError('UsageError', `cannot reach the agent at ${values.api}: ${(e as Error).message}`, {
-      hint: 'is the agent running? start it with `switchyard run --repo …`, or pass --api HOST:PORT',
-    });
-  }
+  const { values, client } = apiVerb('status', args);
+  const status = await client.call<AgentStatus>('GET', '/status');
   if (values.json) {
     process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
     return 0;
   }
-  const rows = [['APP', 'ACTIVE', 'DESIRED', 'READY', 'REASON', 'APPLIED', 'REQUESTS B/G', 'MESSAGE']];
+  const rows = [['APP', 'ACTIVE', 'DESIRED', 'READY', 'REASON', 'APPLIED', 'SINCE', 'REQUESTS B/G', 'MESSAGE']];
   for (const app of Object.values(status.apps)) {
     const ready = readyCondition(app);
     const requests = `${app.traffic?.blue?.requests ?? 0}/${app.traffic?.green?.requests ?? 0}`;
-    rows.push([app.name, app.activeColor ?? '-', app.desiredColor, ready?.status ?? 'Unknown', ready?.reason ?? '-', (app.lastAppliedCommit ?? '-').slice(0, 8), requests, ready?.message ?? '']);
+    const since = app.activeSince ? new Date(app.activeSince).toISOString().slice(0, 19) : '-';
+    const reason = app.suspended ? 'Suspended' : (ready?.reason ?? '-');
+    rows.push([app.name, app.activeColor ?? '-', app.desiredColor, ready?.status ?? 'Unknown', reason, (app.lastAppliedCommit ?? '-').slice(0, 8), since, requests, ready?.message ?? '']);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`);
+  process.stdout.write(table(rows));
   process.stdout.write(`source ${status.source.description} at ${(status.source.lastCommit ?? '-').slice(0, 8)}${status.source.error ? ` (error: ${status.source.error})` : ''}\n`);
+  if (status.stale) process.stdout.write(`STALE: ${status.stale.message}\n`);
   if (status.desired.errors.length) process.stdout.write(`commit ${status.desired.lastAttemptedCommit?.slice(0, 8)} refused:\n  ${status.desired.errors.join('\n  ')}\n`);
   return 0;
 }

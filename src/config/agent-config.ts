@@ -21,11 +21,15 @@ export interface AgentConfig {
   stateDir: string;
   router: 'embedded' | 'haproxy';
   logLevel: string;
+  apiToken?: string;
+  webhookSecret?: string;
+  notifyUrl?: string;
+  staleAfter: number;
   policy: Policy;
 }
 
 const SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/agent-config.schema.json', import.meta.url), 'utf8')) as object;
-const KEYS = ['repo', 'branch', 'path', 'interval', 'instance', 'listenHost', 'api', 'stateDir', 'router', 'logLevel'] as const;
+const KEYS = ['repo', 'branch', 'path', 'interval', 'instance', 'listenHost', 'api', 'stateDir', 'router', 'logLevel', 'apiToken', 'webhookSecret', 'notifyUrl'] as const;
 type Key = (typeof KEYS)[number];
 
 export const DEFAULT_STATE_DIR = join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'switchyard');

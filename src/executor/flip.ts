@@ -27,10 +27,30 @@ export interface ExecutorDeps {
   listenHost: string;
 }
 
-export type FlipResult = { ok: true; routed: LiveTarget[] } | { ok: false; reason: Reason | 'Superseded'; message: string };
+/** How long each step took (ms), for the journal. */
+export interface Timings {
+  bringUpMs?: number;
+  gateMs?: number;
+  flipMs?: number;
+}
+
+export type FlipResult = ({ ok: true; routed: LiveTarget[] } | { ok: false; reason: Reason | 'Superseded'; message: string }) & { timings?: Timings };
 
 export async function executeApp(p: AppPlan, deps: ExecutorDeps, signal?: AbortSignal): Promise<FlipResult> {
-  const { runtime, router, log } = deps;
+  const timings: Timings = {};
+  const result = await execute(p, deps, timings, signal);
+  return { ...result, timings };
+}
+
+async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?: AbortSignal): Promise<FlipResult> {
+  const { runtime, router, log, clock } = deps;
+  let mark = clock.now();
+  const lap = () => {
+    const now = clock.now();
+    const ms = now - mark;
+    mark = now;
+    return ms;
+  };
   const app = p.app;
   const active = app.active;
   const standby = otherColor(active);
@@ -46,6 +66,7 @@ export async function executeApp(p: AppPlan, deps: ExecutorDeps, signal?: AbortS
     return failure(failedCreate.reason, 'CreateFailed');
   }
   if (created.length) log.info({ app: app.name, created: created.map((t) => t.name) }, 'targets created');
+  timings.bringUpMs = lap();
 
   // Gate every target about to take traffic that this process has not seen routed: the new ones, and
   // adopted ones after an agent restart. The standby's new targets are gated too, for its status.
@@ -59,6 +80,7 @@ export async function executeApp(p: AppPlan, deps: ExecutorDeps, signal?: AbortS
     gate(toGate(active), app.health, deps, signal),
     gate(toGate(standby), app.health, deps, signal),
   ]);
+  timings.gateMs = lap();
   if (!standbyGate.healthy) await dispose(created.filter((t) => t.color === standby), deps);
   if (!activeGate.healthy) {
     await dispose(created.filter((t) => t.color === active), deps);
@@ -88,6 +110,7 @@ export async function executeApp(p: AppPlan, deps: ExecutorDeps, signal?: AbortS
     }
     log.info({ app: app.name, color: active, targets: routed.map((t) => t.name), from: p.currentRoute?.color }, 'route switched');
   }
+  timings.flipMs = lap();
 
   if (p.retire.length) {
     const left = await router.drain(p.retire.map((t) => t.id), app.drainTimeoutMs);

@@ -1,5 +1,6 @@
 // End to end, on real parts: commits pushed with the git CLI to a bare repository served by
 // `git http-backend`, the real `switchyard run` process, a real Docker engine, traffic through the proxy.
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readyCondition } from '../../src/agent/status.js';
 import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
@@ -167,5 +168,69 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
     const started = agent.logs.findIndex((l, i) => i > switched && l.msg === 'workers started');
     expect(switched).toBeGreaterThan(-1);
     expect(started).toBeGreaterThan(switched);
+  });
+
+  describe('operating it from the CLI and /metrics', () => {
+    // Asynchronous on purpose: the git server runs in this process and must keep answering meanwhile.
+    const run = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, ['bin/switchyard.js', ...args], { encoding: 'utf8', env }, (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const cli = (...args: string[]) => run([...args, '--api', agent.apiUrl.replace('http://', ''), '--state-dir', stateDir, '--instance', instance]);
+
+    it('waits for a merged commit to go live, and fails with the reason when its color is unhealthy', async () => {
+      const good = repo.commit('web: back to blue', { 'apps/web.yaml': yaml({ active: 'blue' }) });
+      expect(await cli('wait', '--commit', good, '--timeout', '2m')).toMatchObject({ code: 0, stdout: `commit ${good} is live: web (blue)\n` });
+      const bad = repo.commit('web: green 3 (unhealthy)', { 'apps/web.yaml': yaml({ active: 'green', greenImage: testImages().sick, startTimeout: '2s' }) });
+      const r = await cli('wait', '--commit', bad.slice(0, 12), '--timeout', '2m');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^web: commit [0-9a-f]{12} failed: HealthCheckFailed: green is not healthy/);
+    });
+
+    it('retries a failed commit on sync, and shows the history: who, what, when live, how long', async () => {
+      const bad = repo.git('rev-parse', 'HEAD');
+      const attempts = () => agent.logs.filter((l) => l.msg === 'reconciling' && l.commit === bad).length;
+      const before = attempts();
+      expect(await cli('sync')).toMatchObject({ code: 0 });
+      await until('a retry of the failed commit', () => (attempts() > before ? true : undefined));
+      const entries = await until('the retry in the journal', async () => {
+        const h = await cli('history', 'web', '--json');
+        const all = JSON.parse(h.stdout) as Record<string, unknown>[];
+        return all.filter((e) => e.commit === bad && e.result === 'failed').length >= 2 ? all : undefined;
+      });
+      expect(entries.find((e) => e.result === 'applied' && e.color === 'green')).toMatchObject({
+        author: 'Test Author <author@example.com>', message: 'web: flip to green', committedAt: expect.any(String), durations: expect.objectContaining({ totalMs: expect.any(Number) }),
+      });
+      expect((await cli('history')).stdout).toMatch(/^LIVE AT\s+APP\s+COMMIT\s+RESULT/);
+    });
+
+    it('leaves a suspended app alone until it is resumed, and refuses changes without the token', async () => {
+      expect(await cli('suspend', 'web')).toMatchObject({ code: 0, stdout: 'web suspended: the agent changes nothing about it until resumed\n' });
+      const held = repo.commit('web: fixed, while suspended', { 'apps/web.yaml': yaml({ active: 'green' }) });
+      await until('the agent to load the commit', async () => ((await agent.status()).desired.commit === held ? true : undefined));
+      expect((await agent.status()).apps.web).toMatchObject({ suspended: true, activeColor: 'blue' });
+      const noToken = await run(['resume', 'web', '--api', agent.apiUrl.replace('http://', ''), '--state-dir', '/nonexistent'], { ...process.env, SWITCHYARD_API_TOKEN: '' });
+      expect(noToken.code).toBe(2);
+      expect(noToken.stderr).toMatch(/401: a bearer token is required/);
+      expect(await cli('resume', 'web')).toMatchObject({ code: 0 });
+      expect(await cli('wait', '--commit', held, '--timeout', '2m')).toMatchObject({ code: 0, stdout: `commit ${held} is live: web (green)\n` });
+      expect((await cli('status')).stdout).toMatch(/^APP\s+ACTIVE.*\nweb\s+green\s+green\s+True\s+Succeeded/);
+    });
+
+    it('exports Prometheus metrics with the live values', async () => {
+      await get(listen);
+      const text = await (await fetch(`${agent.apiUrl}/metrics`)).text();
+      expect(text).toMatch(/^switchyard_app_active_color\{app="web",color="green"\} 1$/m);
+      expect(text).toMatch(/^switchyard_app_active_color\{app="web",color="blue"\} 0$/m);
+      expect(text).toMatch(/^switchyard_app_ready\{app="web"\} 1$/m);
+      expect(text).toMatch(new RegExp(`^switchyard_app_last_applied_info\\{app="web",revision="${repo.git('rev-parse', 'HEAD')}"\\} 1$`, 'm'));
+      expect(Number(/^switchyard_proxy_requests_total\{app="web",color="green"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+      expect(Number(/^switchyard_reconcile_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+      expect(text).toMatch(/^switchyard_flip_duration_seconds_count\{app="web",result="failed"\} [1-9]/m);
+      expect(text).toMatch(/^switchyard_health_checks_total\{result="pass"\} [1-9]/m);
+      expect(text).toMatch(/^switchyard_stale 0$/m);
+    });
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
+import { MemoryJournal } from '../../src/agent/journal.js';
 import { MemoryLastGood } from '../../src/agent/last-good.js';
+import { MemorySuspensions } from '../../src/agent/suspensions.js';
 import { StatusStore } from '../../src/agent/status.js';
 import { silentLogger } from '../../src/log.js';
 import { DEFAULT_POLICY } from '../../src/policy/policy.js';
@@ -16,8 +18,10 @@ function setup(lastGood = new MemoryLastGood()) {
   const prober = new FakeProber();
   const status = new StatusStore('test', 'fake', clock);
   const secrets = { files: new Map<string, string>(), read: async (path: string) => { const v = secrets.files.get(path); if (v === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' }); return v; } };
-  const agent = new Agent({ source, status, lastGood, secrets, policy: DEFAULT_POLICY, runtime, router, prober, clock, log: silentLogger, listenHost: '127.0.0.1' });
-  return { clock, source, runtime, router, prober, status, agent, lastGood, secrets };
+  const journal = new MemoryJournal();
+  const suspensions = new MemorySuspensions();
+  const agent = new Agent({ source, status, lastGood, secrets, journal, suspensions, staleAfter: 3, policy: DEFAULT_POLICY, runtime, router, prober, clock, log: silentLogger, listenHost: '127.0.0.1' });
+  return { clock, source, runtime, router, prober, status, agent, lastGood, secrets, journal, suspensions };
 }
 
 describe('agent', () => {
@@ -177,5 +181,75 @@ describe('agent', () => {
     expect(runtime.calls.length).toBe(calls);
     expect(router.applied.length).toBe(applied);
     expect(agent.status().desired).toMatchObject({ commit: 'c1', lastAttemptedCommit: 'c2', errors: [expect.stringMatching(/^apps\/web\.yaml:/)] });
+  });
+
+  it('journals every attempt: who changed what, the result, the reason and how long each step took', async () => {
+    const { source, agent, journal, prober } = setup();
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    await agent.reconcile();
+    prober.healthy = () => false;
+    source.commitFiles('c2', { 'apps/web.yaml': appYaml({ listen: 9000, active: 'green', greenImage: 'img:bad' }) });
+    await agent.reconcile();
+    source.commitFiles('c3', { 'apps/web.yaml': 'name: [' });
+    await agent.reconcile();
+    expect(journal.entries.map((e) => [e.app, e.commit, e.result, e.reason ?? '-'])).toEqual([
+      ['web', 'c1', 'applied', '-'],
+      ['web', 'c2', 'failed', 'HealthCheckFailed'],
+      ['*', 'c3', 'refused', 'ValidationFailed'],
+    ]);
+    expect(journal.entries[0]).toMatchObject({ author: 'Test <t@example.com>', message: 'test', color: 'blue', changes: expect.arrayContaining(['route blue on port 9000']) });
+    expect(journal.entries[0]!.durations).toMatchObject({ bringUpMs: expect.any(Number), gateMs: expect.any(Number), flipMs: expect.any(Number), totalMs: expect.any(Number) });
+    expect(journal.entries[1]).toMatchObject({ color: 'blue', detail: expect.stringMatching(/green is not healthy/) });
+  });
+
+  it('raises the stale alarm when no pass has succeeded for staleAfter intervals, backing off in between', async () => {
+    const { source, agent, clock } = setup();
+    const events: Record<string, unknown>[] = [];
+    (agent as unknown as { deps: { notify: (e: Record<string, unknown>) => void } }).deps.notify = (e) => events.push(e);
+    source.next = new Error('git server down');
+    const stop = new AbortController();
+    const start = clock.now();
+    const sleeps: number[] = [];
+    const sleep = clock.sleep.bind(clock);
+    clock.sleep = async (ms: number) => {
+      sleeps.push(ms);
+      if (sleeps.length >= 6) stop.abort();
+      return sleep(ms);
+    };
+    await agent.run(1000, stop.signal);
+    // Each failed pass waits longer (2, 4, 8 ... times the interval, plus jitter under 10%).
+    expect(sleeps.map((ms) => Math.floor(ms / 1000))).toEqual([2, 4, 8, 16, 32, 64]);
+    const st = agent.status();
+    expect(st.stale).toMatchObject({ message: expect.stringMatching(/no pass has succeeded since/) });
+    expect(events).toEqual([{ event: 'stale', message: st.stale!.message }]);
+    expect(st.stale!.since - start).toBeGreaterThanOrEqual(3000);
+
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    expect(await agent.reconcile()).toBe(true);
+    expect(agent.status().stale).toBeUndefined();
+  });
+
+  it('leaves a suspended app alone, remembers the suspension across a restart, and catches up on resume', async () => {
+    const first = setup();
+    first.source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    await first.agent.reconcile();
+    expect(await first.agent.suspend('web')).toBe(true);
+    expect(await first.agent.suspend('nope')).toBe(false);
+    first.source.commitFiles('c2', { 'apps/web.yaml': appYaml({ listen: 9000, active: 'green' }) });
+    await first.agent.reconcile();
+    expect(first.router.table.get('web')!.color).toBe('blue');
+    expect(first.agent.status().apps.web).toMatchObject({ suspended: true, lastAppliedCommit: 'c1' });
+
+    const second = setup();
+    second.suspensions.apps = new Set(first.suspensions.apps);
+    Object.assign(second, {});
+    second.source.next = first.source.next;
+    for (const [id, t] of first.runtime.targets) second.runtime.targets.set(id, t);
+    second.router.table.set('web', first.router.table.get('web')!);
+    await second.agent.reconcile();
+    expect(second.router.table.get('web')!.color).toBe('blue');
+    expect(await second.agent.resume('web')).toBe(true);
+    await second.agent.reconcile();
+    expect(second.router.table.get('web')!.color).toBe('green');
   });
 });

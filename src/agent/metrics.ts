@@ -1,0 +1,100 @@
+// Prometheus metrics (prom-client) at GET /metrics. The agent reports events through the small
+// Observer interface; what the status and the data plane already know is read at scrape time.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { COLORS, type Color } from '../desired/app.js';
+import type { ColorCounters } from '../router/route.js';
+import type { AgentStatus } from './status.js';
+
+export interface Observer {
+  pass(durationMs: number, ok: boolean): void;
+  flip(app: string, durationMs: number, ok: boolean): void;
+  probe(ok: boolean): void;
+}
+
+export class Metrics implements Observer {
+  readonly registry = new Registry();
+  private readonly passes: Counter;
+  private readonly passErrors: Counter;
+  private readonly passDuration: Histogram;
+  private readonly flipDuration: Histogram;
+  private readonly probes: Counter;
+  private readonly requests: Counter;
+  private readonly errors5xx: Counter;
+  /** The data plane's own totals last seen, so that our counters only ever add the difference. */
+  private readonly seen = new Map<string, ColorCounters>();
+
+  constructor(
+    private readonly status: () => AgentStatus,
+    private readonly counters: (app: string) => Promise<Partial<Record<Color, ColorCounters>>>,
+  ) {
+    const registers = [this.registry];
+    this.passes = new Counter({ name: 'switchyard_reconcile_total', help: 'Reconcile passes.', registers });
+    this.passErrors = new Counter({ name: 'switchyard_reconcile_errors_total', help: 'Reconcile passes that failed (fetch, Docker, env files).', registers });
+    this.passDuration = new Histogram({ name: 'switchyard_reconcile_duration_seconds', help: 'Duration of a reconcile pass.', buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300], registers });
+    this.flipDuration = new Histogram({ name: 'switchyard_flip_duration_seconds', help: 'Time to apply a change to an app: bring-up, health gate, switch.', labelNames: ['app', 'result'], buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300], registers });
+    this.probes = new Counter({ name: 'switchyard_health_checks_total', help: 'Health probes of targets by result.', labelNames: ['result'], registers });
+    this.requests = new Counter({ name: 'switchyard_proxy_requests_total', help: 'Requests the data plane sent to each color.', labelNames: ['app', 'color'], registers });
+    this.errors5xx = new Counter({ name: 'switchyard_proxy_responses_5xx_total', help: '5xx answers per color.', labelNames: ['app', 'color'], registers });
+    const inFlight = new Gauge({ name: 'switchyard_proxy_in_flight', help: 'Requests in flight per color.', labelNames: ['app', 'color'], registers });
+    const lastHit = new Gauge({ name: 'switchyard_proxy_last_hit_timestamp_seconds', help: 'When a color last took a request.', labelNames: ['app', 'color'], registers });
+    const active = new Gauge({ name: 'switchyard_app_active_color', help: '1 for the color that takes traffic.', labelNames: ['app', 'color'], registers });
+    const ready = new Gauge({ name: 'switchyard_app_ready', help: '1 when the app is Ready.', labelNames: ['app'], registers });
+    const applied = new Gauge({ name: 'switchyard_app_last_applied_info', help: 'The last applied revision (value 1).', labelNames: ['app', 'revision'], registers });
+    const attempted = new Gauge({ name: 'switchyard_app_last_failed_info', help: 'The last revision that failed to apply (value 1).', labelNames: ['app', 'revision', 'reason'], registers });
+    const stale = new Gauge({ name: 'switchyard_stale', help: '1 when no pass has succeeded for too long.', registers });
+    const lastSuccess = new Gauge({ name: 'switchyard_last_success_timestamp_seconds', help: 'When a pass last succeeded.', registers });
+
+    // Gauges from the status, counters from the data plane: refreshed on each scrape.
+    const collect = async () => {
+      const s = this.status();
+      for (const g of [active, ready, applied, attempted]) g.reset();
+      stale.set(s.stale ? 1 : 0);
+      if (s.lastSuccessAt) lastSuccess.set(s.lastSuccessAt / 1000);
+      for (const app of Object.values(s.apps)) {
+        for (const c of COLORS) active.set({ app: app.name, color: c }, app.activeColor === c ? 1 : 0);
+        const r = app.conditions.find((c) => c.type === 'Ready');
+        ready.set({ app: app.name }, r?.status === 'True' ? 1 : 0);
+        if (app.lastAppliedCommit) applied.set({ app: app.name, revision: app.lastAppliedCommit }, 1);
+        if (r?.status === 'False' && app.lastAttemptedCommit && app.lastAttemptedCommit !== app.lastAppliedCommit) {
+          attempted.set({ app: app.name, revision: app.lastAttemptedCommit, reason: r.reason }, 1);
+        }
+        const counters = await this.counters(app.name).catch(() => ({}) as Partial<Record<Color, ColorCounters>>);
+        for (const c of COLORS) {
+          const now = counters[c];
+          if (!now) continue;
+          const key = `${app.name}/${c}`;
+          const before = this.seen.get(key);
+          // A restarted data plane counts from zero again: then all of its count is new.
+          const add = (field: 'requests' | 'errors5xx') => (before && now[field] >= before[field] ? now[field] - before[field] : now[field]);
+          this.requests.inc({ app: app.name, color: c }, add('requests'));
+          this.errors5xx.inc({ app: app.name, color: c }, add('errors5xx'));
+          this.seen.set(key, now);
+          inFlight.set({ app: app.name, color: c }, now.inFlight);
+          if (now.lastHit) lastHit.set({ app: app.name, color: c }, now.lastHit / 1000);
+        }
+      }
+    };
+    this.refresh = collect;
+  }
+
+  private readonly refresh: () => Promise<void>;
+
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    await this.refresh();
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  pass(durationMs: number, ok: boolean): void {
+    this.passes.inc();
+    if (!ok) this.passErrors.inc();
+    this.passDuration.observe(durationMs / 1000);
+  }
+
+  flip(app: string, durationMs: number, ok: boolean): void {
+    this.flipDuration.observe({ app, result: ok ? 'applied' : 'failed' }, durationMs / 1000);
+  }
+
+  probe(ok: boolean): void {
+    this.probes.inc({ result: ok ? 'pass' : 'fail' });
+  }
+}

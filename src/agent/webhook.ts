@@ -1,0 +1,25 @@
+// Verifies a git push webhook: GitHub's X-Hub-Signature-256 (HMAC-SHA256 of the raw body) or GitLab's
+// X-Gitlab-Token, compared in constant time. The payload itself is never trusted: a valid call only
+// makes the agent fetch now.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+export type WebhookVerdict = { ok: true; provider: 'github' | 'gitlab' } | { ok: false; why: string };
+
+export function verifyWebhook(secret: string, headers: IncomingHttpHeaders, body: Buffer): WebhookVerdict {
+  const github = headers['x-hub-signature-256'];
+  if (typeof github === 'string') {
+    const expected = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+    return sameSecret(github, expected) ? { ok: true, provider: 'github' } : { ok: false, why: 'X-Hub-Signature-256 does not match the body' };
+  }
+  const gitlab = headers['x-gitlab-token'];
+  if (typeof gitlab === 'string') return sameSecret(gitlab, secret) ? { ok: true, provider: 'gitlab' } : { ok: false, why: 'X-Gitlab-Token is wrong' };
+  return { ok: false, why: 'no X-Hub-Signature-256 or X-Gitlab-Token header' };
+}
+
+/** Constant time whatever the lengths: compare digests, not the strings. */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}

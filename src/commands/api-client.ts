@@ -1,0 +1,58 @@
+// How CLI verbs talk to a running agent: its API on --api, with the bearer token from --token,
+// SWITCHYARD_API_TOKEN, or the token file the agent keeps in its state dir.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_STATE_DIR } from '../config/agent-config.js';
+import { SwitchyardError } from '../errors.js';
+import { parseFlags } from './flags.js';
+
+export const DEFAULT_API = '127.0.0.1:7070';
+
+export const API_FLAGS = {
+  api: { type: 'string', default: DEFAULT_API },
+  token: { type: 'string' },
+  'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
+  instance: { type: 'string', default: 'default' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+export class ApiClient {
+  constructor(private readonly api: string, private readonly token: string | undefined) {}
+
+  static fromFlags(values: { api: string; token?: string | undefined; 'state-dir': string; instance: string }): ApiClient {
+    let token = values.token ?? process.env.SWITCHYARD_API_TOKEN;
+    if (!token) {
+      try {
+        token = readFileSync(join(values['state-dir'], `${values.instance}.api-token`), 'utf8').trim();
+      } catch {
+        // Reads on a loopback API need none; a call that does will say so.
+      }
+    }
+    return new ApiClient(values.api, token);
+  }
+
+  async call<T>(method: 'GET' | 'POST', path: string): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`http://${this.api}${path}`, { method, headers: this.token ? { authorization: `Bearer ${this.token}` } : {}, signal: AbortSignal.timeout(10_000) });
+    } catch (e) {
+      throw new SwitchyardError('UsageError', `cannot reach the agent at ${this.api}: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`, {
+        hint: 'is the agent running? start it with `switchyard run --repo …`, or pass --api HOST:PORT',
+      });
+    }
+    const body = (await res.json().catch(() => ({}))) as T & { error?: string; hint?: string };
+    if (!res.ok) throw new SwitchyardError('UsageError', `the agent answered ${res.status}: ${body.error ?? 'error'}`, body.hint ? { hint: body.hint } : {});
+    return body;
+  }
+}
+
+export function apiVerb(verb: string, args: string[], positionals = false) {
+  const { values, positionals: rest } = parseFlags(verb, args, API_FLAGS, positionals);
+  return { values, positionals: rest, client: ApiClient.fromFlags(values) };
+}
+
+/** A plain table: columns padded to the widest cell, the last one left free. */
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
