@@ -10,6 +10,9 @@ import http from 'isomorphic-git/http/node';
 import { errorMessage, SwitchyardError } from '../errors.js';
 import type { Snapshot, SnapshotFile, Source } from './snapshot.js';
 
+/** How many packs the fetch cache may hold before it is rebuilt. */
+export const MAX_PACKS = 50;
+
 export interface GitSourceOptions {
   /** http(s) URL, or a path to a local repository (bare or with a work tree). */
   repo: string;
@@ -20,6 +23,8 @@ export interface GitSourceOptions {
   cacheDir: string;
   /** Credentials for http(s); never logged. */
   auth?: { username: string; password: string };
+  /** Packs the fetch cache may hold before it is rebuilt (default MAX_PACKS). */
+  maxPacks?: number;
 }
 
 export function isRemote(repo: string): boolean {
@@ -70,6 +75,7 @@ export class GitSource implements Source {
     if (!head) throw fetchFailed(`branch "${this.opts.branch}" not found on ${redactUrl(this.opts.repo)}`, 'check --branch');
     if (head === this.last?.commit) return head;
     try {
+      await this.boundCache();
       await fs.promises.mkdir(this.gitdir, { recursive: true });
       await git.init({ fs, gitdir: this.gitdir, bare: true });
       await git.addRemote({ fs, gitdir: this.gitdir, remote: 'origin', url: this.opts.repo, force: true });
@@ -82,6 +88,17 @@ export class GitSource implements Source {
     } catch (e) {
       throw fetchFailed(`fetch of ${redactUrl(this.opts.repo)} failed: ${errorMessage(e)}`, 'the agent retries on the next pass; check the server if it persists', e);
     }
+  }
+
+  /**
+   * Every fetch adds a pack and isomorphic-git never repacks: past maxPacks the cache is dropped and
+   * the next fetch starts afresh (shallow, so that is one small download). Commits older than the tip
+   * may then have to be fetched again; the snapshot in memory is unaffected.
+   */
+  private async boundCache(): Promise<void> {
+    const packs = await fs.promises.readdir(join(this.gitdir, 'objects', 'pack')).catch(() => [] as string[]);
+    if (packs.filter((f) => f.endsWith('.pack')).length <= (this.opts.maxPacks ?? MAX_PACKS)) return;
+    await fs.promises.rm(this.gitdir, { recursive: true, force: true });
   }
 
   async at(commit: string): Promise<Snapshot> {

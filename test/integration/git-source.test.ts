@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwitchyardError } from '../../src/errors.js';
-import { GitSource, redactUrl } from '../../src/source/git-source.js';
+import { GitSource, MAX_PACKS, redactUrl } from '../../src/source/git-source.js';
 import { startGitServer, TestRepo, type GitServer } from '../support/git-server.js';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -76,6 +76,26 @@ describe('git source (isomorphic-git against git http-backend)', () => {
       { path: 'envs/prod/apps/api.yaml', symlink: false, text: 'name: api\n' },
       { path: 'envs/prod/apps/link.yaml', symlink: true, text: '' },
     ]);
+  });
+
+  it('keeps its cache bounded: past the pack limit it starts afresh and still serves the tip', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'sy-cache-'));
+    const source = new GitSource({ repo: `${server.url}/desired.git`, branch: 'main', cacheDir: own, maxPacks: 5 });
+    const packCount = () => {
+      const [dir] = readdirSync(own);
+      return readdirSync(join(own, dir!, 'objects', 'pack')).filter((f) => f.endsWith('.pack')).length;
+    };
+    for (let i = 0; i <= 6; i++) {
+      repo.commit(`bump ${i}`, { 'apps/web.yaml': `name: web${i}\n` });
+      await source.latest();
+    }
+    expect(packCount()).toBeLessThanOrEqual(5);
+    expect(MAX_PACKS).toBe(50);
+    const tip = repo.commit('tip', { 'apps/web.yaml': 'name: tip\n' });
+    const snap = await source.latest();
+    expect(snap.commit).toBe(tip);
+    expect(text(snap.files.find((f) => f.path === 'apps/web.yaml')!.content)).toBe('name: tip\n');
+    rmSync(own, { recursive: true, force: true });
   });
 
   it('fails with FetchFailed and a hint for an unreachable server and for a missing branch', async () => {
