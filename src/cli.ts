@@ -7,6 +7,7 @@ import { runProxy } from './commands/proxy.js';
 import { showPlan } from './commands/plan.js';
 import { promote } from './commands/promote.js';
 import { history, resume, suspend, sync, wait } from './commands/operate.js';
+import { logs } from './commands/logs.js';
 import { version } from './version.js';
 
 const USAGE = `switchyard: blue/green GitOps agent for Docker hosts
@@ -35,6 +36,8 @@ Usage:
   switchyard wait --commit SHA [--timeout 5m]
       Block until that commit is live (exit 0) or failed (exit 1, with the reason); 3 at timeout.
   (These talk to the agent's API: --api HOST:PORT, --token, or the token in --state-dir.)
+  switchyard logs APP [--color blue|green] [--follow] [--tail 100] [--instance NAME]
+      The output of the app's containers on this host, each line prefixed with its container.
   switchyard proxy [--state-dir DIR] [--instance NAME] [--stop]
       The data plane as its own process (\`run\` starts it when none answers). It keeps
       serving while the agent restarts. --stop drains it and makes it exit.
@@ -54,6 +57,7 @@ const VERBS: Record<string, Verb> = {
   suspend,
   resume,
   wait,
+  logs,
   proxy: runProxy,
 };
 

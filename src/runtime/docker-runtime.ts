@@ -144,6 +144,31 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  /**
+   * A target's output (stdout and stderr), each line prefixed with `prefix`, written to `out` until
+   * it ends (or, with follow, until the container stops or `signal` aborts).
+   */
+  async logs(id: string, out: NodeJS.WritableStream, opts: { follow: boolean; tail: number; prefix: string; signal?: AbortSignal }): Promise<void> {
+    const container = this.docker.getContainer(id);
+    const lines = new LinePrefixer(opts.prefix, out);
+    if (!opts.follow) {
+      const buf = (await this.call('read logs', () => container.logs({ stdout: true, stderr: true, follow: false, tail: opts.tail }))) as unknown as Buffer;
+      lines.write(demux(buf));
+      lines.end();
+      return;
+    }
+    const stream = await this.call('follow logs', () => container.logs({ stdout: true, stderr: true, follow: true, tail: opts.tail }));
+    opts.signal?.addEventListener('abort', () => (stream as unknown as { destroy(): void }).destroy(), { once: true });
+    await new Promise<void>((resolve) => {
+      const sink = { write: (chunk: Buffer) => (lines.write(chunk), true) } as unknown as NodeJS.WritableStream;
+      this.docker.modem.demuxStream(stream, sink, sink);
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', resolve);
+    });
+    lines.end();
+  }
+
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -183,4 +208,31 @@ export class DockerRuntime implements Runtime {
 
 function statusOf(e: unknown): number | undefined {
   return (e as { statusCode?: number }).statusCode;
+}
+
+/** Docker's multiplexed log frames (8-byte header: stream, 0, 0, 0, size) to their payload. */
+function demux(buf: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i + 8 <= buf.length; ) {
+    const size = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(parts);
+}
+
+/** Writes whole lines, each with a prefix; a last line without a newline is written at the end. */
+class LinePrefixer {
+  private rest = '';
+  constructor(private readonly prefix: string, private readonly out: NodeJS.WritableStream) {}
+  write(chunk: Buffer): void {
+    const text = this.rest + chunk.toString('utf8');
+    const lines = text.split('\n');
+    this.rest = lines.pop() ?? '';
+    for (const line of lines) this.out.write(`${this.prefix}${line}\n`);
+  }
+  end(): void {
+    if (this.rest) this.out.write(`${this.prefix}${this.rest}\n`);
+    this.rest = '';
+  }
 }
