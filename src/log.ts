@@ -3,14 +3,18 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(opts: { level?: string; pretty?: boolean } = {}): Logger {
+export function createLogger(opts: { level?: string; pretty?: boolean; destination?: NodeJS.WritableStream } = {}): Logger {
   const pretty = opts.pretty ?? process.stdout.isTTY;
-  return pino({
+  const options = {
     level: opts.level ?? process.env.SWITCHYARD_LOG_LEVEL ?? 'info',
     // Env values and credentials may be secrets: redact them wherever they appear in a log object.
-    redact: { paths: ['*.env', '*.*.env', 'env', '*.password', '*.token', 'token', 'password'], censor: '[redacted]' },
-    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
-  });
+    redact: {
+      paths: ['env', '*.env', '*.*.env', 'password', '*.password', 'token', '*.token', 'apiToken', '*.apiToken', 'webhookSecret', '*.webhookSecret', 'authorization', '*.authorization', '*.headers.authorization'],
+      censor: '[redacted]',
+    },
+    ...(pretty && !opts.destination ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
+  };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });
