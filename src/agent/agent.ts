@@ -38,6 +38,8 @@ export interface AgentDeps extends ExecutorDeps {
 
 /** The longest wait between passes while they keep failing. */
 const MAX_BACKOFF_MS = 5 * 60_000;
+/** On a schedule, the loop sleeps this long unless a tick, a webhook or a sync wakes it. */
+const IDLE_MS = 24 * 3_600_000;
 
 const TRANSIENT: ReadonlySet<string> = new Set(['DockerUnavailable', 'PortInUse', 'Superseded', 'ReconcileFailed']);
 
@@ -123,10 +125,11 @@ export class Agent {
 
   /**
    * Polls until `signal` aborts: the interval plus up to 10% jitter (so many agents do not poll in step),
-   * doubling after each failed pass up to five minutes. When no pass has succeeded for `staleAfter`
+   * doubling after each failed pass up to five minutes (with `pollOnInterval: false`, a cron schedule
+   * wakes it instead, and the interval is the schedule's period). When no pass has succeeded for `staleAfter`
    * intervals, the stale alarm goes up: in the status, the logs, and a notification.
    */
-  async run(intervalMs: number, signal: AbortSignal): Promise<void> {
+  async run(intervalMs: number, signal: AbortSignal, opts: { pollOnInterval?: boolean } = {}): Promise<void> {
     let failures = 0;
     const started = this.deps.clock.now();
     while (!signal.aborted) {
@@ -146,7 +149,9 @@ export class Agent {
       if (signal.aborted) break;
       this.wake = new AbortController();
       const both = AbortSignal.any([signal, this.wake.signal]);
-      const wait = Math.min(intervalMs * 2 ** failures, Math.max(intervalMs, MAX_BACKOFF_MS));
+      // On a cron schedule the ticks wake the loop; the timer only paces retries after a failure.
+      const idle = opts.pollOnInterval === false && failures === 0;
+      const wait = idle ? IDLE_MS : Math.min(intervalMs * 2 ** failures, Math.max(intervalMs, MAX_BACKOFF_MS));
       await this.deps.clock.sleep(wait + Math.floor(Math.random() * intervalMs * 0.1), both);
     }
   }

@@ -12,6 +12,7 @@ const AGENT_FLAGS = {
   branch: { type: 'string' },
   path: { type: 'string' },
   interval: { type: 'string' },
+  schedule: { type: 'string' },
   instance: { type: 'string' },
   'listen-host': { type: 'string' },
   api: { type: 'string' },
@@ -24,7 +25,7 @@ export function readConfig<T extends NonNullable<ParseArgsConfig['options']>>(ve
   const { values } = parseFlags(verb, args, { ...AGENT_FLAGS, ...(extra ?? {}) });
   const v = values as Record<string, string | boolean | undefined>;
   const flags = Object.fromEntries(
-    Object.entries({ repo: v.repo, branch: v.branch, path: v.path, interval: v.interval, instance: v.instance, listenHost: v['listen-host'], api: v.api, stateDir: v['state-dir'], router: v.router, logLevel: v['log-level'] })
+    Object.entries({ repo: v.repo, branch: v.branch, path: v.path, interval: v.interval, schedule: v.schedule, instance: v.instance, listenHost: v['listen-host'], api: v.api, stateDir: v['state-dir'], router: v.router, logLevel: v['log-level'] })
       .filter(([, x]) => x !== undefined),
   ) as Record<string, string>;
   let file: { path: string; text: string } | undefined;

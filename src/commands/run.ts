@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { isLoopback } from '../agent/api.js';
 import { FileJournal } from '../agent/journal.js';
 import { Metrics } from '../agent/metrics.js';
+import { cronSchedule } from '../agent/schedule.js';
 import { FileSuspensions } from '../agent/suspensions.js';
 import { FileLastGood } from '../agent/last-good.js';
 import { StatusStore } from '../agent/status.js';
@@ -106,7 +107,10 @@ export async function runAgent(args: string[]): Promise<number> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 
-  await agent.run(intervalMs, stop.signal);
+  const schedule = config.schedule ? cronSchedule(config.schedule, () => agent.trigger()) : undefined;
+  if (schedule) log.info({ schedule: config.schedule, periodMs: schedule.periodMs }, 'polling on a cron schedule');
+  await agent.run(schedule?.periodMs ?? intervalMs, stop.signal, { pollOnInterval: !schedule });
+  schedule?.stop();
   await router.close();
   await new Promise((resolve) => server.close(resolve));
   log.info('stopped');

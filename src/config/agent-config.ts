@@ -9,6 +9,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { YamlLocator } from '../desired/yaml-location.js';
 import { SwitchyardError, type Location } from '../errors.js';
 import type { Policy } from '../policy/policy.js';
+import { cronProblem } from '../agent/schedule.js';
 
 export interface AgentConfig {
   repo: string;
@@ -25,11 +26,12 @@ export interface AgentConfig {
   webhookSecret?: string;
   notifyUrl?: string;
   staleAfter: number;
+  schedule?: string;
   policy: Policy;
 }
 
 const SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/agent-config.schema.json', import.meta.url), 'utf8')) as object;
-const KEYS = ['repo', 'branch', 'path', 'interval', 'instance', 'listenHost', 'api', 'stateDir', 'router', 'logLevel', 'apiToken', 'webhookSecret', 'notifyUrl'] as const;
+const KEYS = ['repo', 'branch', 'path', 'interval', 'schedule', 'instance', 'listenHost', 'api', 'stateDir', 'router', 'logLevel', 'apiToken', 'webhookSecret', 'notifyUrl'] as const;
 type Key = (typeof KEYS)[number];
 
 export const DEFAULT_STATE_DIR = join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'switchyard');
@@ -88,18 +90,21 @@ export function loadAgentConfig(sources: ConfigSources): Readonly<AgentConfig> {
     const top = (path[0] ?? named)!;
     const what =
       e.keyword === 'required' ? `${field} is required` : e.keyword === 'additionalProperties' ? `unknown setting "${field}"` : `${field} ${e.message}`;
-    const from = origin.get(top);
-    const where: Location =
-      from === 'file' && fileLocator
-        ? { ...(e.keyword === 'additionalProperties' ? fileLocator.key(path, named!) : fileLocator.value(path)), field }
-        : from === 'env'
-          ? { field: envName(top as Key) }
-          : from === 'flag'
-            ? { field: flagName(top as Key) }
-            : { field: `${flagName(top as Key)} (or ${envName(top as Key)}, or "${top}" in --config)` };
+    const where = locate(top, path, e.keyword === 'additionalProperties' ? named : undefined, field);
     throw configError(what, where, 'see schemas/agent-config.schema.json for every setting and its default');
   }
+  const problem = typeof merged.schedule === 'string' ? cronProblem(merged.schedule) : undefined;
+  if (problem) throw configError(problem, locate('schedule', ['schedule'], undefined, 'schedule'), 'five or six fields, e.g. "*/2 * * * *" (every two minutes)');
   return deepFreeze(merged as unknown as AgentConfig);
+
+  /** Where a setting was given: a file line, an env var, a flag, or (when nowhere) all three. */
+  function locate(top: string, path: string[], key: string | undefined, field: string): Location {
+    const from = origin.get(top);
+    if (from === 'file' && fileLocator) return { ...(key !== undefined ? fileLocator.key(path, key) : fileLocator.value(path)), field };
+    if (from === 'env') return { field: envName(top as Key) };
+    if (from === 'flag') return { field: flagName(top as Key) };
+    return { field: `${flagName(top as Key)} (or ${envName(top as Key)}, or "${top}" in --config)` };
+  }
 }
 
 function configError(message: string, location: Location, hint: string): SwitchyardError {

@@ -24,6 +24,7 @@ describe('agent config', () => {
     { name: 'a bad env value', sources: { flags: { repo: 'r' }, env: { SWITCHYARD_INTERVAL: 'often' } }, message: /interval must match/, where: /SWITCHYARD_INTERVAL/ },
     { name: 'an unknown setting in the file', sources: { flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\nrepos: x\n' } }, message: /unknown setting "repos"/, where: /^agent\.yaml:2:1 repos: unknown setting/ },
     { name: 'a bad policy value in the file', sources: { flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\npolicy:\n  allowPrivileged: yes-please\n' } }, message: /policy\.allowPrivileged must be boolean/, where: /^agent\.yaml:3:20 policy\.allowPrivileged/ },
+    { name: 'a schedule that is not cron', sources: { flags: { repo: 'r', schedule: 'every 5 minutes' }, env: {} }, message: /"every 5 minutes" is not a cron expression/, where: /--schedule/ },
     { name: 'an unknown policy rule', sources: { flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\npolicy:\n  allowEverything: true\n' } }, message: /unknown setting "policy\.allowEverything"/, where: /^agent\.yaml:3:3 policy\.allowEverything/ },
   ];
   it.each(bad)('refuses $name, saying where', ({ sources, message, where }) => {

@@ -252,4 +252,23 @@ describe('agent', () => {
     await second.agent.reconcile();
     expect(second.router.table.get('web')!.color).toBe('green');
   });
+
+  it('on a cron schedule, sleeps until woken after a good pass, and still backs off after a failed one', async () => {
+    const { source, agent, clock } = setup();
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    const stop = new AbortController();
+    const sleeps: number[] = [];
+    const sleep = clock.sleep.bind(clock);
+    clock.sleep = async (ms: number) => {
+      if (ms < 60_000) return sleep(ms); // the health gate's probes
+      sleeps.push(ms);
+      if (sleeps.length === 1) source.next = new Error('down');
+      if (sleeps.length >= 3) stop.abort();
+      return sleep(ms);
+    };
+    await agent.run(60_000, stop.signal, { pollOnInterval: false });
+    expect(sleeps[0]).toBeGreaterThanOrEqual(24 * 3_600_000);
+    expect(Math.floor(sleeps[1]! / 60_000)).toBe(2);
+    expect(Math.floor(sleeps[2]! / 60_000)).toBe(4);
+  });
 });

@@ -1,0 +1,26 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cronProblem, cronSchedule, type Schedule } from '../../src/agent/schedule.js';
+import { until } from '../support/run.js';
+
+describe('cron schedule (node-cron)', () => {
+  let schedule: Schedule | undefined;
+  afterEach(() => schedule?.stop());
+
+  it('wakes the loop on every tick of the expression', async () => {
+    let ticks = 0;
+    schedule = cronSchedule('* * * * * *', () => ticks++);
+    expect(schedule.periodMs).toBe(1000);
+    await until('two ticks', () => (ticks >= 2 ? true : undefined), 10_000, 50);
+    schedule.stop();
+    const stopped = ticks;
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(ticks).toBe(stopped);
+  });
+
+  it('knows its period and refuses what is not cron', () => {
+    schedule = cronSchedule('*/2 * * * *', () => undefined);
+    expect(schedule.periodMs).toBe(120_000);
+    expect(cronProblem('*/2 * * * *')).toBeUndefined();
+    expect(cronProblem('every day')).toBe('"every day" is not a cron expression');
+  });
+});
