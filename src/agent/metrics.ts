@@ -75,6 +75,33 @@ export class Metrics implements Observer {
       }
     };
     this.refresh = collect;
+    // The data plane's own latency buckets, exported as they are: a histogram prom-client cannot observe.
+    this.registry.registerMetric({
+      name: 'switchyard_proxy_request_duration_seconds',
+      help: 'Time the data plane took to answer, per color (embedded proxy).',
+      type: 'histogram',
+      aggregator: 'sum',
+      collect: () => undefined,
+      get: async () => ({
+        name: 'switchyard_proxy_request_duration_seconds',
+        help: 'Time the data plane took to answer, per color (embedded proxy).',
+        type: 'histogram',
+        aggregator: 'sum',
+        values: [...this.seen].flatMap(([key, c]) => {
+          const [app, color] = key.split('/');
+          const h = c.latency;
+          if (!h) return [];
+          const labels = { app, color };
+          const metric = 'switchyard_proxy_request_duration_seconds';
+          return [
+            ...h.bucketsMs.map((le, i) => ({ metricName: `${metric}_bucket`, labels: { ...labels, le: le / 1000 }, value: h.counts[i]! })),
+            { metricName: `${metric}_bucket`, labels: { ...labels, le: '+Inf' }, value: h.count },
+            { metricName: `${metric}_sum`, labels, value: h.sumMs / 1000 },
+            { metricName: `${metric}_count`, labels, value: h.count },
+          ];
+        }),
+      }),
+    } as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
   private readonly refresh: () => Promise<void>;

@@ -12,7 +12,7 @@ import { otherColor, type Color } from '../desired/app.js';
 import { SwitchyardError } from '../errors.js';
 import { chooseColor, type Choice } from './choose-color.js';
 import { forward, hasBody } from './forward.js';
-import type { AppRoute, ColorCounters, Router, RouteTarget } from './route.js';
+import { LATENCY_BUCKETS_MS, observeLatency, type AppRoute, type ColorCounters, type Router, type RouteTarget } from './route.js';
 
 const SAFE_TO_RETRY = new Set(['GET', 'HEAD', 'OPTIONS']);
 const DRAIN_POLL_MS = 20;
@@ -183,10 +183,10 @@ export class EmbeddedProxy implements Router {
       return;
     }
     tried.add(target.id);
-    const counters = (listener.counters[target.color] ??= { requests: 0, errors5xx: 0, inFlight: 0 });
+    const counters = (listener.counters[target.color] ??= { requests: 0, errors5xx: 0, inFlight: 0, latency: { bucketsMs: LATENCY_BUCKETS_MS, counts: LATENCY_BUCKETS_MS.map(() => 0), count: 0, sumMs: 0 } });
     counters.requests++;
     counters.inFlight++;
-    counters.lastHit = this.clock.now();
+    const started = (counters.lastHit = this.clock.now());
     this.inFlight.set(target.id, (this.inFlight.get(target.id) ?? 0) + 1);
     let finished = false;
     const done = () => {
@@ -219,6 +219,8 @@ export class EmbeddedProxy implements Router {
       },
     });
     res.on('close', done);
+    // One observation per answered request, registered on its first attempt only (retries reuse `res`).
+    if (tried.size === 1) res.once('finish', () => observeLatency(counters.latency!, this.clock.now() - started));
   }
 
   private recordFailure(id: string): void {

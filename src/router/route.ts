@@ -32,6 +32,24 @@ export interface ColorCounters {
   inFlight: number;
   /** Epoch ms of the last request, or undefined when none arrived yet. */
   lastHit?: number;
+  /** Time to answer, as a cumulative histogram (embedded proxy only). */
+  latency?: LatencyHistogram;
+}
+
+/** `counts[i]` answers took at most `bucketsMs[i]`; `count` and `sumMs` cover all of them. */
+export interface LatencyHistogram {
+  bucketsMs: number[];
+  counts: number[];
+  count: number;
+  sumMs: number;
+}
+
+export const LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000];
+
+export function observeLatency(h: LatencyHistogram, ms: number): void {
+  h.count++;
+  h.sumMs += ms;
+  for (let i = h.bucketsMs.length - 1; i >= 0 && ms <= h.bucketsMs[i]!; i--) h.counts[i]!++;
 }
 
 export interface Router {

@@ -153,7 +153,10 @@ describe('embedded proxy', () => {
     const { proxy, port } = await setup();
     await get(port);
     await get(port);
-    expect(await proxy.counters('web')).toMatchObject({ blue: { requests: 2, errors5xx: 0, inFlight: 0, lastHit: expect.any(Number) } });
+    const c = await proxy.counters('web');
+    expect(c).toMatchObject({ blue: { requests: 2, errors5xx: 0, inFlight: 0, lastHit: expect.any(Number) } });
+    expect(c.blue!.latency).toMatchObject({ count: 2, counts: expect.arrayContaining([2]) });
+    expect(c.blue!.latency!.counts.at(-1)).toBe(2);
   });
 
   it('passes a connection upgrade (WebSocket-style) through to the active color', async () => {
