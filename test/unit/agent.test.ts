@@ -271,4 +271,19 @@ describe('agent', () => {
     expect(Math.floor(sleeps[1]! / 60_000)).toBe(2);
     expect(Math.floor(sleeps[2]! / 60_000)).toBe(4);
   });
+
+  it('notifies each flip result, with the reason when it failed', async () => {
+    const { source, agent, prober } = setup();
+    const events: Record<string, unknown>[] = [];
+    (agent as unknown as { deps: { notify: (e: Record<string, unknown>) => void } }).deps.notify = (e) => events.push(e);
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    await agent.reconcile();
+    prober.healthy = () => false;
+    source.commitFiles('c2', { 'apps/web.yaml': appYaml({ listen: 9000, active: 'green', greenImage: 'img:bad' }) });
+    await agent.reconcile();
+    expect(events).toEqual([
+      { event: 'applied', app: 'web', commit: 'c1', color: 'blue' },
+      { event: 'failed', app: 'web', commit: 'c2', color: 'blue', reason: 'HealthCheckFailed', message: expect.stringMatching(/green is not healthy/) },
+    ]);
+  });
 });
