@@ -194,6 +194,8 @@ export class EmbeddedProxy implements Router {
       finished = true;
       counters.inFlight--;
       this.inFlight.set(target.id, (this.inFlight.get(target.id) ?? 1) - 1);
+      // Answered in full (not retried elsewhere, not cut): one latency observation.
+      if (res.writableFinished) observeLatency(counters.latency!, this.clock.now() - started);
     };
 
     forward(this.poolFor(target), req, res, choice.setCookie, {
@@ -219,8 +221,6 @@ export class EmbeddedProxy implements Router {
       },
     });
     res.on('close', done);
-    // One observation per answered request, registered on its first attempt only (retries reuse `res`).
-    if (tried.size === 1) res.once('finish', () => observeLatency(counters.latency!, this.clock.now() - started));
   }
 
   private recordFailure(id: string): void {
