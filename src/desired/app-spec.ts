@@ -27,6 +27,7 @@ export interface RawApp extends RawContainer {
   port: number;
   drainTimeout?: string;
   scaleDownDelay?: string;
+  surge?: number;
   health?: { path?: string; interval?: string; timeout?: string; healthyThreshold?: number; unhealthyThreshold?: number; startTimeout?: string; expectStatus?: number; tcp?: boolean };
   colors: Record<Color, RawContainer>;
   active: Color;
@@ -48,6 +49,7 @@ export function toAppSpec(file: string, raw: RawApp): AppSpec {
     port: raw.port,
     drainTimeoutMs: ms(raw.drainTimeout, DEFAULTS.drainTimeoutMs),
     ...(raw.scaleDownDelay !== undefined ? { scaleDownDelayMs: parseDuration(raw.scaleDownDelay)! } : {}),
+    surge: raw.surge ?? 1,
     health: {
       path: h.path ?? DEFAULTS.health.path,
       intervalMs: ms(h.interval, DEFAULTS.health.intervalMs),

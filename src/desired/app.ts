@@ -79,6 +79,8 @@ export interface AppSpec {
   drainTimeoutMs: number;
   /** After a flip, how long the old color stays running; undefined: forever. */
   scaleDownDelayMs?: number;
+  /** New targets brought up at a time when the serving color changes in place. */
+  surge: number;
   health: HealthSpec;
   colors: Record<Color, ColorSpec>;
   active: Color;

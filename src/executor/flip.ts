@@ -14,6 +14,7 @@ import type { Prober } from '../health/probe.js';
 import type { Logger } from '../log.js';
 import type { Reason } from '../agent/status.js';
 import { desiredRoute, type AppPlan } from '../plan/plan.js';
+import { isRoll, roll } from './roll.js';
 import { sameRoute, type Router } from '../router/route.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { LiveTarget } from '../runtime/target.js';
@@ -57,8 +58,30 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
 
   await Promise.all(p.remove.map((t) => runtime.remove(t.id)));
 
+  // The serving color changes in place: roll it, a few targets at a time, then go on with the rest.
+  let plan = p;
+  if (isRoll(p)) {
+    const rolled = await roll(p, deps, signal);
+    if (!rolled.ok) {
+      if ('error' in rolled) {
+        await dispose(rolled.created, deps);
+        return failure(rolled.error, 'CreateFailed');
+      }
+      if (signal?.aborted) return { ok: false, reason: 'Superseded', message: 'a newer commit arrived' };
+      return { ok: false, reason: 'HealthCheckFailed', message: `${rolled.message}: ${gateMessage(active, rolled.gateFailed)}` };
+    }
+    plan = {
+      ...p,
+      create: p.create.filter((s) => s.color !== active),
+      retire: p.retire.filter((t) => t.color !== active),
+      keep: { ...p.keep, [active]: rolled.serving },
+      currentRoute: rolled.route,
+      routeChange: false,
+    };
+  }
+
   const created: LiveTarget[] = [];
-  const attempts = await Promise.allSettled(p.create.map((spec) => runtime.create(spec)));
+  const attempts = await Promise.allSettled(plan.create.map((spec) => runtime.create(spec)));
   for (const a of attempts) if (a.status === 'fulfilled') created.push(a.value);
   const failedCreate = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');
   if (failedCreate) {
@@ -70,10 +93,10 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
 
   // Gate every target about to take traffic that this process has not seen routed: the new ones, and
   // adopted ones after an agent restart. The standby's new targets are gated too, for its status.
-  const routedIds = new Set(p.currentRoute?.targets.map((t) => t.id));
+  const routedIds = new Set(plan.currentRoute?.targets.map((t) => t.id));
   const standbyRouted = routesStandby(app);
   const toGate = (color: Color) => [
-    ...p.keep[color].filter((t) => (color === active || standbyRouted) && !routedIds.has(t.id)),
+    ...plan.keep[color].filter((t) => (color === active || standbyRouted) && !routedIds.has(t.id)),
     ...created.filter((t) => t.color === color),
   ];
   const [activeGate, standbyGate] = await Promise.all([
@@ -93,32 +116,32 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
   }
 
   log.info({ app: app.name, color: active, gated: toGate(active).length }, 'health gate passed');
-  const healthy = (color: Color) => [...p.keep[color], ...created.filter((t) => t.color === color)].sort((a, b) => a.replica - b.replica);
+  const healthy = (color: Color) => [...plan.keep[color], ...created.filter((t) => t.color === color)].sort((a, b) => a.replica - b.replica);
   const routed = healthy(active);
   // An unhealthy standby takes no preview, canary or rule traffic; the active color serves it all.
   const route = {
     ...desiredRoute(app, { [active]: routed, [standby]: standbyGate.healthy ? healthy(standby) : [] } as Record<Color, LiveTarget[]>, deps.listenHost),
     // Since when this color has been active: kept across passes, reset by a flip.
-    since: p.currentRoute?.color === active ? (p.currentRoute.since ?? deps.clock.now()) : deps.clock.now(),
+    since: plan.currentRoute?.color === active ? (plan.currentRoute.since ?? deps.clock.now()) : deps.clock.now(),
   };
-  if (p.routeChange || !sameRoute(p.currentRoute, route)) {
+  if (plan.routeChange || !sameRoute(plan.currentRoute, route)) {
     try {
       await router.apply(route);
     } catch (e) {
       await dispose(created.filter((t) => t.color === active), deps);
       return failure(e, 'RouteFailed');
     }
-    log.info({ app: app.name, color: active, targets: routed.map((t) => t.name), from: p.currentRoute?.color }, 'route switched');
+    log.info({ app: app.name, color: active, targets: routed.map((t) => t.name), from: plan.currentRoute?.color }, 'route switched');
   }
   timings.flipMs = lap();
 
-  if (p.retire.length) {
-    const left = await router.drain(p.retire.map((t) => t.id), app.drainTimeoutMs);
+  if (plan.retire.length) {
+    const left = await router.drain(plan.retire.map((t) => t.id), app.drainTimeoutMs);
     if (left) log.warn({ app: app.name, inFlight: left }, 'drain timeout reached; removing targets with requests still in flight');
-    await Promise.all(p.retire.map((t) => runtime.remove(t.id)));
+    await Promise.all(plan.retire.map((t) => runtime.remove(t.id)));
   }
 
-  const workers = await replaceWorkers(p, deps);
+  const workers = await replaceWorkers(plan, deps);
   if (!workers.ok) return workers;
   if (!standbyGate.healthy) return { ok: false, reason: 'HealthCheckFailed', message: gateMessage(standby, standbyGate) };
   return { ok: true, routed };

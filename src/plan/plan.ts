@@ -138,10 +138,14 @@ export function desiredRoute(app: AppSpec, healthy: Record<Color, readonly LiveT
     app: app.name,
     listen: { host: listenHost, port: app.listen },
     color: app.active,
-    targets: routed.filter((t) => t.address).map((t): RouteTarget => ({ id: t.id, color: t.color, host: t.address!.host, port: t.address!.port })),
+    targets: routed.filter((t) => t.address).map(routeTarget),
     drainTimeoutMs: app.drainTimeoutMs,
     ...(routesStandby(app) ? { routing: app.routing } : {}),
   };
+}
+
+export function routeTarget(t: LiveTarget): RouteTarget {
+  return { id: t.id, color: t.color, host: t.address!.host, port: t.address!.port };
 }
 
 export function isNoop(p: AppPlan): boolean {

@@ -236,4 +236,17 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
       expect(text).toMatch(new RegExp(`^switchyard_proxy_request_duration_seconds_bucket\\{app="web",color="green",le="\\+Inf"\\} ${count}$`, 'm'));
     });
   });
+
+  it('rolls the serving color one target at a time when its env changes, failing no request', async () => {
+    const load = startLoad(listen);
+    await until('traffic', () => (load.counts.ok >= 100 ? true : undefined));
+    const rolledBefore = agent.logs.filter((l) => l.msg === 'rolled').length;
+    const change = repo.commit('web: green says hey', { 'apps/web.yaml': yaml({ active: 'green', greeting: { blue: 'hello', green: 'hey' } }) });
+    await until('the roll to finish', async () => ((await agent.status()).apps.web?.lastAppliedCommit === change ? true : undefined));
+    const counts = await load.stop();
+    expect(counts.errors).toEqual([]);
+    expect(agent.logs.filter((l) => l.msg === 'rolled').length - rolledBefore).toBe(2);
+    expect((await get(listen)).body).toBe('hey from web ok (green)\n');
+    expect((await runtime.list()).filter((t) => t.color === 'green' && !t.worker)).toHaveLength(2);
+  });
 });

@@ -12,6 +12,7 @@ const app = (active: 'blue' | 'green', over: Partial<AppSpec> = {}): AppSpec => 
   colors: { blue: color('img:1', 2), green: color('img:2', 2) },
   routing: { rules: [] },
   workers: [],
+  surge: 1,
   ...over,
 });
 
@@ -89,18 +90,56 @@ describe('flip', () => {
     expect(router.applied).toEqual([]);
   });
 
-  it('replaces a changed active color: new targets are routed before the old ones are removed', async () => {
+  it('rolls a changed serving color one target at a time: create, gate, swap in, then drain and remove one old', async () => {
     const { runtime, router, step } = setup();
-    await step(app('blue'));
-    const oldBlue = runtime.byColor('web', 'blue').map((t) => t.id);
-    const bumped = app('blue', { colors: { blue: color('img:1.1', 2), green: color('img:2', 2) } });
-    expect((await step(bumped)).ok).toBe(true);
-    const newBlue = runtime.byColor('web', 'blue').map((t) => t.id);
-    expect(newBlue.some((id) => oldBlue.includes(id))).toBe(false);
-    expect(router.table.get('web')!.targets.map((t) => t.id).sort()).toEqual(newBlue.sort());
-    const lastRoute = runtime.calls.lastIndexOf('route web blue');
-    expect(lastRoute).toBeGreaterThan(runtime.calls.findLastIndex((c) => c.startsWith('create web/blue')));
-    for (const id of oldBlue) expect(runtime.calls.indexOf(`remove ${id}`)).toBeGreaterThan(lastRoute);
+    const three = (image: string) => app('blue', { colors: { blue: color(image, 3), green: color('img:2', 0) } });
+    await step(three('img:1'));
+    const old = runtime.byColor('web', 'blue').sort((a, b) => a.replica - b.replica).map((t) => t.id);
+    runtime.calls.length = 0;
+    router.applied.length = 0;
+    expect((await step(three('img:1.1'))).ok).toBe(true);
+    expect(runtime.calls.map((c) => c.replace(/^remove .*/, 'remove'))).toEqual([
+      'create web/blue/0', 'route web blue', 'remove',
+      'create web/blue/1', 'route web blue', 'remove',
+      'create web/blue/2', 'route web blue', 'remove',
+    ]);
+    expect(runtime.calls.filter((c) => c.startsWith('remove'))).toEqual(old.map((id) => `remove ${id}`));
+    // Never fewer than three targets in the pool while it rolls.
+    expect(router.applied.map((r) => r.targets.length)).toEqual([3, 3, 3]);
+    expect(router.table.get('web')!.targets.map((t) => t.id).sort()).toEqual(runtime.byColor('web', 'blue').map((t) => t.id).sort());
+  });
+
+  it('stops a roll at the first new target that fails its gate; the old ones left keep serving', async () => {
+    const { runtime, router, prober, step } = setup();
+    const three = (image: string) => app('blue', { colors: { blue: color(image, 3), green: color('img:2', 0) } });
+    await step(three('img:1'));
+    const old = runtime.byColor('web', 'blue').sort((a, b) => a.replica - b.replica);
+    let created = 0;
+    const create = runtime.create.bind(runtime);
+    runtime.create = async (spec) => {
+      created++;
+      return create(spec);
+    };
+    // The second new target never answers.
+    prober.healthy = (port) => created < 2 || [...runtime.targets.values()].some((t) => t.address?.port === port && old.some((o) => o.id === t.id));
+    const result = await step(three('img:1.1'));
+    expect(result).toMatchObject({ ok: false, reason: 'HealthCheckFailed', message: expect.stringMatching(/rolling replacement stopped after 1 of 3 new target\(s\); the others keep serving/) });
+    const routed = router.table.get('web')!.targets.map((t) => t.id);
+    expect(routed).toHaveLength(3);
+    expect(routed).toEqual(expect.arrayContaining([old[1]!.id, old[2]!.id]));
+    expect(runtime.byColor('web', 'blue')).toHaveLength(3);
+  });
+
+  it('rolls `surge` targets at a time', async () => {
+    const { runtime, step } = setup();
+    const four = (image: string) => app('blue', { surge: 2, colors: { blue: color(image, 4), green: color('img:2', 0) } });
+    await step(four('img:1'));
+    runtime.calls.length = 0;
+    expect((await step(four('img:1.1'))).ok).toBe(true);
+    expect(runtime.calls.map((c) => c.replace(/^remove .*/, 'remove'))).toEqual([
+      'create web/blue/0', 'create web/blue/1', 'route web blue', 'remove', 'remove',
+      'create web/blue/2', 'create web/blue/3', 'route web blue', 'remove', 'remove',
+    ]);
   });
 
   it('fails the gate at once when a target that passed keeps failing (unhealthyThreshold)', async () => {

@@ -14,6 +14,7 @@ const app = (over: Partial<AppSpec> = {}): AppSpec => ({
   colors: { blue: color('img:1', 2), green: color('img:2', 2) },
   routing: { rules: [] },
   workers: [],
+  surge: 1,
   ...over,
 });
 let seq = 0;
