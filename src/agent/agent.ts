@@ -130,6 +130,11 @@ export class Agent {
    * intervals, the stale alarm goes up: in the status, the logs, and a notification.
    */
   async run(intervalMs: number, signal: AbortSignal, opts: { pollOnInterval?: boolean } = {}): Promise<void> {
+    // Self-heal: a target that dies (or starts again) triggers a pass at once, not at the next poll.
+    void this.deps.runtime.watch?.((e) => {
+      this.deps.log.info({ app: e.app, target: e.id.slice(0, 12), event: e.action }, 'container event: reconciling now');
+      this.trigger();
+    }, signal);
     let failures = 0;
     const started = this.deps.clock.now();
     while (!signal.aborted) {

@@ -58,6 +58,20 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
 
   await Promise.all(p.remove.map((t) => runtime.remove(t.id)));
 
+  // A routed target that stopped running leaves the route now, not once its replacement is healthy,
+  // as long as others are left to serve (the proxy also retries around it meanwhile).
+  const dead = new Set(p.retire.filter((t) => !t.running).map((t) => t.id));
+  if (p.currentRoute && dead.size) {
+    const alive = p.currentRoute.targets.filter((t) => !dead.has(t.id));
+    if (alive.some((t) => t.color === p.currentRoute!.color)) {
+      const route = { ...p.currentRoute, targets: alive };
+      await router.apply(route);
+      log.info({ app: p.app.name, removed: [...dead] }, 'dead targets left the route');
+      p = { ...p, currentRoute: route, retire: p.retire.filter((t) => !dead.has(t.id)), remove: [...p.remove, ...p.retire.filter((t) => dead.has(t.id))] };
+      await Promise.all([...dead].map((id) => runtime.remove(id)));
+    }
+  }
+
   // The serving color changes in place: roll it, a few targets at a time, then go on with the rest.
   let plan = p;
   if (isRoll(p)) {

@@ -3,7 +3,7 @@
 import Docker from 'dockerode';
 import { errorMessage, SwitchyardError } from '../errors.js';
 import { containerName, LABEL, parseLabels, targetLabels } from './labels.js';
-import type { Runtime } from './runtime.js';
+import type { Runtime, TargetEvent } from './runtime.js';
 import type { LiveTarget, TargetSpec } from './target.js';
 
 // Debian's engine speaks API 1.41 and dockerode does not negotiate: pin it.
@@ -167,6 +167,48 @@ export class DockerRuntime implements Runtime {
       stream.on('error', resolve);
     });
     lines.end();
+  }
+
+  async watch(onEvent: (e: TargetEvent) => void, signal: AbortSignal): Promise<void> {
+    let wait = 500;
+    while (!signal.aborted) {
+      try {
+        const stream = (await this.docker.getEvents({
+          filters: { type: ['container'], event: ['die', 'oom', 'start'], label: [`${LABEL.instance}=${this.instance}`] },
+        })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+        wait = 500;
+        const stop = () => stream.destroy();
+        signal.addEventListener('abort', stop, { once: true });
+        let buffered = '';
+        await new Promise<void>((resolve) => {
+          stream.on('data', (chunk: Buffer) => {
+            buffered += chunk.toString('utf8');
+            let nl: number;
+            while ((nl = buffered.indexOf('\n')) >= 0) {
+              const line = buffered.slice(0, nl).trim();
+              buffered = buffered.slice(nl + 1);
+              if (!line) continue;
+              try {
+                const e = JSON.parse(line) as { id?: string; Action?: string; Actor?: { Attributes?: Record<string, string> } };
+                const app = e.Actor?.Attributes?.[LABEL.app];
+                if (e.id && app && (e.Action === 'die' || e.Action === 'oom' || e.Action === 'start')) onEvent({ id: e.id, app, action: e.Action });
+              } catch {
+                // Not an event line: skipped.
+              }
+            }
+          });
+          stream.on('end', resolve);
+          stream.on('close', resolve);
+          stream.on('error', () => resolve());
+        });
+        signal.removeEventListener('abort', stop);
+      } catch {
+        // The engine is away (restarting?): try again, backing off to 10 s.
+      }
+      if (signal.aborted) break;
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, 10_000);
+    }
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {

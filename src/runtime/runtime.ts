@@ -10,4 +10,15 @@ export interface Runtime {
   inspect(id: string): Promise<LiveTarget | undefined>;
   /** Stops and removes. A target that is already gone counts as removed. */
   remove(id: string): Promise<void>;
+  /**
+   * Calls `onEvent` for each lifecycle event of this agent's containers (a target died, was killed by
+   * the OOM killer, started) until `signal` aborts; reconnects when the engine goes away and comes back.
+   */
+  watch?(onEvent: (e: TargetEvent) => void, signal: AbortSignal): Promise<void>;
+}
+
+export interface TargetEvent {
+  id: string;
+  app: string;
+  action: 'die' | 'oom' | 'start';
 }

@@ -191,4 +191,18 @@ describe('flip', () => {
     expect(crashing).toMatchObject({ ok: false, reason: 'WorkerFailed', message: expect.stringMatching(/did not stay up; the previous workers keep running/) });
     expect([...runtime.targets.values()].filter((t) => t.worker === 'jobs').map((t) => t.id)).toEqual([old!.id]);
   });
+
+  it('takes a dead routed target out of the route first, then replaces it through the gate', async () => {
+    const { runtime, router, step } = setup();
+    const two = app('blue', { colors: { blue: color('img:1', 2), green: color('img:2', 0) } });
+    await step(two);
+    const [dead, alive] = runtime.byColor('web', 'blue').sort((a, b) => a.replica - b.replica);
+    runtime.exit(dead!.id);
+    runtime.calls.length = 0;
+    router.applied.length = 0;
+    expect((await step(two)).ok).toBe(true);
+    expect(router.applied[0]!.targets.map((t) => t.id)).toEqual([alive!.id]);
+    expect(runtime.calls).toEqual(['route web blue', `remove ${dead!.id}`, 'create web/blue/0', 'route web blue']);
+    expect(router.table.get('web')!.targets).toHaveLength(2);
+  });
 });
