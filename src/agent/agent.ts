@@ -255,7 +255,10 @@ export class Agent {
     }
     if (this.failedAt.get(name) === ap.commit) return;
     const changes = describe(ap);
-    log.info({ app: name, commit: ap.commit, changes }, 'reconciling');
+    // The commit was applied already, yet the host differs: someone or something changed it by hand.
+    const drift = status.app(name)?.lastAppliedCommit === ap.commit;
+    if (drift) log.warn({ app: name, commit: ap.commit, changes, reason: 'Drift' }, 'drift: the host no longer matches the applied commit; correcting it');
+    else log.info({ app: name, commit: ap.commit, changes }, 'reconciling');
     status.update(name, { lastAttemptedCommit: ap.commit });
     status.setPhase(name, { phase: 'Reconciling', reason: 'Progressing', message: changes.join('; ') });
 
@@ -275,6 +278,7 @@ export class Agent {
         ...commitFields(this.desiredInfo),
         changes,
         result: result.ok ? 'applied' : 'failed',
+        ...(drift && result.ok ? { reason: 'Drift' } : {}),
         ...(result.ok ? {} : { reason: result.reason, detail: result.message }),
         ...(route ? { color: route.color } : {}),
         durations: { ...(this.fetchMs !== undefined ? { fetchMs: this.fetchMs } : {}), ...t, totalMs: (t.bringUpMs ?? 0) + (t.gateMs ?? 0) + (t.flipMs ?? 0) },

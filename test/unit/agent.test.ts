@@ -115,8 +115,8 @@ describe('agent', () => {
     expect(agent.status().apps.api).toBeUndefined();
   });
 
-  it('heals a target that died: a new one is created and routed', async () => {
-    const { source, agent, router, runtime } = setup();
+  it('heals a target that died: a new one is created and routed, and the journal calls it drift', async () => {
+    const { source, agent, router, runtime, journal } = setup();
     source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
     await agent.reconcile();
     const [blue] = runtime.byColor('web', 'blue');
@@ -125,6 +125,7 @@ describe('agent', () => {
     const routed = router.table.get('web')!.targets.map((t) => t.id);
     expect(routed).not.toContain(blue!.id);
     expect(runtime.byColor('web', 'blue').filter((t) => t.running)).toHaveLength(1);
+    expect(journal.entries.map((e) => `${e.commit}:${e.result}:${e.reason ?? '-'}`)).toEqual(['c1:applied:-', 'c1:applied:Drift']);
   });
 
   it('reads env values from host files, rolls the targets when a file changes, and changes nothing when one is missing', async () => {
