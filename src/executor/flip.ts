@@ -56,6 +56,9 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
   const active = app.active;
   const standby = otherColor(active);
 
+  // Not routed, but requests sent before the route left them may still be running (an agent killed
+  // between the switch and the drain, say): drain them too. With none in flight this returns at once.
+  if (p.remove.length) await router.drain(p.remove.map((t) => t.id), p.app.drainTimeoutMs);
   await Promise.all(p.remove.map((t) => runtime.remove(t.id)));
 
   // A routed target that stopped running leaves the route now, not once its replacement is healthy,
