@@ -68,7 +68,9 @@ describe(`crash safety: SIGKILL at a random moment of a flip, ${KILLS} times (se
       agent = await startAgent(args());
       const st = await until(`convergence after kill ${i} (at ${wait} ms)`, async () => {
         const s = (await agent.status()).apps.web;
-        return s?.lastAppliedCommit === commit && s.activeColor === to && s.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ? s : undefined;
+        const ready = s?.lastAppliedCommit === commit && s.activeColor === to && s.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+        // The target list is refreshed at the end of a pass: converged means that too.
+        return ready && s.targets[to].filter((t) => t.routed).length === 2 ? s : undefined;
       });
       const live = await runtime.list();
       expect(live.filter((t) => !t.running)).toEqual([]);
