@@ -6,7 +6,7 @@ export type ErrorCode =
   | 'ValidationFailed'
   | 'PolicyDenied'
   | 'SecretUnavailable'
-  | 'ImageNotFound'
+  | 'ImagePullFailed'
   | 'CreateFailed'
   | 'HealthCheckFailed'
   | 'RouteFailed'

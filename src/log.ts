@@ -9,7 +9,7 @@ export function createLogger(opts: { level?: string; pretty?: boolean; destinati
     level: opts.level ?? process.env.SWITCHYARD_LOG_LEVEL ?? 'info',
     // Env values and credentials may be secrets: redact them wherever they appear in a log object.
     redact: {
-      paths: ['env', '*.env', '*.*.env', 'password', '*.password', 'token', '*.token', 'apiToken', '*.apiToken', 'webhookSecret', '*.webhookSecret', 'authorization', '*.authorization', '*.headers.authorization'],
+      paths: ['env', '*.env', '*.*.env', 'password', '*.password', 'token', '*.token', 'apiToken', '*.apiToken', 'webhookSecret', '*.webhookSecret', 'authorization', '*.authorization', '*.headers.authorization', 'registries', '*.registries', 'authconfig', '*.authconfig'],
       censor: '[redacted]',
     },
     ...(pretty && !opts.destination ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } } : {}),

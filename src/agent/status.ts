@@ -12,7 +12,7 @@ export type Reason =
   | 'HealthCheckFailed'
   | 'ValidationFailed'
   | 'FetchFailed'
-  | 'ImageNotFound'
+  | 'ImagePullFailed'
   | 'CreateFailed'
   | 'PortInUse'
   | 'RouteFailed'

@@ -27,6 +27,8 @@ export interface AgentConfig {
   notifyUrl?: string;
   staleAfter: number;
   schedule?: string;
+  /** Pull credentials by registry host; from the config file only. */
+  registries: Record<string, { username: string; password: string }>;
   policy: Policy;
 }
 

@@ -19,11 +19,20 @@ function dockerSocketFromEnv(): string {
   return host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
 }
 
+export type RegistryCredentials = Record<string, { username: string; password: string }>;
+
+/** The registry host of an image reference: its first part when that looks like a host, else Docker Hub. */
+export function registryOf(image: string): string {
+  const first = image.split('/')[0]!;
+  return image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
+}
+
 export class DockerRuntime implements Runtime {
   constructor(
     private readonly docker: Docker,
     private readonly instance: string,
     private readonly bindHost = '127.0.0.1',
+    private readonly credentials: RegistryCredentials = {},
   ) {}
 
   async list(): Promise<LiveTarget[]> {
@@ -58,7 +67,7 @@ export class DockerRuntime implements Runtime {
     // A worker takes no traffic: nothing is published for it.
     const publish = !hostNetwork && !spec.worker;
     try {
-      container = await this.docker.createContainer({
+      container = await this.createPulling(spec, {
         name,
         Image: spec.image,
         Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
@@ -90,17 +99,38 @@ export class DockerRuntime implements Runtime {
         },
       });
     } catch (e) {
-      throw this.createError(spec, name, e);
+      throw e instanceof SwitchyardError ? e : this.createError(name, e);
     }
     try {
       await container.start();
     } catch (e) {
       await container.remove({ force: true }).catch(() => undefined);
-      throw this.createError(spec, name, e);
+      throw this.createError(name, e);
     }
     const live = await this.inspect(container.id);
     if (!live) throw new SwitchyardError('CreateFailed', `container ${name} vanished right after it started`, { retry: 'transient' });
     return live;
+  }
+
+  /** Creates the container; when its image is not on the host, pulls it once (with the registry's credentials) and tries again. */
+  private async createPulling(spec: TargetSpec, options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    try {
+      return await this.docker.createContainer(options);
+    } catch (e) {
+      if (!(statusOf(e) === 404 && /image/i.test(errorMessage(e)))) throw e;
+    }
+    const registry = registryOf(spec.image);
+    const auth = this.credentials[registry];
+    try {
+      const stream = await this.docker.pull(spec.image, auth ? { authconfig: { ...auth, serveraddress: registry } } : {});
+      await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+    } catch (e) {
+      throw new SwitchyardError('ImagePullFailed', `cannot pull image "${spec.image}" for ${spec.app}/${spec.color}: ${errorMessage(e)}`, {
+        hint: `check the name and tag in colors.${spec.color}.image, that ${registry} is reachable, and its credentials (registries in the agent config)`,
+        cause: e,
+      });
+    }
+    return this.docker.createContainer(options);
   }
 
   async inspect(id: string): Promise<LiveTarget | undefined> {
@@ -231,15 +261,9 @@ export class DockerRuntime implements Runtime {
     return new SwitchyardError('DockerUnavailable', `cannot ${what}: ${errorMessage(e)}`, { retry: 'transient', cause: e });
   }
 
-  private createError(spec: TargetSpec, name: string, e: unknown): SwitchyardError {
+  private createError(name: string, e: unknown): SwitchyardError {
     const message = errorMessage(e);
     const status = statusOf(e);
-    if (status === 404 && /image/i.test(message)) {
-      return new SwitchyardError('ImageNotFound', `image "${spec.image}" for ${spec.app}/${spec.color} is not on this host`, {
-        hint: 'build or pull it on the host (docker build / docker pull), or fix colors.' + spec.color + '.image',
-        cause: e,
-      });
-    }
     if (/port is already allocated|address already in use/i.test(message)) {
       return new SwitchyardError('PortInUse', `container ${name}: host port collision: ${message}`, { retry: 'transient', cause: e });
     }

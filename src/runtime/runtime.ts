@@ -4,7 +4,7 @@ import type { LiveTarget, TargetSpec } from './target.js';
 export interface Runtime {
   /** Every container this agent instance owns (by label), running or not. Never anything else. */
   list(): Promise<LiveTarget[]>;
-  /** Creates and starts a container. Throws SwitchyardError (ImageNotFound, CreateFailed, PortInUse...). */
+  /** Creates and starts a container. Pulls a missing image. Throws SwitchyardError (ImagePullFailed, CreateFailed, PortInUse...). */
   create(spec: TargetSpec): Promise<LiveTarget>;
   /** The target now, or undefined when it no longer exists. */
   inspect(id: string): Promise<LiveTarget | undefined>;

@@ -64,10 +64,12 @@ describe('docker runtime (real engine, API 1.41)', () => {
     expect((await runtime.list()).map((x) => x.id)).not.toContain(t.id);
   });
 
-  it('reports a missing image as ImageNotFound with a hint, and leaves nothing behind', async () => {
-    await expect(runtime.create(spec({ image: 'switchyard-test/absent:nope', replica: 3 }))).rejects.toMatchObject({
-      code: 'ImageNotFound',
-      hint: expect.stringMatching(/build or pull/),
+  it('reports an image it cannot pull with a hint, and leaves nothing behind', async () => {
+    // A registry on a closed loopback port: never an address outside this machine.
+    const { freePort } = await import('../support/backend.js');
+    await expect(runtime.create(spec({ image: `127.0.0.1:${await freePort()}/absent:nope`, replica: 3 }))).rejects.toMatchObject({
+      code: 'ImagePullFailed',
+      hint: expect.stringMatching(/registries in the agent config/),
     });
     expect(await runtime.list()).toEqual([]);
   });

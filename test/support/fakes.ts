@@ -32,7 +32,7 @@ export class FakeRuntime implements Runtime {
   }
   async create(spec: TargetSpec): Promise<LiveTarget> {
     this.calls.push(`create ${spec.app}/${spec.worker ? `${spec.worker}/` : ''}${spec.color}/${spec.replica}`);
-    if (this.missingImages.has(spec.image)) throw new SwitchyardError('ImageNotFound', `image "${spec.image}" is not on this host`);
+    if (this.missingImages.has(spec.image)) throw new SwitchyardError('ImagePullFailed', `image "${spec.image}" is not on this host`);
     const n = ++this.seq;
     const t: LiveTarget = {
       id: `c${n}`, name: `${spec.app}-${spec.color}-${spec.replica}-${n}`, app: spec.app, color: spec.color, replica: spec.replica,

@@ -85,7 +85,7 @@ describe('flip', () => {
     const { runtime, router, step } = setup();
     runtime.missingImages.add('img:2');
     const result = await step(app('blue'));
-    expect(result).toMatchObject({ ok: false, reason: 'ImageNotFound' });
+    expect(result).toMatchObject({ ok: false, reason: 'ImagePullFailed' });
     expect(runtime.targets.size).toBe(0);
     expect(router.applied).toEqual([]);
   });
