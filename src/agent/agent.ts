@@ -48,6 +48,8 @@ export class Agent {
   /** Who made the commit in force and why, for the journal. */
   private desiredInfo: CommitInfo | undefined;
   private fetchMs: number | undefined;
+  /** The poll interval while `run` loops: how often a busy pass checks for a newer commit. */
+  private intervalMs: number | undefined;
   private loadedCommit: string | undefined;
   private readonly failedAt = new Map<string, string>();
   private running: Promise<boolean> | undefined;
@@ -130,6 +132,7 @@ export class Agent {
    * intervals, the stale alarm goes up: in the status, the logs, and a notification.
    */
   async run(intervalMs: number, signal: AbortSignal, opts: { pollOnInterval?: boolean } = {}): Promise<void> {
+    this.intervalMs = intervalMs;
     // Self-heal: a target that dies (or starts again) triggers a pass at once, not at the next poll.
     void this.deps.runtime.watch?.((e) => {
       this.deps.log.info({ app: e.app, target: e.id.slice(0, 12), event: e.action }, 'container event: reconciling now');
@@ -210,11 +213,35 @@ export class Agent {
     }
     const p = plan(desired, live, this.deps.listenHost, this.deps.clock.now());
     const suspended = await this.suspendedApps();
-    await Promise.all(p.apps.filter((ap) => !suspended.has(ap.app.name)).map((ap) => this.reconcileApp(ap, signal)));
+    const work = p.apps.filter((ap) => !suspended.has(ap.app.name) && !isNoop(ap));
+    // While apps are being changed, a newer commit on the branch cancels this pass (supersede): gates
+    // stop, what this pass created is disposed, the route stays, and the next pass starts at once.
+    const superseded = new AbortController();
+    const done = new AbortController();
+    const watcher = work.length && this.intervalMs ? this.watchTip(desired.commit, superseded, done.signal) : undefined;
+    const passSignal = signal ? AbortSignal.any([signal, superseded.signal]) : superseded.signal;
+    await Promise.all(p.apps.filter((ap) => !suspended.has(ap.app.name)).map((ap) => this.reconcileApp(ap, passSignal)));
+    done.abort();
+    await watcher;
     for (const name of suspended) this.deps.status.update(name, { suspended: true });
     await this.prune(p.prune.filter((x) => !suspended.has(x.app)), desired);
     await this.refreshTargets(desired.apps);
     return fetched;
+  }
+
+  /** Aborts `superseded` when the branch tip moves past `commit`, checking once per interval until `done`. */
+  private async watchTip(commit: string, superseded: AbortController, done: AbortSignal): Promise<void> {
+    const both = AbortSignal.any([done, superseded.signal]);
+    while (!both.aborted) {
+      await this.deps.clock.sleep(this.intervalMs!, both);
+      if (both.aborted) return;
+      const tip = await this.deps.source.latest().catch(() => undefined);
+      if (tip && tip.commit !== commit) {
+        this.deps.log.info({ commit, newer: tip.commit }, 'a newer commit supersedes the work in progress');
+        this.again = true;
+        superseded.abort();
+      }
+    }
   }
 
   /** The journal is the audit trail, but a full disk must not stop deployments: log and go on. */

@@ -249,4 +249,19 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
     expect((await get(listen)).body).toBe('hey from web ok (green)\n');
     expect((await runtime.list()).filter((t) => t.color === 'green' && !t.worker)).toHaveLength(2);
   });
+
+  it('cancels a flip stuck in a long health gate when a newer commit arrives (supersede)', async () => {
+    const load = startLoad(listen);
+    // Blue would be gated for up to ten minutes: only a cancellation lets the fix below go live sooner.
+    const stuck = repo.commit('web: blue 4 (never healthy, 10m start timeout)', { 'apps/web.yaml': yaml({ active: 'blue', blueImage: testImages().sick, startTimeout: '10m' }) });
+    await until('the stuck flip to start', () => (agent.logs.some((l) => l.msg === 'reconciling' && l.commit === stuck) ? true : undefined));
+    const fix = repo.commit('web: blue 4, fixed', { 'apps/web.yaml': yaml({ active: 'blue', greeting: { blue: 'fixed', green: 'hey' } }) });
+    await until('the fix to go live', async () => ((await agent.status()).apps.web?.lastAppliedCommit === fix ? true : undefined));
+    const counts = await load.stop();
+    expect(counts.errors).toEqual([]);
+    expect(agent.logs.some((l) => l.msg === 'a newer commit supersedes the work in progress' && l.commit === stuck && l.newer === fix)).toBe(true);
+    const history = await (await fetch(`${agent.apiUrl}/history?app=web`)).json() as { commit: string; result: string }[];
+    expect(history.filter((e) => e.commit === stuck)).toEqual([]);
+    expect((await get(listen)).body).toBe('fixed from web ok (blue)\n');
+  });
 });
