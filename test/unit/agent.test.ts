@@ -261,7 +261,7 @@ describe('agent', () => {
     const sleeps: number[] = [];
     const sleep = clock.sleep.bind(clock);
     clock.sleep = async (ms: number) => {
-      if (ms < 60_000) return sleep(ms); // the health gate's probes
+      if (ms <= 60_000) return sleep(ms); // the health gate's probes, the tip watcher's interval
       sleeps.push(ms);
       if (sleeps.length === 1) source.next = new Error('down');
       if (sleeps.length >= 3) stop.abort();
