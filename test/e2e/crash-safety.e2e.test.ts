@@ -4,7 +4,7 @@
 // through the proxy may fail at any point. The moments are drawn from a seeded generator (printed).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
-import { startAgent, stopProxy, type AgentProcess } from '../support/agent-process.js';
+import { startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';
 import { startGitServer, TestRepo, type GitServer } from '../support/git-server.js';
@@ -46,13 +46,7 @@ describe(`crash safety: SIGKILL at a random moment of a flip, ${KILLS} times (se
     agent = await startAgent(args());
     await until('blue to serve', async () => ((await get(listen).catch(() => undefined))?.body.startsWith('blue-0') ? true : undefined));
   });
-  afterAll(async () => {
-    await agent?.stop();
-    await stopProxy(stateDir, instance);
-    await server?.close();
-    repo?.remove();
-    for (const t of await runtime.list()) await runtime.remove(t.id);
-  });
+  afterAll(() => tearDown({ agent, stateDir, instance, server, repo, runtime }));
 
   it('converges after every kill, with no orphan, no route to a dead target and no failed request', async () => {
     const load = startLoad(listen, 4);

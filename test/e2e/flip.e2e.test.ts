@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readyCondition } from '../../src/agent/status.js';
 import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
-import { startAgent, stopProxy, type AgentProcess } from '../support/agent-process.js';
+import { startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';
 import { startGitServer, TestRepo, type GitServer } from '../support/git-server.js';
@@ -37,13 +37,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
     repo.commit('web: first deploy, blue', { 'apps/web.yaml': yaml() });
     agent = await startAgent(args());
   });
-  afterAll(async () => {
-    await agent?.stop();
-    await stopProxy(stateDir, instance);
-    await server?.close();
-    repo?.remove();
-    for (const t of await runtime.list()) await runtime.remove(t.id);
-  });
+  afterAll(() => tearDown({ agent, stateDir, instance, server, repo, runtime }));
 
   it('serves blue from the first commit, with green brought up warm', async () => {
     expect(await serving('blue')).toBe('hello from web ok (blue)\n');

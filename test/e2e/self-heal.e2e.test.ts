@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
-import { startAgent, stopProxy, type AgentProcess } from '../support/agent-process.js';
+import { startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';
 import { startGitServer, TestRepo, type GitServer } from '../support/git-server.js';
@@ -27,13 +27,7 @@ describe('self-heal from Docker events', () => {
     agent = await startAgent(['--repo', `${server.url}/desired.git`, '--interval', '1h', '--instance', instance, '--state-dir', stateDir]);
     await until('blue to serve', async () => ((await get(listen).catch(() => undefined))?.body.includes('(blue)') ? true : undefined));
   });
-  afterAll(async () => {
-    await agent?.stop();
-    await stopProxy(stateDir, instance);
-    await server?.close();
-    repo?.remove();
-    for (const t of await runtime.list()) await runtime.remove(t.id);
-  });
+  afterAll(() => tearDown({ agent, stateDir, instance, server, repo, runtime }));
 
   it('replaces a killed target at once, with no failed request', async () => {
     const [victim, survivor] = (await runtime.list()).filter((t) => t.running).sort((a, b) => a.replica - b.replica);

@@ -5,6 +5,8 @@ import type { AgentStatus } from '../../src/agent/status.js';
 import { controlAnswers } from '../../src/router/proxy-control.js';
 import { proxyFiles } from '../../src/router/proxy-files.js';
 import { RemoteRouter } from '../../src/router/remote-router.js';
+import type { Runtime } from '../../src/runtime/runtime.js';
+import type { GitServer, TestRepo } from './git-server.js';
 import { processGone, until } from './run.js';
 
 export interface AgentProcess {
@@ -55,4 +57,13 @@ export async function stopProxy(stateDir: string, instance: string): Promise<voi
   if (!info) return;
   await new RemoteRouter(socket).shutdown();
   await processGone('the proxy to exit', info.pid);
+}
+
+/** Stops all an end-to-end test started: the agent, its proxy, the git server and repository, its containers. */
+export async function tearDown(parts: { agent?: AgentProcess; stateDir: string; instance: string; server?: GitServer; repo?: TestRepo; runtime: Runtime }): Promise<void> {
+  await parts.agent?.stop();
+  await stopProxy(parts.stateDir, parts.instance);
+  await parts.server?.close();
+  parts.repo?.remove();
+  for (const t of await parts.runtime.list()) await parts.runtime.remove(t.id);
 }
