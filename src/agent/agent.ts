@@ -11,6 +11,7 @@ import { errorMessage, SwitchyardError } from '../errors.js';
 import { executeApp, type ExecutorDeps, type FlipResult } from '../executor/flip.js';
 import { describe, isNoop, plan, type AppPlan, type LiveState, type PrunePlan } from '../plan/plan.js';
 import type { CommitInfo, Source } from '../source/snapshot.js';
+import type { AppRoute } from '../router/route.js';
 import type { LiveTarget } from '../runtime/target.js';
 import { resolveEnvFiles, type SecretReader } from '../desired/env-files.js';
 import type { Policy } from '../policy/policy.js';
@@ -224,8 +225,10 @@ export class Agent {
     done.abort();
     await watcher;
     for (const name of suspended) this.deps.status.update(name, { suspended: true });
-    await this.prune(p.prune.filter((x) => !suspended.has(x.app)), desired);
-    await this.refreshTargets(desired.apps);
+    const pruning = p.prune.filter((x) => !suspended.has(x.app));
+    await this.prune(pruning, desired);
+    // What the status shows: observed again only when this pass changed something.
+    await this.refreshTargets(desired.apps, work.length || pruning.length ? undefined : live);
     return fetched;
   }
 
@@ -299,6 +302,7 @@ export class Agent {
     if (route) status.update(name, { activeColor: route.color });
     if (result.ok || result.reason !== 'Superseded') {
       const t = result.timings ?? {};
+      const totalMs = (t.bringUpMs ?? 0) + (t.gateMs ?? 0) + (t.flipMs ?? 0);
       await this.record({
         app: name,
         commit: ap.commit,
@@ -308,11 +312,9 @@ export class Agent {
         ...(drift && result.ok ? { reason: 'Drift' } : {}),
         ...(result.ok ? {} : { reason: result.reason, detail: result.message }),
         ...(route ? { color: route.color } : {}),
-        durations: { ...(this.fetchMs !== undefined ? { fetchMs: this.fetchMs } : {}), ...t, totalMs: (t.bringUpMs ?? 0) + (t.gateMs ?? 0) + (t.flipMs ?? 0) },
+        durations: { ...(this.fetchMs !== undefined ? { fetchMs: this.fetchMs } : {}), ...t, totalMs },
       });
-    }
-    if (result.ok || result.reason !== 'Superseded') {
-      this.deps.observer?.flip(name, Object.values(result.timings ?? {}).reduce((a, b) => a + (b ?? 0), 0), result.ok);
+      this.deps.observer?.flip(name, totalMs, result.ok);
       this.deps.notify?.({ event: result.ok ? 'applied' : 'failed', app: name, commit: ap.commit, color: route?.color, ...(result.ok ? {} : { reason: result.reason, message: result.message }) });
     }
     if (result.ok) {
@@ -343,14 +345,15 @@ export class Agent {
     }
   }
 
-  private async refreshTargets(apps: readonly AppSpec[]): Promise<void> {
-    let targets: LiveTarget[];
+  private async refreshTargets(apps: readonly AppSpec[], unchanged?: LiveState): Promise<void> {
+    let targets: readonly LiveTarget[];
+    let routes: readonly AppRoute[];
     try {
-      targets = await this.deps.runtime.list();
+      targets = unchanged?.targets ?? (await this.deps.runtime.list());
+      routes = unchanged?.routes ?? (await this.deps.router.routes());
     } catch {
       return;
     }
-    const routes = await this.deps.router.routes();
     for (const app of apps) {
       const routed = new Set(routes.find((r) => r.app === app.name)?.targets.map((t) => t.id));
       const of = (color: 'blue' | 'green') =>
