@@ -3,6 +3,7 @@
 // (the agent refuses to start that way without a token). The webhook authenticates with its own secret.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { SwitchyardError } from '../errors.js';
+import { readBody, sendJson } from '../http-json.js';
 import type { JournalEntry } from './journal.js';
 import type { AgentStatus } from './status.js';
 import { sameSecret, verifyWebhook } from './webhook.js';
@@ -34,7 +35,7 @@ export function isLoopback(host: string): boolean {
 export function startApi(handlers: ApiHandlers, opts: ApiOptions): Promise<{ server: Server; url: string }> {
   const openReads = isLoopback(opts.host);
   const server = createServer((req, res) => {
-    route(handlers, opts, openReads, req, res).catch((e: unknown) => send(res, 500, { error: (e as Error).message }));
+    route(handlers, opts, openReads, req, res).catch((e: unknown) => sendJson(res, 500, { error: (e as Error).message }));
   });
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
@@ -52,17 +53,17 @@ async function route(h: ApiHandlers, opts: ApiOptions, openReads: boolean, req: 
   const url = new URL(req.url ?? '/', 'http://agent');
   const path = url.pathname;
   if (req.method === 'POST' && path === '/hooks/git') return webhook(h, opts, req, res);
-  if (req.method === 'GET' && path === '/healthz') return send(res, 200, { ok: true });
+  if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { ok: true });
 
   const mutating = req.method !== 'GET';
   if ((mutating || !openReads) && !authorized(req, opts.token)) {
-    return send(res, 401, { error: 'a bearer token is required', hint: 'send Authorization: Bearer <token>; the CLI reads it from the agent state dir, or pass --token / SWITCHYARD_API_TOKEN' });
+    return sendJson(res, 401, { error: 'a bearer token is required', hint: 'send Authorization: Bearer <token>; the CLI reads it from the agent state dir, or pass --token / SWITCHYARD_API_TOKEN' });
   }
-  if (req.method === 'GET' && path === '/status') return send(res, 200, h.status());
+  if (req.method === 'GET' && path === '/status') return sendJson(res, 200, h.status());
   if (req.method === 'GET' && path === '/history') {
     const limit = Number(url.searchParams.get('limit') ?? 0) || undefined;
     const app = url.searchParams.get('app') ?? undefined;
-    return send(res, 200, await h.history({ ...(app ? { app } : {}), ...(limit ? { limit } : {}) }));
+    return sendJson(res, 200, await h.history({ ...(app ? { app } : {}), ...(limit ? { limit } : {}) }));
   }
   if (req.method === 'GET' && path === '/metrics') {
     const m = await h.metrics();
@@ -72,57 +73,28 @@ async function route(h: ApiHandlers, opts: ApiOptions, openReads: boolean, req: 
   }
   if (req.method === 'POST' && path === '/sync') {
     h.sync();
-    return send(res, 202, { accepted: true, hint: 'failed commits are tried again on this pass' });
+    return sendJson(res, 202, { accepted: true, hint: 'failed commits are tried again on this pass' });
   }
   const suspend = /^\/apps\/([a-z0-9-]+)\/(suspend|resume)$/.exec(path);
   if (req.method === 'POST' && suspend) {
     const [, app, verb] = suspend;
     const known = verb === 'suspend' ? await h.suspend(app!) : await h.resume(app!);
-    return known ? send(res, 200, { app, [verb === 'suspend' ? 'suspended' : 'resumed']: true }) : send(res, 404, { error: `no app "${app}"`, hint: 'see GET /status' });
+    return known ? sendJson(res, 200, { app, [verb === 'suspend' ? 'suspended' : 'resumed']: true }) : sendJson(res, 404, { error: `no app "${app}"`, hint: 'see GET /status' });
   }
-  send(res, 404, { error: `no route ${req.method} ${path}`, hint: 'GET /status, /history, /metrics; POST /sync, /apps/NAME/suspend, /apps/NAME/resume, /hooks/git' });
+  sendJson(res, 404, { error: `no route ${req.method} ${path}`, hint: 'GET /status, /history, /metrics; POST /sync, /apps/NAME/suspend, /apps/NAME/resume, /hooks/git' });
 }
 
 async function webhook(h: ApiHandlers, opts: ApiOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (!opts.webhookSecret) return send(res, 404, { error: 'the webhook is off', hint: 'set webhookSecret in the agent config (or SWITCHYARD_WEBHOOK_SECRET)' });
-  const body = await readBody(req);
-  if (!body) return send(res, 413, { error: `body larger than ${MAX_BODY} bytes` });
+  if (!opts.webhookSecret) return sendJson(res, 404, { error: 'the webhook is off', hint: 'set webhookSecret in the agent config (or SWITCHYARD_WEBHOOK_SECRET)' });
+  const body = await readBody(req, MAX_BODY);
+  if (!body) return sendJson(res, 413, { error: `body larger than ${MAX_BODY} bytes` });
   const verdict = verifyWebhook(opts.webhookSecret, req.headers, body);
-  if (!verdict.ok) return send(res, 401, { error: verdict.why });
+  if (!verdict.ok) return sendJson(res, 401, { error: verdict.why });
   h.pushed(verdict.provider);
-  send(res, 202, { accepted: true });
+  sendJson(res, 202, { accepted: true });
 }
 
 function authorized(req: IncomingMessage, token: string): boolean {
   const header = req.headers.authorization ?? '';
   return header.startsWith('Bearer ') && sameSecret(header.slice('Bearer '.length), token);
-}
-
-/** The raw body, or undefined when it is over the limit (then the connection is not read further). */
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) {
-      resolve(undefined);
-      req.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        resolve(undefined);
-        req.removeAllListeners('data');
-        req.resume();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body, null, 2);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }

@@ -2,8 +2,6 @@
 import { readyCondition, type AgentStatus } from '../agent/status.js';
 import { apiVerb, table } from './api-client.js';
 
-export { DEFAULT_API } from './api-client.js';
-
 export async function showStatus(args: string[]): Promise<number> {
   const { values, client } = apiVerb('status', args);
   const status = await client.call<AgentStatus>('GET', '/status');

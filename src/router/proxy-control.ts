@@ -4,6 +4,7 @@
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { SwitchyardError } from '../errors.js';
+import { readBody, sendJson } from '../http-json.js';
 import type { AppRoute, Router } from './route.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -30,63 +31,47 @@ export function serveControl(router: Router, socketPath: string, info: ControlIn
 async function handle(router: Router, info: ControlInfo, onShutdown: () => void, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0]!;
   const app = /^\/routes\/([a-z0-9-]+)$/.exec(path)?.[1];
-  if (req.method === 'GET' && path === '/healthz') return send(res, 200, info);
-  if (req.method === 'GET' && path === '/routes') return send(res, 200, await router.routes());
+  if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, info);
+  if (req.method === 'GET' && path === '/routes') return sendJson(res, 200, await router.routes());
   if (req.method === 'PUT' && app) {
     const route = (await readJson(req)) as AppRoute;
     if (route.app !== app) throw new SwitchyardError('UsageError', `route body is for "${route.app}", not "${app}"`);
     await router.apply(route);
-    return send(res, 200, { applied: app });
+    return sendJson(res, 200, { applied: app });
   }
   if (req.method === 'DELETE' && app) {
     await router.remove(app);
-    return send(res, 200, { removed: app });
+    return sendJson(res, 200, { removed: app });
   }
   if (req.method === 'POST' && path === '/drain') {
     const body = (await readJson(req)) as { targetIds: string[]; timeoutMs: number };
-    return send(res, 200, { left: await router.drain(body.targetIds, body.timeoutMs) });
+    return sendJson(res, 200, { left: await router.drain(body.targetIds, body.timeoutMs) });
   }
   const counters = /^\/counters\/([a-z0-9-]+)$/.exec(path)?.[1];
-  if (req.method === 'GET' && counters) return send(res, 200, await router.counters(counters));
+  if (req.method === 'GET' && counters) return sendJson(res, 200, await router.counters(counters));
   if (req.method === 'POST' && path === '/shutdown') {
-    send(res, 202, { stopping: true });
+    sendJson(res, 202, { stopping: true });
     onShutdown();
     return;
   }
-  send(res, 404, { code: 'UsageError', message: `no control route ${req.method} ${path}` });
+  sendJson(res, 404, { code: 'UsageError', message: `no control route ${req.method} ${path}` });
 }
 
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) req.destroy(new Error('control request body too large'));
-      else chunks.push(c);
-    });
-    req.on('end', () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch (e) {
-        reject(new SwitchyardError('UsageError', `control request body is not JSON: ${(e as Error).message}`));
-      }
-    });
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const body = await readBody(req, MAX_BODY);
+  if (!body) throw new SwitchyardError('UsageError', `control request body over ${MAX_BODY} bytes`);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new SwitchyardError('UsageError', `control request body is not JSON: ${(e as Error).message}`);
+  }
 }
 
 function sendError(res: ServerResponse, e: unknown): void {
   if (e instanceof SwitchyardError) {
-    send(res, e.code === 'UsageError' ? 400 : 409, { code: e.code, message: e.message, hint: e.hint, retry: e.retry });
+    sendJson(res, e.code === 'UsageError' ? 400 : 409, { code: e.code, message: e.message, hint: e.hint, retry: e.retry });
   } else {
-    send(res, 500, { code: 'RouteFailed', message: (e as Error).message ?? String(e) });
+    sendJson(res, 500, { code: 'RouteFailed', message: (e as Error).message ?? String(e) });
   }
 }
 
