@@ -42,7 +42,7 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 /** On a schedule, the loop sleeps this long unless a tick, a webhook or a sync wakes it. */
 const IDLE_MS = 24 * 3_600_000;
 
-const TRANSIENT: ReadonlySet<string> = new Set(['DockerUnavailable', 'PortInUse', 'Superseded', 'ReconcileFailed']);
+const TRANSIENT: ReadonlySet<string> = new Set(['DockerUnavailable', 'PortInUse', 'Superseded', 'ReconcileFailed', 'CrashLoopBackOff']);
 
 export class Agent {
   private desired: DesiredState | undefined;
@@ -88,8 +88,9 @@ export class Agent {
     return this.running;
   }
 
-  /** Wakes the loop now (a webhook, an operator's sync). */
+  /** Wakes the loop now (a webhook, an operator's sync, a container event); during a pass, one more follows it. */
   trigger(): void {
+    if (this.running) this.again = true;
     this.wake.abort();
   }
 
@@ -280,7 +281,7 @@ export class Agent {
     if (isNoop(ap)) {
       this.failedAt.delete(name);
       status.update(name, { lastAppliedCommit: ap.commit, lastAttemptedCommit: ap.commit });
-      status.setPhase(name, { phase: 'Ready', message: `serving ${ap.app.active} (${ap.keep[ap.app.active].length} target(s))` });
+      await this.settle(ap, `serving ${ap.app.active} (${ap.keep[ap.app.active].length} target(s))`);
       return;
     }
     if (this.failedAt.get(name) === ap.commit) return;
@@ -300,7 +301,8 @@ export class Agent {
     }));
     const route = (await this.deps.router.routes()).find((r) => r.app === name);
     if (route) status.update(name, { activeColor: route.color });
-    if (result.ok || result.reason !== 'Superseded') {
+    // A superseded pass is no result; a crash loop is reported (once) by settle.
+    if (result.ok || (result.reason !== 'Superseded' && result.reason !== 'CrashLoopBackOff')) {
       const t = result.timings ?? {};
       const totalMs = (t.bringUpMs ?? 0) + (t.gateMs ?? 0) + (t.flipMs ?? 0);
       await this.record({
@@ -320,15 +322,41 @@ export class Agent {
     if (result.ok) {
       this.failedAt.delete(name);
       status.update(name, { lastAppliedCommit: ap.commit });
-      status.setPhase(name, { phase: 'Ready', message: `serving ${ap.app.active} (${result.routed.length} target(s))` });
       log.info({ app: name, commit: ap.commit, color: ap.app.active }, 'reconciled');
+      await this.settle(ap, `serving ${ap.app.active} (${result.routed.length} target(s))`);
       return;
     }
     if (result.reason === 'Superseded') return;
+    if (result.reason === 'CrashLoopBackOff') return this.settle(ap, result.message, result.looping);
     if (!TRANSIENT.has(result.reason)) this.failedAt.set(name, ap.commit);
     status.setPhase(name, { phase: 'Stalled', reason: result.reason, message: result.message });
     const serving = route ? `${route.color} keeps serving` : 'nothing was serving';
     log.error({ app: name, commit: ap.commit, reason: result.reason, serving: route?.color }, `${result.message}; ${serving}`);
+  }
+
+  /**
+   * The app's phase once its plan is carried out: Ready, unless targets of the commit are crash-looping
+   * (Docker restarts them with its backoff; the agent reports them and gates each one again when it runs).
+   * Entering that state is journaled and notified once; each pass that still sees it logs it.
+   */
+  private async settle(ap: AppPlan, serving: string, exited: readonly LiveTarget[] = []): Promise<void> {
+    const name = ap.app.name;
+    const crashed = [...new Map([...ap.restarting, ...exited].map((t) => [t.id, t])).values()];
+    if (!crashed.length) {
+      this.deps.status.setPhase(name, { phase: 'Ready', message: serving });
+      return;
+    }
+    // Restart counts are only in inspect (Docker may have started one again meanwhile: it still counts).
+    const seen = await Promise.all(crashed.map((t) => this.deps.runtime.inspect(t.id).catch(() => undefined)));
+    const looping = crashed.map((t, i) => ({ ...t, ...seen[i] }));
+    const details = looping.map((t) => `${t.color} replica ${t.replica} (${t.name}): restarted ${t.restarts ?? '?'} time(s), ${t.running ? 'running again' : `exited with code ${t.exitCode ?? '?'}`}; `);
+    const message = `${details.join('')}Docker restarts crashed targets with a backoff of up to a minute; ${serving}`;
+    const before = this.deps.status.app(name)?.conditions.find((c) => c.type === 'Ready')?.reason;
+    this.deps.status.setPhase(name, { phase: 'Stalled', reason: 'CrashLoopBackOff', message });
+    this.deps.log.warn({ app: name, reason: 'CrashLoopBackOff', targets: looping.map((t) => ({ name: t.name, restarts: t.restarts, exitCode: t.exitCode })) }, 'targets are crash-looping');
+    if (before === 'CrashLoopBackOff') return;
+    await this.record({ app: name, commit: ap.commit, ...commitFields(this.desiredInfo), changes: [], result: 'failed', reason: 'CrashLoopBackOff', detail: message });
+    this.deps.notify?.({ event: 'failed', app: name, commit: ap.commit, reason: 'CrashLoopBackOff', message });
   }
 
   private async prune(prune: readonly PrunePlan[], desired: DesiredState): Promise<void> {
@@ -354,13 +382,28 @@ export class Agent {
     } catch {
       return;
     }
+    // Restart counts are only in inspect: asked for the targets Docker is restarting.
+    const restarted = new Map<string, { restarts?: number; exitCode?: number }>();
+    for (const t of targets.filter((x) => x.state === 'restarting')) {
+      const seen = await this.deps.runtime.inspect(t.id).catch(() => undefined);
+      if (seen) restarted.set(t.id, { restarts: seen.restarts, exitCode: seen.exitCode });
+    }
     for (const app of apps) {
       const routed = new Set(routes.find((r) => r.app === app.name)?.targets.map((t) => t.id));
       const of = (color: 'blue' | 'green') =>
         targets
           .filter((t) => t.app === app.name && t.color === color)
           .sort((a, b) => a.replica - b.replica)
-          .map((t) => ({ id: t.id.slice(0, 12), name: t.name, replica: t.replica, state: t.state, routed: routed.has(t.id), ...(t.address ? { address: `${t.address.host}:${t.address.port}` } : {}) }));
+          .map((t) => ({
+            id: t.id.slice(0, 12),
+            name: t.name,
+            replica: t.replica,
+            state: t.state,
+            routed: routed.has(t.id),
+            ...(t.address ? { address: `${t.address.host}:${t.address.port}` } : {}),
+            ...(t.health ? { health: t.health } : {}),
+            ...(restarted.get(t.id) ?? {}),
+          }));
       const traffic = await this.deps.router.counters(app.name).catch(() => ({}));
       this.deps.status.update(app.name, { targets: { blue: of('blue'), green: of('green') }, traffic });
     }

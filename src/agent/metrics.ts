@@ -41,13 +41,14 @@ export class Metrics implements Observer {
     const ready = new Gauge({ name: 'switchyard_app_ready', help: '1 when the app is Ready.', labelNames: ['app'], registers });
     const applied = new Gauge({ name: 'switchyard_app_last_applied_info', help: 'The last applied revision (value 1).', labelNames: ['app', 'revision'], registers });
     const attempted = new Gauge({ name: 'switchyard_app_last_failed_info', help: 'The last revision that failed to apply (value 1).', labelNames: ['app', 'revision', 'reason'], registers });
+    const restarts = new Gauge({ name: 'switchyard_target_restarts', help: "Restarts by Docker's restart policy of a target that is crash-looping.", labelNames: ['app', 'color', 'replica'], registers });
     const stale = new Gauge({ name: 'switchyard_stale', help: '1 when no pass has succeeded for too long.', registers });
     const lastSuccess = new Gauge({ name: 'switchyard_last_success_timestamp_seconds', help: 'When a pass last succeeded.', registers });
 
     // Gauges from the status, counters from the data plane: refreshed on each scrape.
     const collect = async () => {
       const s = this.status();
-      for (const g of [active, ready, applied, attempted]) g.reset();
+      for (const g of [active, ready, applied, attempted, restarts]) g.reset();
       stale.set(s.stale ? 1 : 0);
       if (s.lastSuccessAt) lastSuccess.set(s.lastSuccessAt / 1000);
       for (const app of Object.values(s.apps)) {
@@ -57,6 +58,9 @@ export class Metrics implements Observer {
         if (app.lastAppliedCommit) applied.set({ app: app.name, revision: app.lastAppliedCommit }, 1);
         if (r?.status === 'False' && app.lastAttemptedCommit && app.lastAttemptedCommit !== app.lastAppliedCommit) {
           attempted.set({ app: app.name, revision: app.lastAttemptedCommit, reason: r.reason }, 1);
+        }
+        for (const c of COLORS) {
+          for (const t of app.targets[c]) if (t.restarts !== undefined) restarts.set({ app: app.name, color: c, replica: String(t.replica) }, t.restarts);
         }
         const counters = await this.counters(app.name).catch(() => ({}) as Partial<Record<Color, ColorCounters>>);
         for (const c of COLORS) {

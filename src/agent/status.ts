@@ -18,7 +18,8 @@ export type Reason =
   | 'RouteFailed'
   | 'DockerUnavailable'
   | 'ReconcileFailed'
-  | 'WorkerFailed';
+  | 'WorkerFailed'
+  | 'CrashLoopBackOff';
 
 export interface Condition {
   type: ConditionType;
@@ -35,6 +36,11 @@ export interface TargetStatus {
   state: string;
   address?: string;
   routed: boolean;
+  /** Docker's HEALTHCHECK verdict, when the image has one. */
+  health?: string;
+  /** Restarts by Docker's restart policy and the last exit code, for a target that is crash-looping. */
+  restarts?: number;
+  exitCode?: number;
 }
 
 export interface AppStatus {

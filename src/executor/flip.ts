@@ -15,7 +15,7 @@ import type { Logger } from '../log.js';
 import type { Reason } from '../agent/status.js';
 import { desiredRoute, type AppPlan } from '../plan/plan.js';
 import { isRoll, roll } from './roll.js';
-import { sameRoute, type Router } from '../router/route.js';
+import { sameRoute, type AppRoute, type Router } from '../router/route.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { LiveTarget } from '../runtime/target.js';
 
@@ -35,7 +35,11 @@ export interface Timings {
   flipMs?: number;
 }
 
-export type FlipResult = ({ ok: true; routed: LiveTarget[] } | { ok: false; reason: Reason | 'Superseded'; message: string }) & { timings?: Timings };
+export type FlipResult = (
+  | { ok: true; routed: LiveTarget[] }
+  // `looping`: with reason CrashLoopBackOff, the targets Docker is restarting.
+  | { ok: false; reason: Reason | 'Superseded'; message: string; looping?: LiveTarget[] }
+) & { timings?: Timings };
 
 export async function executeApp(p: AppPlan, deps: ExecutorDeps, signal?: AbortSignal): Promise<FlipResult> {
   const timings: Timings = {};
@@ -61,15 +65,20 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
   if (p.remove.length) await router.drain(p.remove.map((t) => t.id), p.app.drainTimeoutMs);
   await Promise.all(p.remove.map((t) => runtime.remove(t.id)));
 
-  // A routed target that stopped running leaves the route now, not once its replacement is healthy,
-  // as long as others are left to serve (the proxy also retries around it meanwhile).
-  const dead = new Set(p.retire.filter((t) => !t.running).map((t) => t.id));
-  if (p.currentRoute && dead.size) {
-    const alive = p.currentRoute.targets.filter((t) => !dead.has(t.id));
+  // A routed target that stopped running (or that Docker's health check calls unhealthy) leaves the route
+  // now, not once its replacement is healthy, as long as others are left to serve (the proxy also retries
+  // around it meanwhile). A crash-looping one leaves the route too, but stays: Docker is restarting it.
+  // So does one Docker restarted (it is published on a new port): it comes back only through the gate.
+  const dead = new Set(p.retire.filter((t) => !t.running || t.health === 'unhealthy').map((t) => t.id));
+  const looping = new Set(p.restarting.map((t) => t.id));
+  const restarted = new Set([...p.keep.blue, ...p.keep.green].filter((t) => !routedAt(p.currentRoute, t) && p.currentRoute?.targets.some((r) => r.id === t.id)).map((t) => t.id));
+  const out = p.currentRoute?.targets.filter((t) => dead.has(t.id) || looping.has(t.id) || restarted.has(t.id)) ?? [];
+  if (p.currentRoute && out.length) {
+    const alive = p.currentRoute.targets.filter((t) => !out.includes(t));
     if (alive.some((t) => t.color === p.currentRoute!.color)) {
       const route = { ...p.currentRoute, targets: alive };
       await router.apply(route);
-      log.info({ app: p.app.name, removed: [...dead] }, 'dead targets left the route');
+      log.info({ app: p.app.name, removed: out.map((t) => t.id) }, 'dead targets left the route');
       p = { ...p, currentRoute: route, retire: p.retire.filter((t) => !dead.has(t.id)), remove: [...p.remove, ...p.retire.filter((t) => dead.has(t.id))] };
       await Promise.all([...dead].map((id) => runtime.remove(id)));
     }
@@ -108,12 +117,12 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
   if (created.length) log.info({ app: app.name, created: created.map((t) => t.name) }, 'targets created');
   timings.bringUpMs = lap();
 
-  // Gate every target about to take traffic that this process has not seen routed: the new ones, and
-  // adopted ones after an agent restart. The standby's new targets are gated too, for its status.
-  const routedIds = new Set(plan.currentRoute?.targets.map((t) => t.id));
+  // Gate every target about to take traffic that is not routed where it runs now: the new ones, adopted
+  // ones after an agent restart, and ones Docker restarted. The standby's new targets are gated too, for
+  // its status.
   const standbyRouted = routesStandby(app);
   const toGate = (color: Color) => [
-    ...plan.keep[color].filter((t) => (color === active || standbyRouted) && !routedIds.has(t.id)),
+    ...plan.keep[color].filter((t) => (color === active || standbyRouted) && !routedAt(plan.currentRoute, t)),
     ...created.filter((t) => t.color === color),
   ];
   const [activeGate, standbyGate] = await Promise.all([
@@ -125,7 +134,13 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
   if (!activeGate.healthy) {
     await dispose(created.filter((t) => t.color === active), deps);
     if (signal?.aborted) return { ok: false, reason: 'Superseded', message: 'a newer commit arrived' };
-    return { ok: false, reason: 'HealthCheckFailed', message: gateMessage(active, activeGate) };
+    // A target this pass did not create that exits in the gate is crash-looping under Docker's restart
+    // policy: that is retried when Docker starts it again, not held against the commit.
+    const message = gateMessage(active, activeGate);
+    if (activeGate.failures.every((f) => f.reason === 'TargetExited' && !created.includes(f.target))) {
+      return { ok: false, reason: 'CrashLoopBackOff', message, looping: activeGate.failures.map((f) => f.target) };
+    }
+    return { ok: false, reason: 'HealthCheckFailed', message };
   }
   if (signal?.aborted) {
     await dispose(created, deps);
@@ -135,13 +150,19 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
   log.info({ app: app.name, color: active, gated: toGate(active).length }, 'health gate passed');
   const healthy = (color: Color) => [...plan.keep[color], ...created.filter((t) => t.color === color)].sort((a, b) => a.replica - b.replica);
   const routed = healthy(active);
+  const loopingActive = plan.restarting.filter((t) => t.color === active);
+  if (!routed.length && loopingActive.length) {
+    // Nothing of the active color runs: an empty route would refuse every request, while the proxy
+    // still gets answers from a target Docker brings back between crashes. Leave the route as it is.
+    return { ok: false, reason: 'CrashLoopBackOff', message: `every ${active} target is crash-looping; the route is left as it was`, looping: loopingActive };
+  }
   // An unhealthy standby takes no preview, canary or rule traffic; the active color serves it all.
   const route = {
     ...desiredRoute(app, { [active]: routed, [standby]: standbyGate.healthy ? healthy(standby) : [] } as Record<Color, LiveTarget[]>, deps.listenHost),
     // Since when this color has been active: kept across passes, reset by a flip.
     since: plan.currentRoute?.color === active ? (plan.currentRoute.since ?? deps.clock.now()) : deps.clock.now(),
   };
-  if (plan.routeChange || !sameRoute(plan.currentRoute, route)) {
+  if (!sameRoute(plan.currentRoute, route)) {
     try {
       await router.apply(route);
     } catch (e) {
@@ -191,6 +212,11 @@ async function replaceWorkers(p: AppPlan, deps: ExecutorDeps): Promise<{ ok: tru
   }
   await Promise.all(remove.map((t) => deps.runtime.remove(t.id)));
   return { ok: true };
+}
+
+/** True when the route sends traffic to this target at the address it has now. */
+function routedAt(route: AppRoute | undefined, t: LiveTarget): boolean {
+  return Boolean(route?.targets.some((r) => r.id === t.id && r.host === t.address?.host && r.port === t.address?.port));
 }
 
 async function dispose(targets: readonly LiveTarget[], deps: ExecutorDeps): Promise<void> {

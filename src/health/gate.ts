@@ -37,6 +37,8 @@ async function gateOne(target: LiveTarget, health: HealthSpec, deps: GateDeps, s
     if (signal?.aborted) return { target, reason: 'Superseded', lastProbe };
     const seen = await deps.runtime.inspect(target.id);
     if (!seen || !seen.running) return { target, reason: 'TargetExited', lastProbe: `container ${seen ? seen.state : 'removed'}; ${lastProbe}` };
+    // The image's own HEALTHCHECK gets a veto (it is not waited for: its default interval is 30 s).
+    if (seen.health === 'unhealthy') return { target, reason: 'Unhealthy', lastProbe: `Docker's HEALTHCHECK says unhealthy; ${lastProbe}` };
     if (seen.address) {
       const result = await deps.prober.probe(seen.address, health);
       lastProbe = result.detail;

@@ -4,6 +4,11 @@
 // missing replicas are created; everything else is obsolete. Obsolete targets that serve traffic now
 // are retired only after the route has moved off them; the rest are removed at once. The desired route
 // is the active color's kept and created targets.
+//
+// A target Docker is restarting (its process exited; the restart policy brings it back with a backoff
+// that doubles from 100 ms up to a minute) still holds its replica: replacing it would reset that backoff
+// and turn a crash loop into a create loop. It takes no traffic until it runs and passes the gate again.
+// A target whose image's HEALTHCHECK calls it unhealthy is obsolete: Docker does not restart those.
 import { COLORS, otherColor, routesStandby, type AppSpec, type Color, type DesiredState } from '../desired/app.js';
 import { sameRoute, type AppRoute, type RouteTarget } from '../router/route.js';
 import type { LiveTarget, TargetSpec } from '../runtime/target.js';
@@ -21,6 +26,8 @@ export interface AppPlan {
   currentRoute: AppRoute | undefined;
   /** Running targets with the current spec, per color. */
   keep: Record<Color, LiveTarget[]>;
+  /** Targets with the current spec that Docker is restarting (crash-looping): they hold their replica, take no traffic. */
+  restarting: LiveTarget[];
   create: TargetSpec[];
   /** Obsolete and not routed: safe to remove before anything else. */
   remove: LiveTarget[];
@@ -68,20 +75,28 @@ function planApp(app: AppSpec, commit: string, live: LiveState, listenHost: stri
   const keep: Record<Color, LiveTarget[]> = { blue: [], green: [] };
   const create: TargetSpec[] = [];
   const obsolete: LiveTarget[] = [];
+  const restarting: LiveTarget[] = [];
 
   for (const color of COLORS) {
     const hash = specHash(app, color);
     const replicas = color === scaledDown ? 0 : app.colors[color].replicas;
-    const mine = web.filter((t) => t.color === color);
-    // Prefer a routed target when two claim the same replica index, so traffic is not moved needlessly.
-    const ordered = [...mine].sort((a, b) => Number(routedIds.has(b.id)) - Number(routedIds.has(a.id)));
+    const serves = (t: LiveTarget) => Boolean(t.running && t.address && t.health !== 'unhealthy');
+    // When two claim the same replica index, prefer one that serves, then a routed one, so traffic is not
+    // moved needlessly.
+    const rank = (t: LiveTarget) => Number(serves(t)) * 2 + Number(routedIds.has(t.id));
+    const ordered = web.filter((t) => t.color === color).sort((a, b) => rank(b) - rank(a));
     const byReplica = new Map<number, LiveTarget>();
     for (const t of ordered) {
-      const fits = t.running && t.address && t.specHash === hash && t.replica < replicas && !byReplica.has(t.replica);
-      if (fits) byReplica.set(t.replica, t);
-      else obsolete.push(t);
+      const current = t.specHash === hash && t.replica < replicas && !byReplica.has(t.replica);
+      if (current && serves(t)) keep[color].push(t);
+      else if (current && t.state === 'restarting') restarting.push(t);
+      else {
+        obsolete.push(t);
+        continue;
+      }
+      byReplica.set(t.replica, t);
     }
-    keep[color] = [...byReplica.values()].sort((a, b) => a.replica - b.replica);
+    keep[color].sort((a, b) => a.replica - b.replica);
     for (let r = 0; r < replicas; r++) if (!byReplica.has(r)) create.push(targetSpec(app, color, r, commit));
   }
 
@@ -93,6 +108,7 @@ function planApp(app: AppSpec, commit: string, live: LiveState, listenHost: stri
     commit,
     currentRoute,
     keep,
+    restarting,
     create,
     remove: obsolete.filter((t) => !routedIds.has(t.id)),
     retire: obsolete.filter((t) => routedIds.has(t.id)),
@@ -167,6 +183,9 @@ export function describe(p: AppPlan): string[] {
   if (retiring) lines.push(`scale down ${p.scaledDown}: ${retiring} target(s) (scaleDownDelay is over)`);
   if (p.remove.length - retiring) lines.push(`remove ${p.remove.length - retiring} obsolete target(s)`);
   if (p.retire.length) lines.push(`retire ${p.retire.length} routed target(s) after the switch`);
+  const routedIds = new Set(p.currentRoute?.targets.map((t) => t.id));
+  const looping = p.restarting.filter((t) => routedIds.has(t.id)).length;
+  if (looping) lines.push(`take ${looping} crash-looping target(s) out of the route (Docker restarts them)`);
   const workers = [...new Set([...p.workers.create.map((s) => s.worker), ...p.workers.remove.map((t) => t.worker)])];
   for (const w of workers) {
     const n = p.workers.create.filter((s) => s.worker === w).length;

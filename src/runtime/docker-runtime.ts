@@ -47,6 +47,7 @@ export class DockerRuntime implements Runtime {
       const running = info.State === 'running';
       // On the host network the app's own port is the address; nothing is published.
       const port = info.HostConfig?.NetworkMode === 'host' ? labels.port : published?.PublicPort;
+      const health = healthFromStatus(info.Status);
       targets.push({
         id: info.Id,
         name: (info.Names[0] ?? '').replace(/^\//, ''),
@@ -54,6 +55,7 @@ export class DockerRuntime implements Runtime {
         running,
         state: info.State,
         ...(running && port ? { address: { host: this.bindHost, port } } : {}),
+        ...(health ? { health } : {}),
       });
     }
     return targets;
@@ -146,6 +148,7 @@ export class DockerRuntime implements Runtime {
     const binding = info.NetworkSettings.Ports?.[`${labels.port}/tcp`]?.find((b) => b.HostIp === this.bindHost);
     const running = info.State.Running && !info.State.Restarting;
     const port = info.HostConfig.NetworkMode === 'host' ? labels.port : Number(binding?.HostPort ?? 0);
+    const health = info.State.Health?.Status;
     return {
       id: info.Id,
       name: info.Name.replace(/^\//, ''),
@@ -153,6 +156,9 @@ export class DockerRuntime implements Runtime {
       running,
       state: info.State.Restarting ? 'restarting' : info.State.Status,
       ...(running && port ? { address: { host: this.bindHost, port } } : {}),
+      ...(health === 'starting' || health === 'healthy' || health === 'unhealthy' ? { health } : {}),
+      restarts: info.RestartCount,
+      exitCode: info.State.ExitCode,
     };
   }
 
@@ -204,7 +210,8 @@ export class DockerRuntime implements Runtime {
     while (!signal.aborted) {
       try {
         const stream = (await this.docker.getEvents({
-          filters: { type: ['container'], event: ['die', 'oom', 'start'], label: [`${LABEL.instance}=${this.instance}`] },
+          // `health_status` matches its actions by prefix ("health_status: unhealthy").
+          filters: { type: ['container'], event: ['die', 'oom', 'start', 'health_status'], label: [`${LABEL.instance}=${this.instance}`] },
         })) as unknown as NodeJS.ReadableStream & { destroy(): void };
         wait = 500;
         const stop = () => stream.destroy();
@@ -221,7 +228,8 @@ export class DockerRuntime implements Runtime {
               try {
                 const e = JSON.parse(line) as { id?: string; Action?: string; Actor?: { Attributes?: Record<string, string> } };
                 const app = e.Actor?.Attributes?.[LABEL.app];
-                if (e.id && app && (e.Action === 'die' || e.Action === 'oom' || e.Action === 'start')) onEvent({ id: e.id, app, action: e.Action });
+                const action = e.Action === 'health_status: unhealthy' ? 'unhealthy' : e.Action;
+                if (e.id && app && (action === 'die' || action === 'oom' || action === 'start' || action === 'unhealthy')) onEvent({ id: e.id, app, action });
               } catch {
                 // Not an event line: skipped.
               }
@@ -270,6 +278,14 @@ export class DockerRuntime implements Runtime {
     if (status === undefined) return this.unavailable(`create container ${name}`, e);
     return new SwitchyardError('CreateFailed', `container ${name}: ${message}`, { cause: e });
   }
+}
+
+/** Docker's health verdict as `docker ps` words it: "Up 3 minutes (unhealthy)", "Up 2 seconds (health: starting)". */
+function healthFromStatus(status: string): LiveTarget['health'] {
+  if (status.includes('(unhealthy)')) return 'unhealthy';
+  if (status.includes('(healthy)')) return 'healthy';
+  if (status.includes('(health: starting)')) return 'starting';
+  return undefined;
 }
 
 function statusOf(e: unknown): number | undefined {

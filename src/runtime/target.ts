@@ -32,4 +32,9 @@ export interface LiveTarget {
   address?: { host: string; port: number };
   /** The worker it runs, for a worker container. */
   worker?: string;
+  /** Docker's own health check verdict, when the image declares a HEALTHCHECK. */
+  health?: 'starting' | 'healthy' | 'unhealthy';
+  /** How often Docker's restart policy has restarted it, and its last exit code (from inspect only). */
+  restarts?: number;
+  exitCode?: number;
 }

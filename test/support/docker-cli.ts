@@ -1,6 +1,6 @@
 // Test-only helpers that use the docker CLI: build the test images and clean up what a run created.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,14 +10,18 @@ export function dockerAnswers(): boolean {
   return spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Builds the example hello image (or a variant without /healthz: never healthy) for this run. */
-export function buildTestImage(runId: string, variant: 'ok' | 'sick'): string {
+/**
+ * Builds the example hello image for this run, or a variant: `sick` has no /healthz (never healthy);
+ * `checked` has a Docker HEALTHCHECK that fails once the file /sick exists in the container.
+ */
+export function buildTestImage(runId: string, variant: 'ok' | 'sick' | 'checked'): string {
   const tag = `switchyard-test/hello:${runId}-${variant}`;
   const ctx = mkdtempSync(join(tmpdir(), 'sy-img-'));
   try {
     cpSync('example-repo/images/hello', ctx, { recursive: true });
     copyFileSync('/bin/busybox', join(ctx, 'busybox'));
     if (variant === 'sick') rmSync(join(ctx, 'www', 'healthz'));
+    if (variant === 'checked') appendFileSync(join(ctx, 'Dockerfile'), 'HEALTHCHECK --interval=1s --timeout=1s --retries=1 CMD ["/bin/busybox", "sh", "-c", "[ ! -e /sick ]"]\n');
     execFileSync('docker', ['build', '-q', '--build-arg', `VERSION=${variant}`, '--label', `${TEST_LABEL}=${runId}`, '-t', tag, ctx], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, DOCKER_BUILDKIT: '0' },

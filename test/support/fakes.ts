@@ -56,6 +56,16 @@ export class FakeRuntime implements Runtime {
     Object.assign(t, { running: false, state: 'exited' });
     delete t.address;
   }
+  /** The container crashed and Docker's restart policy is bringing it back (after a backoff). */
+  crash(id: string, exitCode = 3): void {
+    const t = this.targets.get(id)!;
+    Object.assign(t, { running: false, state: 'restarting', restarts: (t.restarts ?? 0) + 1, exitCode });
+    delete t.address;
+  }
+  /** Docker restarted it: running again, published on a new port. */
+  restart(id: string): void {
+    Object.assign(this.targets.get(id)!, { running: true, state: 'running', address: { host: '127.0.0.1', port: 40000 + ++this.seq } });
+  }
   byColor(app: string, color: Color): LiveTarget[] {
     return [...this.targets.values()].filter((t) => t.app === app && t.color === color);
   }

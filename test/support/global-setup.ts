@@ -11,7 +11,7 @@ import { runStateRoot } from './paths.js';
 declare module 'vitest' {
   export interface ProvidedContext {
     runId: string;
-    images: { ok: string; sick: string } | null;
+    images: { ok: string; sick: string; checked: string } | null;
   }
 }
 
@@ -20,7 +20,7 @@ export default function setup(project: TestProject) {
   const runId = `r${Date.now().toString(36)}`;
   project.provide('runId', runId);
   const docker = dockerAnswers();
-  project.provide('images', docker ? { ok: buildTestImage(runId, 'ok'), sick: buildTestImage(runId, 'sick') } : null);
+  project.provide('images', docker ? { ok: buildTestImage(runId, 'ok'), sick: buildTestImage(runId, 'sick'), checked: buildTestImage(runId, 'checked') } : null);
   return () => {
     stopLeftoverProxies(runStateRoot(runId));
     if (docker) cleanupRun(runId, `t${runId}`);

@@ -17,7 +17,7 @@ export function instanceName(): string {
   return `t${inject('runId')}-${process.pid % 10000}-${++n}`;
 }
 
-export function testImages(): { ok: string; sick: string } {
+export function testImages(): { ok: string; sick: string; checked: string } {
   const images = inject('images');
   if (!images) throw new Error('no Docker engine answers: run the tests through `npm test`, which starts one');
   return images;

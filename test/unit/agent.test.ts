@@ -128,6 +128,46 @@ describe('agent', () => {
     expect(journal.entries.map((e) => `${e.commit}:${e.result}:${e.reason ?? '-'}`)).toEqual(['c1:applied:-', 'c1:applied:Drift']);
   });
 
+  it('reports a crash-looping target (Stalled, CrashLoopBackOff, restart count) without replacing it, journals it once, and is Ready again once it serves', async () => {
+    const { source, agent, router, runtime, journal } = setup();
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000, replicas: 2 }) });
+    await agent.reconcile();
+    const [looping] = runtime.byColor('web', 'blue');
+    runtime.crash(looping!.id, 3);
+    await agent.reconcile();
+    runtime.crash(looping!.id, 3);
+    await agent.reconcile();
+    const web = agent.status().apps.web!;
+    expect(web.conditions.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'CrashLoopBackOff', message: expect.stringMatching(/blue replica 0 .*restarted 2 time\(s\), exited with code 3/) });
+    expect(web.targets.blue.find((t) => t.id === looping!.id.slice(0, 12))).toMatchObject({ state: 'restarting', restarts: 2, exitCode: 3, routed: false });
+    expect(router.table.get('web')!.targets.map((t) => t.id)).not.toContain(looping!.id);
+    expect(runtime.byColor('web', 'blue')).toHaveLength(2);
+    expect(runtime.calls.filter((c) => c.startsWith('create'))).toHaveLength(4);
+    expect(journal.entries.filter((e) => e.reason === 'CrashLoopBackOff')).toHaveLength(1);
+
+    runtime.restart(looping!.id);
+    await agent.reconcile();
+    expect(agent.status().apps.web!.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
+    expect(router.table.get('web')!.targets.map((t) => t.id)).toContain(looping!.id);
+  });
+
+  it('runs one more pass when a container event arrives during a pass, so the event is not lost', async () => {
+    const { source, agent, runtime } = setup();
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    await agent.reconcile();
+    const [blue] = runtime.byColor('web', 'blue');
+    let fetches = 0;
+    const latest = source.latest.bind(source);
+    source.latest = async () => {
+      // The target dies while the pass is under way, after it looked at the host.
+      if (++fetches === 1) queueMicrotask(() => (runtime.exit(blue!.id), agent.trigger()));
+      return latest();
+    };
+    await agent.reconcile();
+    expect(fetches).toBe(2);
+    expect(runtime.byColor('web', 'blue').filter((t) => t.running).map((t) => t.id)).not.toContain(blue!.id);
+  });
+
   it('reads env values from host files, rolls the targets when a file changes, and changes nothing when one is missing', async () => {
     const { source, agent, runtime, router, secrets } = setup();
     const withSecret = appYaml({ listen: 9000 }).replace('      GREETING: hello', '      GREETING: hello\n      TOKEN: { file: /etc/switchyard/secrets/token }');

@@ -205,4 +205,63 @@ describe('flip', () => {
     expect(runtime.calls).toEqual(['route web blue', `remove ${dead!.id}`, 'create web/blue/0', 'route web blue']);
     expect(router.table.get('web')!.targets).toHaveLength(2);
   });
+
+  it('takes a crash-looping target out of the route but leaves it to Docker, and routes it again once it runs and passes the gate', async () => {
+    const { runtime, router, prober, step } = setup();
+    const two = app('blue', { colors: { blue: color('img:1', 2), green: color('img:2', 0) } });
+    await step(two);
+    const [looping, alive] = runtime.byColor('web', 'blue').sort((a, b) => a.replica - b.replica);
+    runtime.crash(looping!.id);
+    runtime.calls.length = 0;
+    expect((await step(two)).ok).toBe(true);
+    expect(runtime.calls).toEqual(['route web blue']);
+    expect(router.table.get('web')!.targets.map((t) => t.id)).toEqual([alive!.id]);
+
+    runtime.restart(looping!.id);
+    const probesBefore = prober.probes;
+    expect((await step(two)).ok).toBe(true);
+    expect(prober.probes - probesBefore).toBe(3);
+    expect(router.table.get('web')!.targets.map((t) => t.id)).toEqual([looping!.id, alive!.id]);
+    expect(runtime.calls.filter((c) => c.startsWith('create') || c.startsWith('remove'))).toEqual([]);
+  });
+
+  it('takes a target Docker restarted (on a new port) out of the route, and routes it again only through the gate', async () => {
+    const { runtime, router, prober, step } = setup();
+    const two = app('blue', { colors: { blue: color('img:1', 2), green: color('img:2', 0) } });
+    await step(two);
+    const [restarted, alive] = runtime.byColor('web', 'blue').sort((a, b) => a.replica - b.replica);
+    runtime.crash(restarted!.id);
+    runtime.restart(restarted!.id);
+    router.applied.length = 0;
+    const probesBefore = prober.probes;
+    expect((await step(two)).ok).toBe(true);
+    expect(router.applied.map((r) => r.targets.map((t) => t.port))).toEqual([[alive!.address!.port], [runtime.targets.get(restarted!.id)!.address!.port, alive!.address!.port]]);
+    expect(prober.probes - probesBefore).toBe(3);
+  });
+
+  it('leaves the route as it is when every active target is crash-looping, and says so', async () => {
+    const { runtime, router, step } = setup();
+    const one = app('blue', { colors: { blue: color('img:1', 1), green: color('img:2', 0) } });
+    await step(one);
+    const before = router.table.get('web');
+    const [only] = runtime.byColor('web', 'blue');
+    runtime.crash(only!.id);
+    runtime.calls.length = 0;
+    expect(await step(one)).toMatchObject({ ok: false, reason: 'CrashLoopBackOff', message: expect.stringMatching(/every blue target is crash-looping/) });
+    expect(router.table.get('web')).toBe(before);
+    expect(runtime.calls).toEqual([]);
+  });
+
+  it('calls a kept target that exits during its gate crash-looping, not a failed commit', async () => {
+    const { runtime, step, deps } = setup();
+    const two = app('blue', { colors: { blue: color('img:1', 2), green: color('img:2', 0) } });
+    await step(two);
+    const [looping] = runtime.byColor('web', 'blue').sort((a, b) => a.replica - b.replica);
+    runtime.crash(looping!.id);
+    await step(two);
+    runtime.restart(looping!.id);
+    // Docker brought it back, and it crashes again while it is gated.
+    deps.prober = { probe: async (address) => (runtime.crash(looping!.id), { ok: address.port < 0, detail: 'connection refused' }) };
+    expect(await step(two)).toMatchObject({ ok: false, reason: 'CrashLoopBackOff' });
+  });
 });

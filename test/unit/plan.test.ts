@@ -73,6 +73,29 @@ describe('plan', () => {
     expect(p!.routeChange).toBe(false);
   });
 
+  it('lets a target Docker is restarting hold its replica: no replacement, and out of the route', () => {
+    const a = app({ colors: { blue: color('img:1', 2), green: color('img:2', 0) } });
+    const b0 = live(a, 'blue', 0);
+    const b1 = live(a, 'blue', 1);
+    const looping = { ...b1, running: false, state: 'restarting' } as LiveTarget;
+    delete looping.address;
+    const [p] = plan(desired(a), { targets: [b0, looping], routes: [routeOf(a, [b0, b1])] }, '127.0.0.1', NOW).apps;
+    expect(p).toMatchObject({ create: [], remove: [], retire: [], routeChange: true });
+    expect(p!.restarting.map((t) => t.id)).toEqual([b1.id]);
+    expect(desiredRoute(a, p!.keep, '127.0.0.1').targets.map((t) => t.id)).toEqual([b0.id]);
+    expect(describePlan(p!)).toEqual(['update blue route', 'take 1 crash-looping target(s) out of the route (Docker restarts them)']);
+  });
+
+  it('replaces a target its image HEALTHCHECK calls unhealthy (Docker does not restart those)', () => {
+    const a = app({ colors: { blue: color('img:1', 2), green: color('img:2', 0) } });
+    const b0 = live(a, 'blue', 0);
+    const sick = live(a, 'blue', 1, { health: 'unhealthy' });
+    const [p] = plan(desired(a), { targets: [b0, sick], routes: [routeOf(a, [b0, sick])] }, '127.0.0.1', NOW).apps;
+    expect(p!.retire.map((t) => t.id)).toEqual([sick.id]);
+    expect(p!.create.map((s) => `${s.color}${s.replica}`)).toEqual(['blue1']);
+    expect(p!.restarting).toEqual([]);
+  });
+
   it('keeps one target per replica index, preferring the routed one', () => {
     const a = app({ colors: { blue: color('img:1', 1), green: color('img:2', 0) } });
     const unrouted = live(a, 'blue', 0);
