@@ -5,7 +5,7 @@
 // - An app whose flip failed for a commit is not retried for that same commit (no flapping); a new
 //   commit, or an operator's sync, tries again. Transient failures (Docker away, port busy) are retried.
 // - An empty desired state never prunes what runs (a guard like Argo CD's allowEmpty).
-import type { AppSpec, DesiredState } from '../desired/app.js';
+import { routesStandby, type AppSpec, type Color, type DesiredState } from '../desired/app.js';
 import { loadDesired } from '../desired/load.js';
 import { errorMessage, SwitchyardError } from '../errors.js';
 import { executeApp, type ExecutorDeps, type FlipResult } from '../executor/flip.js';
@@ -42,7 +42,7 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 /** On a schedule, the loop sleeps this long unless a tick, a webhook or a sync wakes it. */
 const IDLE_MS = 24 * 3_600_000;
 
-const TRANSIENT: ReadonlySet<string> = new Set(['DockerUnavailable', 'PortInUse', 'Superseded', 'ReconcileFailed', 'CrashLoopBackOff']);
+const TRANSIENT: ReadonlySet<string> = new Set(['DockerUnavailable', 'PortInUse', 'Superseded', 'ReconcileFailed', 'CrashLoopBackOff', 'TargetStopped']);
 
 export class Agent {
   private desired: DesiredState | undefined;
@@ -53,6 +53,9 @@ export class Agent {
   private intervalMs: number | undefined;
   private loadedCommit: string | undefined;
   private readonly failedAt = new Map<string, string>();
+  /** Per app, the spec (env files resolved) last applied or found in place, and its commit. */
+  private readonly applied = new Map<string, { spec: AppSpec; commit: string }>();
+  private readonly repairFailed = new Set<string>();
   private running: Promise<boolean> | undefined;
   private suspended: Set<string> | undefined;
   private again = false;
@@ -97,6 +100,7 @@ export class Agent {
   /** An operator asks to try again: failed commits are retried, at once. */
   sync(): void {
     this.failedAt.clear();
+    this.repairFailed.clear();
     this.trigger();
   }
 
@@ -138,6 +142,7 @@ export class Agent {
     // Self-heal: a target that dies (or starts again) triggers a pass at once, not at the next poll.
     void this.deps.runtime.watch?.((e) => {
       this.deps.log.info({ app: e.app, target: e.id.slice(0, 12), event: e.action }, 'container event: reconciling now');
+      this.repairFailed.delete(e.app);
       this.trigger();
     }, signal);
     let failures = 0;
@@ -222,7 +227,7 @@ export class Agent {
     const done = new AbortController();
     const watcher = work.length && this.intervalMs ? this.watchTip(desired.commit, superseded, done.signal) : undefined;
     const passSignal = signal ? AbortSignal.any([signal, superseded.signal]) : superseded.signal;
-    await Promise.all(p.apps.filter((ap) => !suspended.has(ap.app.name)).map((ap) => this.reconcileApp(ap, passSignal)));
+    await Promise.all(p.apps.filter((ap) => !suspended.has(ap.app.name)).map((ap) => this.reconcileApp(ap, live, passSignal)));
     done.abort();
     await watcher;
     for (const name of suspended) this.deps.status.update(name, { suspended: true });
@@ -273,18 +278,19 @@ export class Agent {
     }
   }
 
-  private async reconcileApp(ap: AppPlan, signal?: AbortSignal): Promise<void> {
+  private async reconcileApp(ap: AppPlan, live: LiveState, signal?: AbortSignal): Promise<void> {
     const { status, log } = this.deps;
     const name = ap.app.name;
     status.track(ap.app);
     if (ap.currentRoute) status.update(name, { activeColor: ap.currentRoute.color });
     if (isNoop(ap)) {
       this.failedAt.delete(name);
+      this.applied.set(name, { spec: ap.app, commit: ap.commit });
       status.update(name, { lastAppliedCommit: ap.commit, lastAttemptedCommit: ap.commit });
       await this.settle(ap, `serving ${ap.app.active} (${ap.keep[ap.app.active].length} target(s))`);
       return;
     }
-    if (this.failedAt.get(name) === ap.commit) return;
+    if (this.failedAt.get(name) === ap.commit) return this.repair(name, ap.commit, live, signal);
     const changes = describe(ap);
     // The commit was applied already, yet the host differs: someone or something changed it by hand.
     const drift = status.app(name)?.lastAppliedCommit === ap.commit;
@@ -321,6 +327,7 @@ export class Agent {
     }
     if (result.ok) {
       this.failedAt.delete(name);
+      this.applied.set(name, { spec: ap.app, commit: ap.commit });
       status.update(name, { lastAppliedCommit: ap.commit });
       log.info({ app: name, commit: ap.commit, color: ap.app.active }, 'reconciled');
       await this.settle(ap, `serving ${ap.app.active} (${result.routed.length} target(s))`);
@@ -332,6 +339,43 @@ export class Agent {
     status.setPhase(name, { phase: 'Stalled', reason: result.reason, message: result.message });
     const serving = route ? `${route.color} keeps serving` : 'nothing was serving';
     log.error({ app: name, commit: ap.commit, reason: result.reason, serving: route?.color }, `${result.message}; ${serving}`);
+  }
+
+  /**
+   * The app's newest commit failed and is not retried, but what serves traffic is still healed: a dead
+   * target replaced, targets Docker restarted routed again. The plan is made from the last applied spec,
+   * so a half-done roll of the failed commit is rolled back too; the standby color and the workers are
+   * left as they are. A repair that fails for a lasting reason is not tried again until a container of
+   * the app has an event (or an operator's sync).
+   * The app stays Stalled on the failure.
+   */
+  private async repair(name: string, failed: string, live: LiveState, signal?: AbortSignal): Promise<void> {
+    const last = this.applied.get(name);
+    if (!last || this.repairFailed.has(name)) return;
+    const [full] = plan({ commit: last.commit, apps: [last.spec] }, live, this.deps.listenHost, this.deps.clock.now()).apps;
+    const serves = (c: Color) => c === last.spec.active || routesStandby(last.spec);
+    const rp = full && {
+      ...full,
+      create: full.create.filter((t) => serves(t.color)),
+      remove: full.remove.filter((t) => serves(t.color)),
+      workers: { create: [], remove: [] },
+    };
+    if (!rp || isNoop(rp)) return;
+    const changes = describe(rp);
+    this.deps.log.warn({ app: name, commit: last.commit, failed, changes, reason: 'Drift' }, 'the newest commit failed for this app; healing its last applied state');
+    const result = await executeApp(rp, this.deps, signal).catch((e: unknown): FlipResult => ({ ok: false, reason: 'ReconcileFailed', message: errorMessage(e) }));
+    if (!result.ok && result.reason === 'Superseded') return;
+    await this.record({
+      app: name,
+      commit: last.commit,
+      changes,
+      result: result.ok ? 'applied' : 'failed',
+      reason: result.ok ? 'Drift' : result.reason,
+      ...(result.ok ? {} : { detail: result.message }),
+    });
+    if (result.ok) return;
+    if (!TRANSIENT.has(result.reason)) this.repairFailed.add(name);
+    this.deps.log.error({ app: name, commit: last.commit, reason: result.reason }, `healing the last applied state failed: ${result.message}`);
   }
 
   /**

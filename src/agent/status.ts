@@ -19,7 +19,8 @@ export type Reason =
   | 'DockerUnavailable'
   | 'ReconcileFailed'
   | 'WorkerFailed'
-  | 'CrashLoopBackOff';
+  | 'CrashLoopBackOff'
+  | 'TargetStopped';
 
 export interface Condition {
   type: ConditionType;

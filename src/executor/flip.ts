@@ -136,11 +136,14 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
     if (signal?.aborted) return { ok: false, reason: 'Superseded', message: 'a newer commit arrived' };
     // A target this pass did not create that exits in the gate is crash-looping under Docker's restart
     // policy: that is retried when Docker starts it again, not held against the commit.
+    // Failures that say nothing against the commit are retried: a target stopped from outside (the engine
+    // going down, say), or one this pass did not create that crashed (Docker restarts it; see settle).
     const message = gateMessage(active, activeGate);
-    if (activeGate.failures.every((f) => f.reason === 'TargetExited' && !created.includes(f.target))) {
-      return { ok: false, reason: 'CrashLoopBackOff', message, looping: activeGate.failures.map((f) => f.target) };
-    }
-    return { ok: false, reason: 'HealthCheckFailed', message };
+    const looping = activeGate.failures.filter((f) => f.reason === 'TargetExited' && !created.includes(f.target)).map((f) => f.target);
+    const stopped = activeGate.failures.filter((f) => f.reason === 'TargetStopped').length;
+    if (looping.length + stopped < activeGate.failures.length) return { ok: false, reason: 'HealthCheckFailed', message };
+    if (looping.length) return { ok: false, reason: 'CrashLoopBackOff', message, looping };
+    return { ok: false, reason: 'TargetStopped', message: `${message}; it was stopped from outside (the engine going down, or docker stop): trying again` };
   }
   if (signal?.aborted) {
     await dispose(created, deps);
@@ -227,6 +230,7 @@ async function dispose(targets: readonly LiveTarget[], deps: ExecutorDeps): Prom
 
 const GATE_REASON: Record<GateFailure['reason'], string> = {
   TargetExited: 'exited',
+  TargetStopped: 'stopped',
   Timeout: 'not healthy within the start timeout',
   Unhealthy: 'failed its health check again after passing',
   Superseded: 'superseded',

@@ -9,7 +9,11 @@ import type { Prober } from './probe.js';
 
 export interface GateFailure {
   target: LiveTarget;
-  reason: 'TargetExited' | 'Timeout' | 'Unhealthy' | 'Superseded';
+  /**
+   * TargetExited: its process exited (Docker's restart policy is restarting it). TargetStopped: it was
+   * stopped or removed from outside (the engine shutting down, an operator), which says nothing of the app.
+   */
+  reason: 'TargetExited' | 'TargetStopped' | 'Timeout' | 'Unhealthy' | 'Superseded';
   lastProbe: string;
 }
 
@@ -36,7 +40,12 @@ async function gateOne(target: LiveTarget, health: HealthSpec, deps: GateDeps, s
   for (;;) {
     if (signal?.aborted) return { target, reason: 'Superseded', lastProbe };
     const seen = await deps.runtime.inspect(target.id);
-    if (!seen || !seen.running) return { target, reason: 'TargetExited', lastProbe: `container ${seen ? seen.state : 'removed'}; ${lastProbe}` };
+    if (!seen || !seen.running) {
+      // Targets run with restart policy unless-stopped: a crash leaves them "restarting"; only a stop or
+      // removal from outside leaves them exited or gone.
+      const reason = seen?.state === 'restarting' ? 'TargetExited' : 'TargetStopped';
+      return { target, reason, lastProbe: `container ${seen ? seen.state : 'removed'}; ${lastProbe}` };
+    }
     // The image's own HEALTHCHECK gets a veto (it is not waited for: its default interval is 30 s).
     if (seen.health === 'unhealthy') return { target, reason: 'Unhealthy', lastProbe: `Docker's HEALTHCHECK says unhealthy; ${lastProbe}` };
     if (seen.address) {

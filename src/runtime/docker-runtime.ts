@@ -276,6 +276,9 @@ export class DockerRuntime implements Runtime {
       return new SwitchyardError('PortInUse', `container ${name}: host port collision: ${message}`, { retry: 'transient', cause: e });
     }
     if (status === undefined) return this.unavailable(`create container ${name}`, e);
+    // A 5xx is the engine's own trouble (seen while dockerd shuts down: "failed to update store"), not the
+    // spec's: retried. What the spec causes (a bad mount, a missing entrypoint) comes back as a 4xx.
+    if (status >= 500) return new SwitchyardError('DockerUnavailable', `container ${name}: the Docker engine failed: ${message}`, { retry: 'transient', hint: 'the agent retries; if it persists, see the dockerd log', cause: e });
     return new SwitchyardError('CreateFailed', `container ${name}: ${message}`, { cause: e });
   }
 }

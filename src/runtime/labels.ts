@@ -1,5 +1,6 @@
 // The labels that mark a container as Switchyard's. Live state is rebuilt from these after any restart,
 // and a container without the instance label is never touched.
+import { randomBytes } from 'node:crypto';
 import type { Color } from '../desired/app.js';
 import type { TargetSpec } from './target.js';
 
@@ -49,7 +50,12 @@ export function parseLabels(labels: Record<string, string> | undefined): ParsedL
   return { app, color, specHash: labels[LABEL.spec] ?? '', commit: labels[LABEL.commit] ?? '', replica, port, ...(worker ? { worker } : {}) };
 }
 
+/**
+ * A readable name, unique per container: the replacement of a stopped target has the same app, color,
+ * replica and spec, and may need to be created while the old container still exists (it is removed only
+ * once the new one serves, or its removal failed while the engine was going down).
+ */
 export function containerName(instance: string, spec: TargetSpec): string {
   const role = spec.worker ? `${spec.worker}-` : '';
-  return `sy-${instance}-${spec.app}-${role}${spec.color}-${spec.replica}-${spec.specHash.slice(0, 8)}`;
+  return `sy-${instance}-${spec.app}-${role}${spec.color}-${spec.replica}-${spec.specHash.slice(0, 8)}-${randomBytes(3).toString('hex')}`;
 }

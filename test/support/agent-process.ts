@@ -18,10 +18,10 @@ export interface AgentProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startAgent(args: string[]): Promise<AgentProcess> {
+export async function startAgent(args: string[], env: Record<string, string> = {}): Promise<AgentProcess> {
   const proc = spawn(process.execPath, ['bin/switchyard.js', 'run', '--api', '127.0.0.1:0', '--log-level', 'debug', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';

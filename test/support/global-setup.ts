@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildTestImage, cleanupRun, dockerAnswers } from './docker-cli.js';
 import { runStateRoot } from './paths.js';
+import { deleteBridge, DOCKERD_PID, privateBridge } from './private-dockerd.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,13 +23,16 @@ export default function setup(project: TestProject) {
   const docker = dockerAnswers();
   project.provide('images', docker ? { ok: buildTestImage(runId, 'ok'), sick: buildTestImage(runId, 'sick'), checked: buildTestImage(runId, 'checked') } : null);
   return () => {
-    stopLeftoverProxies(runStateRoot(runId));
+    stopLeftoverProxies(runStateRoot(runId), runId);
     if (docker) cleanupRun(runId, `t${runId}`);
   };
 }
 
-/** A test that failed midway may leave a proxy or HAProxy running: stop every one this run started. */
-function stopLeftoverProxies(root: string): void {
+/**
+ * A test that failed midway may leave a proxy, HAProxy or its private dockerd running: stop every one
+ * this run started. dockerd gets SIGTERM (it then stops its containers and containerd) and is waited for.
+ */
+function stopLeftoverProxies(root: string, runId: string): void {
   let dirs: string[] = [];
   try {
     dirs = readdirSync(root).map((d) => join(root, d));
@@ -36,15 +40,25 @@ function stopLeftoverProxies(root: string): void {
     return;
   }
   for (const dir of dirs) {
-    const pidFiles = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.proxy.pid') || n.endsWith('haproxy.pid'));
+    const pidFiles = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.proxy.pid') || n.endsWith('haproxy.pid') || n.endsWith(DOCKERD_PID));
     for (const f of pidFiles) {
       const pid = Number(readFileSync(join(dir, f), 'utf8'));
-      try {
-        if (pid > 0) process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
+      const dockerd = f.endsWith(DOCKERD_PID);
+      if (pid > 0 && signal(pid, dockerd ? 'SIGTERM' : 'SIGKILL') && dockerd) {
+        for (let i = 0; i < 300 && signal(pid, 0); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
       }
     }
   }
+  deleteBridge(privateBridge(runId));
   rmSync(root, { recursive: true, force: true });
+}
+
+/** True when the process exists (and took the signal). */
+function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -91,6 +91,36 @@ describe('agent', () => {
     expect(agent.status().apps.web!.lastAppliedCommit).toBe('c3');
   });
 
+  it('while the newest commit is failed, still heals what serves (from the last applied spec), and stays Stalled', async () => {
+    const { source, agent, router, runtime, prober, journal } = setup();
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000, replicas: 2 }) });
+    await agent.reconcile();
+    prober.healthy = () => false;
+    source.commitFiles('c2', { 'apps/web.yaml': appYaml({ listen: 9000, replicas: 2, active: 'green', greenImage: 'img:broken' }) });
+    await agent.reconcile();
+    expect(agent.status().apps.web!.conditions.find((c) => c.type === 'Stalled')?.reason).toBe('HealthCheckFailed');
+    prober.healthy = () => true;
+
+    const [dead, restarted] = runtime.byColor('web', 'blue').sort((a, b) => a.replica - b.replica);
+    runtime.exit(dead!.id);
+    runtime.crash(restarted!.id);
+    runtime.restart(restarted!.id);
+    const calls = runtime.calls.length;
+    await agent.reconcile();
+    const routed = router.table.get('web')!;
+    expect(routed.color).toBe('blue');
+    expect(routed.targets.map((t) => t.id)).toContain(restarted!.id);
+    expect(routed.targets.map((t) => t.id)).not.toContain(dead!.id);
+    expect(routed.targets).toHaveLength(2);
+    expect(runtime.calls.slice(calls).filter((c) => c.startsWith('create'))).toEqual(['create web/blue/0']);
+    expect(journal.entries.at(-1)).toMatchObject({ commit: 'c1', result: 'applied', reason: 'Drift' });
+    expect(agent.status().apps.web!.conditions.find((c) => c.type === 'Stalled')?.reason).toBe('HealthCheckFailed');
+    // Nothing left to heal: the failed commit is still not retried.
+    const after = runtime.calls.length;
+    await agent.reconcile();
+    expect(runtime.calls.slice(after).filter((c) => c.startsWith('create'))).toEqual([]);
+  });
+
   it('keeps serving the last good state while the source cannot be fetched', async () => {
     const { source, agent, router, status } = setup();
     source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });

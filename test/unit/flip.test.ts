@@ -70,15 +70,25 @@ describe('flip', () => {
     const clock = deps.clock as FakeClock;
     const start = clock.now();
     prober.healthy = () => {
-      for (const t of runtime.targets.values()) if (t.color === 'blue' && t.replica === 1) runtime.exit(t.id);
+      for (const t of runtime.targets.values()) if (t.color === 'blue' && t.replica === 1 && t.running) runtime.crash(t.id);
       return true;
     };
     const result = await step(app('blue'));
     expect(result).toMatchObject({ ok: false, reason: 'HealthCheckFailed' });
-    expect(!result.ok && result.message).toMatch(/exited/);
+    expect(!result.ok && result.message).toMatch(/exited \(last probe: container restarting/);
     expect(router.applied).toEqual([]);
     // Virtual time: the gate stopped after a couple of intervals, far short of the 5 s start timeout.
     expect(clock.now() - start).toBeLessThan(5000);
+  });
+
+  it('does not hold a new target stopped from outside during its gate (the engine going down) against the commit', async () => {
+    const { runtime, router, prober, step } = setup();
+    prober.healthy = () => {
+      for (const t of runtime.targets.values()) if (t.color === 'blue' && t.replica === 1) runtime.exit(t.id);
+      return true;
+    };
+    expect(await step(app('blue'))).toMatchObject({ ok: false, reason: 'TargetStopped', message: expect.stringMatching(/stopped from outside/) });
+    expect(router.applied).toEqual([]);
   });
 
   it('disposes what it created and routes nothing when an image is missing', async () => {
