@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'PolicyDenied'
   | 'SecretUnavailable'
   | 'ImagePullFailed'
+  | 'BuildFailed'
   | 'CreateFailed'
   | 'HealthCheckFailed'
   | 'RouteFailed'

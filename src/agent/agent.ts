@@ -6,7 +6,7 @@
 //   commit, or an operator's sync, tries again. Transient failures (Docker away, port busy) are retried.
 // - An empty desired state never prunes what runs (a guard like Argo CD's allowEmpty).
 import { routesStandby, type AppSpec, type Color, type DesiredState } from '../desired/app.js';
-import { loadDesired } from '../desired/load.js';
+import { loadCommit } from '../desired/load-commit.js';
 import { errorMessage, SwitchyardError } from '../errors.js';
 import { executeApp, type ExecutorDeps, type FlipResult } from '../executor/flip.js';
 import { describe, isNoop, plan, type AppPlan, type LiveState, type PrunePlan } from '../plan/plan.js';
@@ -180,8 +180,8 @@ export class Agent {
       this.fetchMs = this.deps.clock.now() - fetchStart;
       status.fetched(snapshot.commit);
       if (snapshot.commit !== this.loadedCommit) {
+        const loaded = await loadCommit(snapshot, this.deps.policy, source);
         this.loadedCommit = snapshot.commit;
-        const loaded = loadDesired(snapshot.commit, snapshot.files, this.deps.policy);
         if (loaded.ok) {
           this.desired = loaded.state;
           this.desiredInfo = snapshot.info;
@@ -266,7 +266,7 @@ export class Agent {
     if (!commit) return undefined;
     try {
       const snapshot = await this.deps.source.at(commit);
-      const loaded = loadDesired(commit, snapshot.files, this.deps.policy);
+      const loaded = await loadCommit(snapshot, this.deps.policy, this.deps.source);
       if (loaded.ok) {
         this.deps.status.desiredInForce(commit);
         this.desiredInfo = snapshot.info;

@@ -13,6 +13,7 @@ export type Reason =
   | 'ValidationFailed'
   | 'FetchFailed'
   | 'ImagePullFailed'
+  | 'BuildFailed'
   | 'CreateFailed'
   | 'PortInUse'
   | 'RouteFailed'

@@ -3,7 +3,7 @@
 // plane's routes, the pure plan. Exit codes: 0 no changes, 2 changes, 1 error (like terraform's
 // -detailed-exitcode), so PR CI can tell them apart.
 import { resolveEnvFiles, FileSecretReader } from '../desired/env-files.js';
-import { loadDesired } from '../desired/load.js';
+import { loadCommit } from '../desired/load-commit.js';
 import { SwitchyardError } from '../errors.js';
 import { plan } from '../plan/plan.js';
 import { planReport, renderPlan } from '../plan/render.js';
@@ -32,7 +32,7 @@ export async function showPlan(args: string[]): Promise<number> {
   const tip = await source.latest();
   const snapshot = ref && SHA.test(ref) ? await source.at(ref) : tip;
 
-  const loaded = loadDesired(snapshot.commit, snapshot.files, config.policy);
+  const loaded = await loadCommit(snapshot, config.policy, source);
   const resolved = loaded.ok ? await resolveEnvFiles(loaded.state, new FileSecretReader(config.policy.envFilePaths)) : loaded;
   if (!resolved.ok) {
     if (format === 'json') process.stdout.write(`${JSON.stringify({ commit: snapshot.commit, ok: false, errors: resolved.errors.map((e) => problemRecord(e)) }, null, 2)}\n`);

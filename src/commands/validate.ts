@@ -3,6 +3,7 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadAgentConfig } from '../config/agent-config.js';
+import { resolveBuilds } from '../desired/builds.js';
 import { isAppFile, loadDesired } from '../desired/load.js';
 import { SwitchyardError } from '../errors.js';
 import { DEFAULT_POLICY } from '../policy/policy.js';
@@ -20,7 +21,8 @@ export async function validateDir(args: string[]): Promise<number> {
   const policy = values.config
     ? loadAgentConfig({ flags: { repo: '-' }, env: {}, file: { path: values.config, text: readFileSync(values.config, 'utf8') } }).policy
     : DEFAULT_POLICY;
-  const result = loadDesired('work-tree', readAppFiles(dir), policy);
+  const loaded = loadDesired('work-tree', readAppFiles(dir), policy);
+  const result = loaded.ok ? await resolveBuilds(loaded.state, async (sub) => readFolder(join(dir, sub))) : loaded;
   // Paths as seen from where the command runs, so that annotations land on the right file.
   const prefix = dir === '.' ? '' : `${relative('.', dir) || '.'}/`;
   if (format === 'json') {
@@ -39,6 +41,29 @@ export async function validateDir(args: string[]): Promise<number> {
   }
   process.stdout.write(`ok: ${result.state.apps.length} app(s) valid (${result.state.apps.map((a) => a.name).join(', ') || 'none'})\n`);
   return 0;
+}
+
+/** A build context in the work tree, as the agent reads it from a commit (links recorded, never followed). */
+function readFolder(root: string): SnapshotFile[] {
+  const files: SnapshotFile[] = [];
+  const walk = (at: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(at);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const p = join(at, name);
+      const st = lstatSync(p);
+      const path = relative(root, p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isSymbolicLink()) files.push({ path, content: new Uint8Array(), symlink: true });
+      else if (st.isFile()) files.push({ path, content: readFileSync(p), ...(st.mode & 0o111 ? { executable: true } : {}) });
+    }
+  };
+  walk(root);
+  return files;
 }
 
 export function readAppFiles(dir: string): SnapshotFile[] {

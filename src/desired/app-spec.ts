@@ -7,6 +7,7 @@ type RawEnv = Record<string, string | number | boolean | { file: string }>;
 
 export interface RawContainer {
   image?: string;
+  build?: { context: string; dockerfile?: string; args?: Record<string, string | number | boolean> };
   replicas?: number;
   env?: RawEnv;
   command?: string[];
@@ -106,8 +107,20 @@ function colorSpec(raw: RawApp, color: Color): ColorSpec {
   const command = pick('command');
   const args = pick('args');
   const pid = pick('pid');
+  // The nearer of image and build wins: a color's own build replaces a shared image, and the reverse.
+  const imageFrom = own.image !== undefined || own.build !== undefined ? own : raw;
+  const build = imageFrom.build;
   return {
-    image: pick('image') ?? '',
+    image: imageFrom.image ?? '',
+    ...(build
+      ? {
+          build: {
+            context: build.context.replace(/\/+$/, ''),
+            dockerfile: build.dockerfile ?? 'Dockerfile',
+            args: Object.fromEntries(Object.entries(build.args ?? {}).map(([k, v]) => [k, String(v)])),
+          },
+        }
+      : {}),
     replicas: pick('replicas') ?? DEFAULTS.replicas,
     env,
     envFiles,

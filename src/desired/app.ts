@@ -1,4 +1,5 @@
 // The desired state of one app, after validation and defaults: what the rest of the agent works from.
+import type { Location } from '../errors.js';
 
 export const COLORS = ['blue', 'green'] as const;
 export type Color = (typeof COLORS)[number];
@@ -36,9 +37,21 @@ export interface EnvFile {
   field: string;
 }
 
+/** An image built on the agent's host from a folder of the repository. */
+export interface BuildSpec {
+  /** From the folder that holds apps/. */
+  context: string;
+  dockerfile: string;
+  args: Record<string, string>;
+  /** Where it was asked for (file:line, field), for errors. */
+  location?: Location;
+}
+
 /** One color after merging the shared fields with the color's own. */
 export interface ColorSpec {
+  /** With `build`, the content-hash tag, set once the context has been read (resolveBuilds). */
   image: string;
+  build?: BuildSpec;
   replicas: number;
   env: Record<string, string>;
   envFiles: Record<string, EnvFile>;

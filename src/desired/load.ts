@@ -74,6 +74,10 @@ function loadAppFile(file: SnapshotFile, policy: Policy): { spec: AppSpec; locat
   }
   const raw = data as RawApp;
   const spec = toAppSpec(file.path, raw);
+  for (const color of COLORS) {
+    const build = spec.colors[color].build;
+    if (build) build.location = locator.value([...fieldPath(raw, color, 'build'), 'context']);
+  }
   const errors = [...semanticErrors(raw, spec, locator), ...checkPolicy(spec, policy, (color, key, more = []) => locator.value([...fieldPath(raw, color, key as keyof RawContainer), ...more]))];
   if (errors.length) return { errors: errors.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0)) };
   return { spec, locator };
@@ -119,7 +123,9 @@ function semanticErrors(raw: RawApp, spec: AppSpec, locator: YamlLocator): Switc
   if (badRule >= 0) errors.push(invalid('a rule matches on exactly one of "header" or "cookie"', locator.value(['rules', badRule]), 'e.g. { header: X-Beta, value: "1", color: green }'));
   for (const color of COLORS) {
     const c = spec.colors[color];
-    if (!c.image && c.replicas > 0) errors.push(invalid(`no image for ${color}`, locator.value(['colors', color]), `set image at the top of the file or in colors.${color}`));
+    const own = raw.colors[color].image !== undefined || raw.colors[color].build !== undefined;
+    if (c.image && c.build) errors.push(invalid('set exactly one of "image" or "build"', locator.value(own ? ['colors', color, 'build'] : ['build']), 'name an image, or build one from a folder of this repository'));
+    else if (!c.image && !c.build && c.replicas > 0) errors.push(invalid(`no image for ${color}`, locator.value(['colors', color]), `set image (or build) at the top of the file or in colors.${color}`));
     c.volumes.forEach((v, i) => {
       if (Boolean(v.name) === Boolean(v.hostPath)) {
         errors.push(invalid('a volume has exactly one of "name" or "hostPath"', locator.value([...fieldPath(raw, color, 'volumes'), i]), 'e.g. { name: data, path: /data }'));

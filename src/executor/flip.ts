@@ -245,7 +245,7 @@ function gateMessage(color: string, result: GateResult): string {
 
 function failure(e: unknown, fallback: Reason): FlipResult {
   if (e instanceof SwitchyardError) {
-    const reason: Reason = e.code === 'ImagePullFailed' || e.code === 'PortInUse' || e.code === 'DockerUnavailable' || e.code === 'RouteFailed' ? e.code : fallback;
+    const reason: Reason = e.code === 'ImagePullFailed' || e.code === 'BuildFailed' || e.code === 'PortInUse' || e.code === 'DockerUnavailable' || e.code === 'RouteFailed' ? e.code : fallback;
     return { ok: false, reason, message: e.toString() };
   }
   return { ok: false, reason: fallback, message: errorMessage(e) };

@@ -4,6 +4,7 @@ import Docker from 'dockerode';
 import { errorMessage, SwitchyardError } from '../errors.js';
 import { containerName, LABEL, parseLabels, targetLabels } from './labels.js';
 import type { Runtime, TargetEvent } from './runtime.js';
+import { tarball, type TarFile } from './tar.js';
 import type { LiveTarget, TargetSpec } from './target.js';
 
 // Debian's engine speaks API 1.41 and dockerode does not negotiate: pin it.
@@ -27,12 +28,19 @@ export function registryOf(image: string): string {
   return image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
 }
 
+/** The files of a `build:` context at a commit (the source's folder()). */
+export type ContextReader = (commit: string, dir: string) => Promise<TarFile[]>;
+
 export class DockerRuntime implements Runtime {
+  /** Builds in progress by image tag: replicas that need the same image wait for one build. */
+  private readonly building = new Map<string, Promise<void>>();
+
   constructor(
     private readonly docker: Docker,
     private readonly instance: string,
     private readonly bindHost = '127.0.0.1',
     private readonly credentials: RegistryCredentials = {},
+    private readonly readContext?: ContextReader,
   ) {}
 
   async list(): Promise<LiveTarget[]> {
@@ -114,12 +122,21 @@ export class DockerRuntime implements Runtime {
     return live;
   }
 
-  /** Creates the container; when its image is not on the host, pulls it once (with the registry's credentials) and tries again. */
+  /**
+   * Creates the container; when its image is not on the host, builds it (a `build:` context) or pulls it
+   * (with the registry's credentials), once, and tries again.
+   */
   private async createPulling(spec: TargetSpec, options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
     try {
       return await this.docker.createContainer(options);
     } catch (e) {
       if (!(statusOf(e) === 404 && /image/i.test(errorMessage(e)))) throw e;
+    }
+    if (spec.build) {
+      const tag = spec.image;
+      if (!this.building.has(tag)) this.building.set(tag, this.build(spec).finally(() => this.building.delete(tag)));
+      await this.building.get(tag);
+      return this.docker.createContainer(options);
     }
     const registry = registryOf(spec.image);
     const auth = this.credentials[registry];
@@ -133,6 +150,39 @@ export class DockerRuntime implements Runtime {
       });
     }
     return this.docker.createContainer(options);
+  }
+
+  /** Builds spec.image from its context at the spec's commit. The engine's output ends up in the error. */
+  private async build(spec: TargetSpec): Promise<void> {
+    const b = spec.build!;
+    const failed = (detail: string, e?: unknown) =>
+      new SwitchyardError('BuildFailed', `cannot build ${spec.image} from ${b.context} (commit ${spec.commit.slice(0, 12)}) for ${spec.app}/${spec.color}: ${detail}`, {
+        ...(b.location ? { location: b.location } : {}),
+        hint: 'fix the Dockerfile or the context and commit again; `docker build` on that folder shows the same error',
+        ...(e ? { cause: e } : {}),
+      });
+    if (!this.readContext) throw failed('this runtime has no access to the repository');
+    const files = await this.readContext(spec.commit, b.context);
+    let output: { stream?: string; error?: string }[];
+    try {
+      const stream = await this.docker.buildImage(tarball(files) as unknown as NodeJS.ReadableStream, {
+        t: spec.image,
+        dockerfile: b.dockerfile,
+        buildargs: b.args,
+        labels: { [LABEL.instance]: this.instance, [LABEL.app]: spec.app, [LABEL.commit]: spec.commit },
+        rm: true,
+        forcerm: true,
+      });
+      output = await new Promise((resolve, reject) => this.docker.modem.followProgress(stream, (err: Error | null, out: { stream?: string; error?: string }[]) => (err ? reject(err) : resolve(out))));
+    } catch (e) {
+      if (statusOf(e) === undefined) throw this.unavailable(`build ${spec.image}`, e);
+      throw failed(errorMessage(e), e);
+    }
+    const error = output.find((o) => o.error)?.error;
+    if (error) {
+      const tail = output.flatMap((o) => (o.stream ?? '').split('\n')).map((l) => l.trim()).filter(Boolean).slice(-5);
+      throw failed(`${error.trim()}${tail.length ? ` (last output: ${tail.join(' | ')})` : ''}`);
+    }
   }
 
   async inspect(id: string): Promise<LiveTarget | undefined> {

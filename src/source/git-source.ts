@@ -101,6 +101,28 @@ export class GitSource implements Source {
     await fs.promises.rm(this.gitdir, { recursive: true, force: true });
   }
 
+  async folder(commit: string, dir: string): Promise<SnapshotFile[]> {
+    const root = [this.base, dir.replace(/^\/+|\/+$/g, '')].filter(Boolean).join('/');
+    const files: SnapshotFile[] = [];
+    const walk = async (oid: string, prefix: string): Promise<void> => {
+      for (const entry of (await git.readTree({ fs, gitdir: this.gitdir, oid })).tree) {
+        const path = `${prefix}${entry.path}`;
+        if (entry.type === 'tree') await walk(entry.oid, `${path}/`);
+        else if (entry.type !== 'blob') continue;
+        else if (entry.mode === '120000') files.push({ path, content: new Uint8Array(), symlink: true });
+        else files.push({ path, content: (await git.readBlob({ fs, gitdir: this.gitdir, oid: entry.oid })).blob, ...(entry.mode === '100755' ? { executable: true } : {}) });
+      }
+    };
+    try {
+      const { oid } = await git.readTree({ fs, gitdir: this.gitdir, oid: commit, filepath: root });
+      await walk(oid, '');
+    } catch (e) {
+      if ((e as { code?: string }).code === 'NotFoundError') return [];
+      throw fetchFailed(`cannot read ${root} at commit ${commit.slice(0, 12)}: ${errorMessage(e)}`, 'the agent retries on the next pass', e);
+    }
+    return files;
+  }
+
   async at(commit: string): Promise<Snapshot> {
     try {
       const { commit: c } = await git.readCommit({ fs, gitdir: this.gitdir, oid: commit });

@@ -6,6 +6,8 @@ export interface SnapshotFile {
   content: Uint8Array;
   /** A symbolic link: recorded so that validation can refuse it, never followed. */
   symlink?: boolean;
+  /** Committed with the executable bit (mode 100755). */
+  executable?: boolean;
 }
 
 export interface CommitInfo {
@@ -28,4 +30,9 @@ export interface Source {
   latest(): Promise<Snapshot>;
   /** A commit seen before (e.g. the last good one, after a restart). Throws FetchFailed when it is gone. */
   at(commit: string): Promise<Snapshot>;
+  /**
+   * Every file under `dir` (from the folder that holds apps/) at a commit seen before, recursively, with
+   * paths relative to `dir`; empty when there is no such folder. For `build:` contexts.
+   */
+  folder(commit: string, dir: string): Promise<SnapshotFile[]>;
 }

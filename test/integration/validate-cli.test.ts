@@ -1,7 +1,9 @@
 // `switchyard validate` as PR CI runs it: the built CLI on fixture repositories, output compared with
 // golden files (UPDATE_GOLDEN=1 rewrites them after a deliberate change).
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 function validate(...args: string[]) {
@@ -31,6 +33,20 @@ describe('switchyard validate (CLI)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).not.toContain('privileged mode');
     expect(r.stdout).toContain('Docker socket');
+  });
+
+  it('checks build contexts in the work tree: there, with their Dockerfile', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-validate-'));
+    try {
+      mkdirSync(join(dir, 'apps'));
+      writeFileSync(join(dir, 'apps/web.yaml'), 'name: web\nlisten: 9000\nport: 8080\nbuild: { context: images/web }\ncolors: { blue: {}, green: {} }\nactive: blue\n');
+      expect(validate(dir)).toMatchObject({ code: 1, stdout: expect.stringMatching(/apps\/web\.yaml:4:\d+ build\.context: build context "images\/web" is not in this commit/) });
+      mkdirSync(join(dir, 'images/web'), { recursive: true });
+      writeFileSync(join(dir, 'images/web/Dockerfile'), 'FROM scratch\n');
+      expect(validate(dir)).toMatchObject({ code: 0, stdout: 'ok: 1 app(s) valid (web)\n' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says what is wrong with its own arguments', () => {

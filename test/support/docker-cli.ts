@@ -32,7 +32,7 @@ export function buildTestImage(runId: string, variant: 'ok' | 'sick' | 'checked'
   return tag;
 }
 
-/** Removes the containers of every agent instance whose name starts with `prefix`, and this run's images. */
+/** Removes the containers of every agent instance whose name starts with `prefix`, and this run's images (built ones too). */
 export function cleanupRun(runId: string, instancePrefix: string): void {
   const ids = execFileSync('docker', ['ps', '-a', '--filter', 'label=dev.switchyard.instance', '--format', '{{.ID}} {{.Label "dev.switchyard.instance"}}'], { encoding: 'utf8' })
     .split('\n')
@@ -43,5 +43,16 @@ export function cleanupRun(runId: string, instancePrefix: string): void {
   const all = [...new Set([...ids, ...labelled])];
   if (all.length) spawnSync('docker', ['rm', '-f', ...all], { stdio: 'ignore' });
   const images = execFileSync('docker', ['images', '-q', '--filter', `label=${TEST_LABEL}=${runId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  // Images the agents built (`build:`), labelled with their instance.
+  const built = execFileSync('docker', ['images', '-q', '--filter', 'label=dev.switchyard.instance'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const ours = built.length
+    ? execFileSync('docker', ['image', 'inspect', '--format', '{{.Id}} {{index .Config.Labels "dev.switchyard.instance"}}', ...new Set(built)], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => l.trim().split(' '))
+        .filter(([id, instance]) => id && instance?.startsWith(instancePrefix))
+        .map(([id]) => id!)
+    : [];
+  // Built images first: they are children of the test images.
+  if (ours.length) spawnSync('docker', ['rmi', '-f', ...new Set(ours)], { stdio: 'ignore' });
   if (images.length) spawnSync('docker', ['rmi', '-f', ...new Set(images)], { stdio: 'ignore' });
 }

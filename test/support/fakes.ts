@@ -5,7 +5,7 @@ import type { ProbeResult, Prober } from '../../src/health/probe.js';
 import type { AppRoute, ColorCounters, Router } from '../../src/router/route.js';
 import type { Runtime } from '../../src/runtime/runtime.js';
 import type { LiveTarget, TargetSpec } from '../../src/runtime/target.js';
-import type { Snapshot, Source } from '../../src/source/snapshot.js';
+import type { Snapshot, SnapshotFile, Source } from '../../src/source/snapshot.js';
 import { SwitchyardError } from '../../src/errors.js';
 
 /** Virtual time: sleeping advances the clock at once. */
@@ -120,6 +120,10 @@ export class FakeSource implements Source {
     const s = this.history.get(commit);
     if (!s) throw new SwitchyardError('FetchFailed', `no commit ${commit}`);
     return s;
+  }
+  async folder(commit: string, dir: string): Promise<SnapshotFile[]> {
+    const prefix = `${dir.replace(/\/+$/, '')}/`;
+    return (await this.at(commit)).files.filter((f) => f.path.startsWith(prefix)).map((f) => ({ ...f, path: f.path.slice(prefix.length) }));
   }
   commitFiles(commit: string, files: Record<string, string>): void {
     this.next = {

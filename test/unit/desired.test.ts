@@ -98,7 +98,7 @@ active: blue
   it('refuses a running color without an image, and a volume that is neither named nor a host path', () => {
     const r = load({ 'apps/web.yaml': valid.replace('    image: img:green\n', '').replace('      GREETING: hi\n', '      GREETING: hi\n    volumes:\n      - { path: /data }\n') });
     expect(!r.ok && r.errors.map((e) => e.toString())).toEqual([
-      expect.stringMatching(/^apps\/web\.yaml:\d+:\d+ colors\.green: no image for green \(hint: set image at the top of the file or in colors\.green\)/),
+      expect.stringMatching(/^apps\/web\.yaml:\d+:\d+ colors\.green: no image for green \(hint: set image \(or build\) at the top of the file or in colors\.green\)/),
       expect.stringMatching(/volumes\[0\]: a volume has exactly one of "name" or "hostPath"/),
     ]);
   });
