@@ -56,6 +56,10 @@ export class Agent {
   /** Per app, the spec (env files resolved) last applied or found in place, and its commit. */
   private readonly applied = new Map<string, { spec: AppSpec; commit: string }>();
   private readonly repairFailed = new Set<string>();
+  /** The desired state the current pass works from (env files resolved), and the apps it is done with. */
+  private current: { desired: DesiredState; done: Set<string>; signal?: AbortSignal } | undefined;
+  /** App-scoped runs started by container events while a pass was busy with other apps. */
+  private readonly targeted = new Map<string, Promise<void>>();
   private running: Promise<boolean> | undefined;
   private suspended: Set<string> | undefined;
   private again = false;
@@ -79,6 +83,8 @@ export class Agent {
         do {
           this.again = false;
           const start = this.deps.clock.now();
+          // A pass plans from what it lists: app-scoped runs still changing things finish first.
+          await Promise.all(this.targeted.values());
           ok = await this.pass(signal);
           this.deps.observer?.pass(this.deps.clock.now() - start, ok);
         } while (this.again && !signal?.aborted);
@@ -102,6 +108,30 @@ export class Agent {
     this.failedAt.clear();
     this.repairFailed.clear();
     this.trigger();
+  }
+
+  /**
+   * A container of `app` died, started or was called unhealthy: that app is reconciled now. With no pass
+   * running, a pass starts. While a pass is busy with other apps (a long gate, say) and done with this
+   * one, an app-scoped run starts at once instead of waiting for it; otherwise one more pass follows.
+   */
+  targetEvent(app: string): void {
+    this.repairFailed.delete(app);
+    const pass = this.current;
+    if (!this.running || !pass?.done.has(app) || this.targeted.has(app)) return this.trigger();
+    const run = this.reconcileOnly(app, pass.desired, pass.signal)
+      .catch((e) => this.deps.log.error({ app, err: errorMessage(e) }, 'reconciling the app failed'))
+      .finally(() => this.targeted.delete(app));
+    this.targeted.set(app, run);
+  }
+
+  private async reconcileOnly(name: string, desired: DesiredState, signal?: AbortSignal): Promise<void> {
+    const spec = desired.apps.find((a) => a.name === name);
+    if (!spec || (await this.suspendedApps()).has(name)) return;
+    const live = { targets: await this.deps.runtime.list(), routes: await this.deps.router.routes() };
+    const [ap] = plan({ commit: desired.commit, apps: [spec] }, live, this.deps.listenHost, this.deps.clock.now()).apps;
+    await this.reconcileApp(ap!, live, signal);
+    await this.refreshTargets([spec]);
   }
 
   /** Returns false when the app is unknown. */
@@ -142,8 +172,7 @@ export class Agent {
     // Self-heal: a target that dies (or starts again) triggers a pass at once, not at the next poll.
     void this.deps.runtime.watch?.((e) => {
       this.deps.log.info({ app: e.app, target: e.id.slice(0, 12), event: e.action }, 'container event: reconciling now');
-      this.repairFailed.delete(e.app);
-      this.trigger();
+      this.targetEvent(e.app);
     }, signal);
     let failures = 0;
     const started = this.deps.clock.now();
@@ -227,7 +256,10 @@ export class Agent {
     const done = new AbortController();
     const watcher = work.length && this.intervalMs ? this.watchTip(desired.commit, superseded, done.signal) : undefined;
     const passSignal = signal ? AbortSignal.any([signal, superseded.signal]) : superseded.signal;
-    await Promise.all(p.apps.filter((ap) => !suspended.has(ap.app.name)).map((ap) => this.reconcileApp(ap, live, passSignal)));
+    this.current = { desired, done: new Set(), signal: passSignal };
+    const current = this.current;
+    await Promise.all(p.apps.filter((ap) => !suspended.has(ap.app.name)).map((ap) => this.reconcileApp(ap, live, passSignal).finally(() => current.done.add(ap.app.name))));
+    this.current = undefined;
     done.abort();
     await watcher;
     for (const name of suspended) this.deps.status.update(name, { suspended: true });

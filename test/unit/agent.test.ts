@@ -10,6 +10,12 @@ import { appYaml } from '../support/app-yaml.js';
 import { BAD_INPUTS, VALID_APP } from '../support/bad-inputs.js';
 import { FakeClock, FakeProber, FakeRouter, FakeRuntime, FakeSource } from '../support/fakes.js';
 
+/** Lets the agent's promises run until `cond` holds (no clock involved: a bounded number of turns). */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setImmediate(r));
+  expect(cond()).toBe(true);
+}
+
 function setup(lastGood = new MemoryLastGood()) {
   const clock = new FakeClock();
   const source = new FakeSource();
@@ -196,6 +202,35 @@ describe('agent', () => {
     await agent.reconcile();
     expect(fetches).toBe(2);
     expect(runtime.byColor('web', 'blue').filter((t) => t.running).map((t) => t.id)).not.toContain(blue!.id);
+  });
+
+  it('heals an app on its container event at once, while the pass is still busy gating another app', async () => {
+    const { source, agent, runtime, router, prober } = setup();
+    const files = { 'apps/web.yaml': appYaml({ listen: 9000, replicas: 2 }), 'apps/api.yaml': appYaml({ name: 'api', listen: 9001 }) };
+    source.commitFiles('c1', files);
+    await agent.reconcile();
+    // api's next commit is stuck in its gate until `release` is called.
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => (release = r));
+    const known = new Set([...runtime.targets.values()].map((t) => t.address!.port));
+    prober.probe = async (address) => {
+      if (!known.has(address.port) && [...runtime.targets.values()].some((t) => t.app === 'api' && t.address?.port === address.port)) await stuck;
+      return { ok: true, detail: 'HTTP 200' };
+    };
+    source.commitFiles('c2', { ...files, 'apps/api.yaml': appYaml({ name: 'api', listen: 9001, greeting: { blue: 'new' } }) });
+    runtime.calls.length = 0;
+    const pass = agent.reconcile();
+    await until(() => runtime.calls.includes('create api/blue/0'));
+    const [dead] = runtime.byColor('web', 'blue');
+    runtime.exit(dead!.id);
+    agent.targetEvent('web');
+    // web is healed while api's gate still waits: its dead target is out of the route and replaced.
+    await until(() => router.table.get('web')!.targets.length === 2 && !router.table.get('web')!.targets.some((t) => t.id === dead!.id));
+    expect(runtime.byColor('api', 'blue')).toHaveLength(2);
+    release();
+    await pass;
+    expect(runtime.byColor('api', 'blue')).toHaveLength(1);
+    expect(runtime.byColor('web', 'blue').filter((t) => t.running)).toHaveLength(2);
   });
 
   it('reads env values from host files, rolls the targets when a file changes, and changes nothing when one is missing', async () => {
