@@ -5,7 +5,8 @@
 //   4. only when the active color is healthy, swap the route in one step;
 //   5. drain the targets the route left, then remove them.
 // Any failure before step 4 disposes what this pass created and leaves the route, and so live
-// traffic, exactly as it was.
+// traffic, exactly as it was. A failure of step 4 itself leaves the route too, and keeps the gated
+// targets for the retry.
 import type { Clock } from '../clock.js';
 import { otherColor, routesStandby, type Color } from '../desired/app.js';
 import { errorMessage, SwitchyardError } from '../errors.js';
@@ -169,7 +170,8 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
     try {
       await router.apply(route);
     } catch (e) {
-      await dispose(created.filter((t) => t.color === active), deps);
+      // The new targets passed their gate and are what the commit asks for: they stay, so that the retry
+      // (once the port is free, the data plane back) routes them instead of creating them all again.
       return failure(e, 'RouteFailed');
     }
     log.info({ app: app.name, color: active, targets: routed.map((t) => t.name), from: plan.currentRoute?.color }, 'route switched');

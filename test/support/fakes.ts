@@ -86,7 +86,12 @@ export class FakeRouter implements Router {
   readonly applied: AppRoute[] = [];
   /** Pass the runtime's call log to see routes and container calls in one order. */
   constructor(private readonly calls: string[] = []) {}
+  /** Thrown by the next apply, e.g. a listen port held by another process. */
+  failNext: Error | undefined;
   async apply(route: AppRoute): Promise<void> {
+    const fail = this.failNext;
+    this.failNext = undefined;
+    if (fail) throw fail;
     this.calls.push(`route ${route.app} ${route.color}`);
     this.applied.push(route);
     this.table.set(route.app, route);

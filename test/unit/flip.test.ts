@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, type AppSpec } from '../../src/desired/app.js';
 import { executeApp, type ExecutorDeps } from '../../src/executor/flip.js';
+import { SwitchyardError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { plan } from '../../src/plan/plan.js';
 import { color } from '../support/specs.js';
@@ -89,6 +90,16 @@ describe('flip', () => {
     };
     expect(await step(app('blue'))).toMatchObject({ ok: false, reason: 'TargetStopped', message: expect.stringMatching(/stopped from outside/) });
     expect(router.applied).toEqual([]);
+  });
+
+  it('keeps the gated targets when the route cannot be applied (a listen port held elsewhere), and routes them on the retry', async () => {
+    const { runtime, router, step } = setup();
+    router.failNext = new SwitchyardError('PortInUse', 'listen port 9000 on 127.0.0.1 is held by another process');
+    expect(await step(app('blue'))).toMatchObject({ ok: false, reason: 'PortInUse', message: expect.stringMatching(/9000/) });
+    expect(runtime.byColor('web', 'blue')).toHaveLength(2);
+    runtime.calls.length = 0;
+    expect((await step(app('blue'))).ok).toBe(true);
+    expect(runtime.calls).toEqual(['route web blue']);
   });
 
   it('disposes what it created and routes nothing when an image is missing', async () => {
