@@ -232,13 +232,7 @@ export class Agent {
       log.warn({ err: errorMessage(e), reason: 'FetchFailed' }, 'fetch failed; keeping the last good state');
     }
     if (!this.desired) return fetched;
-    const resolved = await resolveEnvFiles(this.desired, this.deps.secrets);
-    if (!resolved.ok) {
-      for (const e of resolved.errors) log.error({ reason: 'SecretUnavailable' }, e.toString());
-      log.error('an env file cannot be read: nothing is changed this pass');
-      return false;
-    }
-    const desired = resolved.state;
+    const { state: desired, errors: unreadable } = await resolveEnvFiles(this.desired, this.deps.secrets);
 
     let live: LiveState;
     try {
@@ -249,7 +243,15 @@ export class Agent {
     }
     const p = plan(desired, live, this.deps.listenHost, this.deps.clock.now());
     const suspended = await this.suspendedApps();
-    const work = p.apps.filter((ap) => !suspended.has(ap.app.name) && !isNoop(ap));
+    // Left as they are this pass: suspended apps, and apps with an env file that cannot be read.
+    const held = new Set([...suspended, ...unreadable.keys()]);
+    for (const [name, errors] of unreadable) {
+      const app = desired.apps.find((a) => a.name === name)!;
+      for (const e of errors) log.error({ app: name, reason: 'SecretUnavailable' }, e.toString());
+      status.track(app);
+      status.setPhase(name, { phase: 'Stalled', reason: 'SecretUnavailable', message: `${errors.map((e) => e.toString()).join('; ')}; the app is left as it is` });
+    }
+    const work = p.apps.filter((ap) => !held.has(ap.app.name) && !isNoop(ap));
     // While apps are being changed, a newer commit on the branch cancels this pass (supersede): gates
     // stop, what this pass created is disposed, the route stays, and the next pass starts at once.
     const superseded = new AbortController();
@@ -258,7 +260,7 @@ export class Agent {
     const passSignal = signal ? AbortSignal.any([signal, superseded.signal]) : superseded.signal;
     this.current = { desired, done: new Set(), signal: passSignal };
     const current = this.current;
-    await Promise.all(p.apps.filter((ap) => !suspended.has(ap.app.name)).map((ap) => this.reconcileApp(ap, live, passSignal).finally(() => current.done.add(ap.app.name))));
+    await Promise.all(p.apps.filter((ap) => !held.has(ap.app.name)).map((ap) => this.reconcileApp(ap, live, passSignal).finally(() => current.done.add(ap.app.name))));
     this.current = undefined;
     done.abort();
     await watcher;

@@ -21,7 +21,8 @@ export type Reason =
   | 'ReconcileFailed'
   | 'WorkerFailed'
   | 'CrashLoopBackOff'
-  | 'TargetStopped';
+  | 'TargetStopped'
+  | 'SecretUnavailable';
 
 export interface Condition {
   type: ConditionType;

@@ -33,7 +33,8 @@ export async function showPlan(args: string[]): Promise<number> {
   const snapshot = ref && SHA.test(ref) ? await source.at(ref) : tip;
 
   const loaded = await loadCommit(snapshot, config.policy, source);
-  const resolved = loaded.ok ? await resolveEnvFiles(loaded.state, new FileSecretReader(config.policy.envFilePaths)) : loaded;
+  const withEnv = loaded.ok ? await resolveEnvFiles(loaded.state, new FileSecretReader(config.policy.envFilePaths)) : undefined;
+  const resolved = !loaded.ok ? loaded : withEnv!.errors.size ? { ok: false as const, errors: [...withEnv!.errors.values()].flat() } : { ok: true as const, state: withEnv!.state };
   if (!resolved.ok) {
     if (format === 'json') process.stdout.write(`${JSON.stringify({ commit: snapshot.commit, ok: false, errors: resolved.errors.map((e) => problemRecord(e)) }, null, 2)}\n`);
     else for (const e of resolved.errors) process.stdout.write(`${format === 'github' ? githubAnnotation(e) : e.toString()}\n`);

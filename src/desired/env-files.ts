@@ -21,11 +21,17 @@ export class FileSecretReader implements SecretReader {
   }
 }
 
-export async function resolveEnvFiles(state: DesiredState, reader: SecretReader): Promise<{ ok: true; state: DesiredState } | { ok: false; errors: SwitchyardError[] }> {
-  const errors: SwitchyardError[] = [];
+/**
+ * The desired state with env files read. An app with a file that cannot be read keeps its spec as it was
+ * loaded and gets its errors: the agent leaves that app as it is this pass (never prunes it), and goes on
+ * with the others.
+ */
+export async function resolveEnvFiles(state: DesiredState, reader: SecretReader): Promise<{ state: DesiredState; errors: Map<string, SwitchyardError[]> }> {
+  const errors = new Map<string, SwitchyardError[]>();
   const apps = await Promise.all(
     state.apps.map(async (app) => {
       const colors = { ...app.colors };
+      const failed: SwitchyardError[] = [];
       for (const [color, spec] of Object.entries(app.colors) as [keyof typeof colors, (typeof colors)['blue']][]) {
         if (!Object.keys(spec.envFiles).length) continue;
         const env = { ...spec.env };
@@ -33,7 +39,7 @@ export async function resolveEnvFiles(state: DesiredState, reader: SecretReader)
           try {
             env[name] = (await reader.read(f.file)).replace(/\r?\n$/, '');
           } catch (e) {
-            errors.push(new SwitchyardError('SecretUnavailable', `cannot read ${f.file} for ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+            failed.push(new SwitchyardError('SecretUnavailable', `cannot read ${f.file} for ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
               location: { file: app.file, field: f.field },
               hint: "create the file on the agent's host, readable by the agent",
             }));
@@ -41,8 +47,10 @@ export async function resolveEnvFiles(state: DesiredState, reader: SecretReader)
         }
         colors[color] = { ...spec, env };
       }
-      return { ...app, colors };
+      if (!failed.length) return { ...app, colors };
+      errors.set(app.name, failed);
+      return app;
     }),
   );
-  return errors.length ? { ok: false, errors } : { ok: true, state: { ...state, apps } };
+  return { state: { ...state, apps }, errors };
 }

@@ -252,6 +252,26 @@ describe('agent', () => {
     expect(router.table.get('web')!.targets.map((t) => t.id)).toEqual(second);
   });
 
+  it('leaves an app with an unreadable env file as it is (Stalled, SecretUnavailable, never pruned) and goes on with the others', async () => {
+    const { source, agent, runtime, router, secrets } = setup();
+    const web = (active: 'blue' | 'green') => appYaml({ listen: 9000, active }).replace('      GREETING: hello', '      GREETING: hello\n      TOKEN: { file: /etc/switchyard/secrets/token }');
+    const api = (active: 'blue' | 'green') => appYaml({ name: 'api', listen: 9001, active });
+    secrets.files.set('/etc/switchyard/secrets/token', 's3cret\n');
+    source.commitFiles('c1', { 'apps/web.yaml': web('blue'), 'apps/api.yaml': api('blue') });
+    await agent.reconcile();
+    const webTargets = runtime.byColor('web', 'blue').map((t) => t.id);
+    secrets.files.delete('/etc/switchyard/secrets/token');
+    source.commitFiles('c2', { 'apps/web.yaml': web('green'), 'apps/api.yaml': api('green') });
+    expect(await agent.reconcile()).toBe(true);
+    expect(router.table.get('api')!.color).toBe('green');
+    expect(router.table.get('web')!.color).toBe('blue');
+    expect(runtime.byColor('web', 'blue').map((t) => t.id)).toEqual(webTargets);
+    expect(agent.status().apps.web!.conditions.find((c) => c.type === 'Stalled')).toMatchObject({ reason: 'SecretUnavailable', message: expect.stringMatching(/apps\/web\.yaml .*env\.TOKEN: cannot read \/etc\/switchyard\/secrets\/token/) });
+    secrets.files.set('/etc/switchyard/secrets/token', 's3cret\n');
+    await agent.reconcile();
+    expect(router.table.get('web')!.color).toBe('green');
+  });
+
   it('keeps the old color warm for scaleDownDelay after a flip, then removes it; a rollback brings it back gated', async () => {
     const { source, agent, runtime, router, clock, prober } = setup();
     const yaml = (active: 'blue' | 'green') => appYaml({ listen: 9000, active }).replace('drainTimeout: 5s', 'drainTimeout: 5s\nscaleDownDelay: 10m');
