@@ -46,6 +46,7 @@ describe('a listen port held by another process', () => {
 
     await new Promise((resolve) => squatter.close(resolve));
     await until('blue to serve', async () => ((await get(listen).catch(() => undefined))?.body.includes('(blue)') ? true : undefined));
-    expect((await agent.status()).apps.web?.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+    // The route is switched first, then the status says so.
+    await until('Ready', async () => ((await agent.status()).apps.web?.conditions.find((c) => c.type === 'Ready')?.status === 'True' ? true : undefined));
   });
 });
