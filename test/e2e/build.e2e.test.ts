@@ -6,12 +6,10 @@ import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
-import { startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
+import { E2eWorld } from '../support/agent-process.js';
 import { freePort } from '../support/backend.js';
-import { startGitServer, TestRepo, type GitServer } from '../support/git-server.js';
 import { get, startLoad } from '../support/load.js';
-import { instanceName, stateDir as newStateDir, testImages, until } from '../support/run.js';
+import { testImages, until } from '../support/run.js';
 
 const app = (listen: number) => `name: web
 listen: ${listen}
@@ -31,40 +29,34 @@ printf '${word} %s (%s)\\n' "$VERSION" "$SWITCHYARD_COLOR"
 `;
 
 describe('build: an image built from the repository', () => {
-  const instance = instanceName();
-  const stateDir = newStateDir();
-  const runtime = new DockerRuntime(connectDocker(), instance);
-  let repo: TestRepo;
-  let server: GitServer;
-  let agent: AgentProcess;
+  const w = new E2eWorld();
   let listen: number;
 
   /** Writes the CGI script with its executable bit and commits it with the other files. */
   const commit = (message: string, word: string, files: Record<string, string> = {}) => {
-    repo.write('images/web/index.cgi', cgi(word));
-    chmodSync(join(repo.work, 'images/web/index.cgi'), 0o755);
-    return repo.commit(message, files);
+    w.repo.write('images/web/index.cgi', cgi(word));
+    chmodSync(join(w.repo.work, 'images/web/index.cgi'), 0o755);
+    return w.repo.commit(message, files);
   };
   const body = async () => (await get(listen).catch(() => undefined))?.body ?? '';
-  const builtImages = () => (execFileSync('docker', ['images', '--filter', `label=dev.switchyard.instance=${instance}`, '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).split('\n').filter(Boolean));
+  const builtImages = () => (execFileSync('docker', ['images', '--filter', `label=dev.switchyard.instance=${w.instance}`, '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).split('\n').filter(Boolean));
 
   beforeAll(async () => {
-    repo = new TestRepo();
-    server = await startGitServer(repo.root);
     listen = await freePort();
+    await w.serve({});
     commit('built v1', 'built', {
       'apps/web.yaml': app(listen),
       'images/web/Dockerfile': `FROM ${testImages().ok}\nARG RELEASE\nENV VERSION=\${RELEASE}\nCOPY index.cgi /www/cgi-bin/index.cgi\n`,
     });
-    agent = await startAgent(['--repo', `${server.url}/desired.git`, '--interval', '300ms', '--instance', instance, '--state-dir', stateDir]);
+    await w.start('300ms');
   });
-  afterAll(() => tearDown({ agent, stateDir, instance, server, repo, runtime }));
+  afterAll(() => w.tearDown());
 
   it('builds the image from the commit, with its build args, and serves it', async () => {
     await until('the built image to serve', async () => ((await body()) === 'built v1 (blue)\n' ? true : undefined));
     const [image] = builtImages();
     expect(image).toMatch(/^switchyard-build\/web:[0-9a-f]{16}$/);
-    expect((await runtime.list()).map((t) => t.color)).toEqual(['blue', 'blue']);
+    expect((await w.runtime.list()).map((t) => t.color)).toEqual(['blue', 'blue']);
   });
 
   it('rolls onto a new image when a file of the folder changes, failing no request', async () => {
@@ -73,7 +65,7 @@ describe('build: an image built from the repository', () => {
     await until('traffic', () => (load.counts.ok >= 50 ? true : undefined));
     commit('rebuilt', 'rebuilt');
     await until('the new image to serve', async () => ((await body()) === 'rebuilt v1 (blue)\n' ? true : undefined));
-    await until('the roll to finish', async () => ((await runtime.list()).length === 2 && (await agent.status()).apps.web?.conditions[0]?.status === 'True' ? true : undefined));
+    await until('the roll to finish', async () => ((await w.runtime.list()).length === 2 && (await w.agent.status()).apps.web?.conditions[0]?.status === 'True' ? true : undefined));
     const counts = await load.stop();
     expect(counts.errors).toEqual([]);
     expect(counts.byColor.blue).toBeGreaterThan(50);
@@ -84,7 +76,7 @@ describe('build: an image built from the repository', () => {
   it('stops at BuildFailed, with the engine\'s error, when the Dockerfile is broken; what serves keeps serving', async () => {
     const broken = commit('broken Dockerfile', 'never', { 'images/web/Dockerfile': `FROM ${testImages().ok}\nCOPY missing-file /x\n` });
     const stalled = await until('BuildFailed', async () => {
-      const web = (await agent.status()).apps.web;
+      const web = (await w.agent.status()).apps.web;
       const c = web?.conditions.find((x) => x.type === 'Stalled');
       return web?.lastAttemptedCommit === broken && c?.reason === 'BuildFailed' ? c : undefined;
     });

@@ -5,22 +5,15 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { JournalEntry } from '../../src/agent/journal.js';
-import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
-import { startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
+import { E2eWorld } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';
 import { TEST_LABEL } from '../support/docker-cli.js';
-import { startGitServer, TestRepo, type GitServer } from '../support/git-server.js';
 import { get } from '../support/load.js';
-import { instanceName, stateDir as newStateDir, testImages, until } from '../support/run.js';
+import { testImages, until } from '../support/run.js';
 
 describe('drift, scale-down and prune on the real engine', () => {
-  const instance = instanceName();
-  const stateDir = newStateDir();
-  const runtime = new DockerRuntime(connectDocker(), instance);
-  let repo: TestRepo;
-  let server: GitServer;
-  let agent: AgentProcess;
+  const w = new E2eWorld();
   let stranger = '';
   const listen = { web: 0, api: 0 };
 
@@ -28,24 +21,22 @@ describe('drift, scale-down and prune on the real engine', () => {
   const api = () => appYaml({ name: 'api', listen: listen.api, blueImage: testImages().ok, greenImage: testImages().ok });
   const serving = (port: number, color: string) =>
     until(`${color} on ${port}`, async () => ((await get(port).catch(() => undefined))?.body.includes(`(${color})`) ? true : undefined));
-  const targets = async (app: string) => (await runtime.list()).filter((t) => t.app === app);
-  const history = async (app: string) => (await (await fetch(`${agent.apiUrl}/history?app=${app}`)).json()) as JournalEntry[];
+  const targets = async (app: string) => (await w.runtime.list()).filter((t) => t.app === app);
+  const history = async (app: string) => (await (await fetch(`${w.agent.apiUrl}/history?app=${app}`)).json()) as JournalEntry[];
 
   beforeAll(async () => {
-    repo = new TestRepo();
-    server = await startGitServer(repo.root);
     listen.web = await freePort();
     listen.api = await freePort();
     // Not ours: no instance label. It must outlive everything below.
     stranger = execFileSync('docker', ['run', '-d', '--label', `${TEST_LABEL}=${inject('runId')}`, '--label', 'dev.switchyard.app=web', testImages().ok], { encoding: 'utf8' }).trim();
-    repo.commit('web and api', { 'apps/web.yaml': web(), 'apps/api.yaml': api() });
-    agent = await startAgent(['--repo', `${server.url}/desired.git`, '--interval', '300ms', '--instance', instance, '--state-dir', stateDir]);
+    await w.serve({ 'apps/web.yaml': web(), 'apps/api.yaml': api() });
+    await w.start('300ms');
     await serving(listen.web, 'blue');
     await serving(listen.api, 'blue');
   });
   afterAll(async () => {
     execFileSync('docker', ['rm', '-f', stranger]);
-    await tearDown({ agent, stateDir, instance, server, repo, runtime });
+    await w.tearDown();
   });
 
   it('corrects a target stopped by hand and one removed by hand, and journals it as drift', async () => {
@@ -65,18 +56,18 @@ describe('drift, scale-down and prune on the real engine', () => {
   });
 
   it('scales the old color down after scaleDownDelay, and a rollback brings it back through the gate', async () => {
-    repo.commit('web: green, blue kept warm for 1s', { 'apps/web.yaml': web({ active: 'green' }).replace('drainTimeout: 5s', 'drainTimeout: 5s\nscaleDownDelay: 1s') });
+    w.repo.commit('web: green, blue kept warm for 1s', { 'apps/web.yaml': web({ active: 'green' }).replace('drainTimeout: 5s', 'drainTimeout: 5s\nscaleDownDelay: 1s') });
     await serving(listen.web, 'green');
     await until('blue to be scaled down', async () => ((await targets('web')).map((t) => t.color).join() === 'green' ? true : undefined));
-    expect(agent.logs.some((l) => Array.isArray(l.changes) && (l.changes as string[]).some((c) => c.startsWith('scale down blue')))).toBe(true);
+    expect(w.agent.logs.some((l) => Array.isArray(l.changes) && (l.changes as string[]).some((c) => c.startsWith('scale down blue')))).toBe(true);
 
-    repo.git('revert', '--no-edit', 'HEAD');
-    repo.push();
+    w.repo.git('revert', '--no-edit', 'HEAD');
+    w.repo.push();
     await serving(listen.web, 'blue');
     const back = (await targets('web')).find((t) => t.color === 'blue' && t.running)!;
     // Brought back: created by this rollback, then gated, then routed.
-    const created = agent.logs.findIndex((l) => l.msg === 'targets created' && (l.created as string[] | undefined)?.includes(back.name));
-    const after = agent.logs.slice(created);
+    const created = w.agent.logs.findIndex((l) => l.msg === 'targets created' && (l.created as string[] | undefined)?.includes(back.name));
+    const after = w.agent.logs.slice(created);
     const gate = after.findIndex((l) => l.msg === 'health gate passed' && l.app === 'web' && l.color === 'blue' && Number(l.gated) >= 1);
     const route = after.findIndex((l) => l.msg === 'route switched' && l.app === 'web' && l.color === 'blue');
     expect(created).toBeGreaterThanOrEqual(0);
@@ -85,14 +76,14 @@ describe('drift, scale-down and prune on the real engine', () => {
   });
 
   it('prunes an app removed from the repository, and refuses to prune everything on a commit with no apps', async () => {
-    repo.git('rm', '-q', 'apps/api.yaml');
-    repo.commit('api: retired');
+    w.repo.git('rm', '-q', 'apps/api.yaml');
+    w.repo.commit('api: retired');
     await until('api to be pruned', async () => ((await targets('api')).length === 0 && (await get(listen.api).catch(() => undefined)) === undefined ? true : undefined));
-    expect((await agent.status()).apps.api).toBeUndefined();
+    expect((await w.agent.status()).apps.api).toBeUndefined();
 
-    repo.git('rm', '-q', 'apps/web.yaml');
-    const empty = repo.commit('oops: no apps at all');
-    await until('the refusal', () => (agent.logs.some((l) => String(l.msg).startsWith('desired state has no apps: refusing to prune everything') && l.commit === empty) ? true : undefined));
+    w.repo.git('rm', '-q', 'apps/web.yaml');
+    const empty = w.repo.commit('oops: no apps at all');
+    await until('the refusal', () => (w.agent.logs.some((l) => String(l.msg).startsWith('desired state has no apps: refusing to prune everything') && l.commit === empty) ? true : undefined));
     await serving(listen.web, 'blue');
     expect((await targets('web')).filter((t) => t.running).length).toBe(2);
   });

@@ -5,13 +5,11 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../../src/agent/journal.js';
-import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
-import { startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
+import { E2eWorld } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';
-import { startGitServer, TestRepo, type GitServer } from '../support/git-server.js';
 import { get, startLoad } from '../support/load.js';
-import { instanceName, stateDir as newStateDir, testImages, until } from '../support/run.js';
+import { testImages, until } from '../support/run.js';
 
 /** Two blue targets, no green ones. */
 const blueOnly = (yaml: string) => yaml.replace(/replicas: 2\n(\s+env:\n\s+GREETING: hi)/, 'replicas: 0\n$1');
@@ -22,31 +20,24 @@ const blueOnly = (yaml: string) => yaml.replace(/replicas: 2\n(\s+env:\n\s+GREET
 const CRASH_LOOP = 'c=0; [ -e /crash ] && c=$(/bin/busybox cat /crash); if [ "$c" -gt 0 ]; then echo $((c - 1)) > /crash; exit 3; fi; echo $$ > /pid; exec /bin/busybox httpd -f -p 8080 -h /www';
 
 describe('self-heal from Docker events', () => {
-  const instance = instanceName();
-  const stateDir = newStateDir();
-  const runtime = new DockerRuntime(connectDocker(), instance);
-  let repo: TestRepo;
-  let server: GitServer;
-  let agent: AgentProcess;
+  const w = new E2eWorld();
   const listen = { web: 0, loop: 0, checked: 0 };
 
-  const targetsOf = async (app: string) => (await runtime.list()).filter((t) => t.app === app && t.running).sort((a, b) => a.replica - b.replica);
-  const routedIds = async (app: string) => ((await agent.status()).apps[app]?.targets.blue ?? []).filter((t) => t.routed).map((t) => t.id);
+  const targetsOf = async (app: string) => (await w.runtime.list()).filter((t) => t.app === app && t.running).sort((a, b) => a.replica - b.replica);
+  const routedIds = async (app: string) => ((await w.agent.status()).apps[app]?.targets.blue ?? []).filter((t) => t.routed).map((t) => t.id);
 
   beforeAll(async () => {
-    repo = new TestRepo();
-    server = await startGitServer(repo.root);
     for (const app of Object.keys(listen) as (keyof typeof listen)[]) listen[app] = await freePort();
     const images = testImages();
-    repo.commit('three apps', {
+    await w.serve({
       'apps/web.yaml': blueOnly(appYaml({ listen: listen.web, blueImage: images.ok, greenImage: images.ok, replicas: 2 })),
       'apps/loop.yaml': `${blueOnly(appYaml({ name: 'loop', listen: listen.loop, blueImage: images.ok, greenImage: images.ok, replicas: 2 }))}command: ${JSON.stringify(['/bin/busybox', 'sh', '-c', CRASH_LOOP])}\n`,
       'apps/checked.yaml': blueOnly(appYaml({ name: 'checked', listen: listen.checked, blueImage: images.checked, greenImage: images.checked, replicas: 2 })),
     });
-    agent = await startAgent(['--repo', `${server.url}/desired.git`, '--interval', '1h', '--instance', instance, '--state-dir', stateDir]);
+    await w.start('1h');
     for (const port of Object.values(listen)) await until('blue to serve', async () => ((await get(port).catch(() => undefined))?.body.includes('(blue)') ? true : undefined));
   });
-  afterAll(() => tearDown({ agent, stateDir, instance, server, repo, runtime }));
+  afterAll(() => w.tearDown());
 
   it('replaces a killed target at once, with no failed request', async () => {
     const [victim, survivor] = await targetsOf('web');
@@ -62,8 +53,8 @@ describe('self-heal from Docker events', () => {
     const counts = await load.stop();
     expect(counts.errors).toEqual([]);
     expect(healed.map((t) => t.id)).toContain(survivor!.id);
-    expect(agent.logs.some((l) => l.msg === 'container event: reconciling now' && l.event === 'die')).toBe(true);
-    expect(agent.logs.some((l) => l.msg === 'dead targets left the route')).toBe(true);
+    expect(w.agent.logs.some((l) => l.msg === 'container event: reconciling now' && l.event === 'die')).toBe(true);
+    expect(w.agent.logs.some((l) => l.msg === 'dead targets left the route')).toBe(true);
   });
 
   it('leaves a crash-looping target to Docker\'s restart backoff, reports it, and routes it again once it serves', async () => {
@@ -73,11 +64,11 @@ describe('self-heal from Docker events', () => {
     // Four crashes in a row after this one: Docker restarts it five times, waiting longer each time.
     execFileSync('docker', ['exec', looping!.id, '/bin/busybox', 'sh', '-c', 'echo 4 > /crash; kill $(/bin/busybox cat /pid)']);
     const reported = await until('the crash loop in the journal', async () => {
-      const history = (await (await fetch(`${agent.apiUrl}/history?app=loop`)).json()) as JournalEntry[];
+      const history = (await (await fetch(`${w.agent.apiUrl}/history?app=loop`)).json()) as JournalEntry[];
       return history.find((e) => e.reason === 'CrashLoopBackOff');
     });
     await until('the same target to serve again', async () => {
-      const ready = (await agent.status()).apps.loop?.conditions.find((c) => c.type === 'Ready')?.status === 'True';
+      const ready = (await w.agent.status()).apps.loop?.conditions.find((c) => c.type === 'Ready')?.status === 'True';
       const routed = await routedIds('loop');
       return ready && routed.length === 2 && routed.includes(looping!.id.slice(0, 12)) ? true : undefined;
     });
@@ -85,9 +76,9 @@ describe('self-heal from Docker events', () => {
     expect(counts.errors).toEqual([]);
     expect(reported.detail).toMatch(/blue replica \d \(sy-.*\): restarted \d+ time\(s\), (running again|exited with code 3)/);
     // Not replaced: the same two containers, the crashed one restarted by Docker each time.
-    expect((await runtime.list()).filter((t) => t.app === 'loop').map((t) => t.id).sort()).toEqual([looping!.id, other!.id].sort());
-    expect((await runtime.inspect(looping!.id))?.restarts).toBe(5);
-    expect(agent.logs.some((l) => l.msg === 'targets are crash-looping' && l.app === 'loop')).toBe(true);
+    expect((await w.runtime.list()).filter((t) => t.app === 'loop').map((t) => t.id).sort()).toEqual([looping!.id, other!.id].sort());
+    expect((await w.runtime.inspect(looping!.id))?.restarts).toBe(5);
+    expect(w.agent.logs.some((l) => l.msg === 'targets are crash-looping' && l.app === 'loop')).toBe(true);
   });
 
   it('replaces a target its image HEALTHCHECK calls unhealthy, on Docker\'s health_status event', async () => {
@@ -103,6 +94,6 @@ describe('self-heal from Docker events', () => {
     const counts = await load.stop();
     expect(counts.errors).toEqual([]);
     expect(healed.map((t) => t.id)).toContain(survivor!.id);
-    expect(agent.logs.some((l) => l.msg === 'container event: reconciling now' && l.event === 'unhealthy' && l.app === 'checked')).toBe(true);
+    expect(w.agent.logs.some((l) => l.msg === 'container event: reconciling now' && l.event === 'unhealthy' && l.app === 'checked')).toBe(true);
   });
 });

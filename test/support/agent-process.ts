@@ -6,8 +6,9 @@ import { controlAnswers } from '../../src/router/proxy-control.js';
 import { proxyFiles } from '../../src/router/proxy-files.js';
 import { RemoteRouter } from '../../src/router/remote-router.js';
 import type { Runtime } from '../../src/runtime/runtime.js';
-import type { GitServer, TestRepo } from './git-server.js';
-import { processGone, until } from './run.js';
+import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
+import { startGitServer, TestRepo, type GitServer } from './git-server.js';
+import { instanceName, processGone, stateDir as newStateDir, until } from './run.js';
 
 export interface AgentProcess {
   proc: ChildProcess;
@@ -66,4 +67,33 @@ export async function tearDown(parts: { agent?: AgentProcess; stateDir: string; 
   await parts.server?.close();
   parts.repo?.remove();
   for (const t of await parts.runtime.list()) await parts.runtime.remove(t.id);
+}
+
+/**
+ * What an end-to-end test file runs against: its own agent instance and state dir, its containers on the
+ * engine, a repository served over smart HTTP, and the agent once started. tearDown() stops all of it.
+ */
+export class E2eWorld {
+  readonly instance = instanceName();
+  readonly stateDir = newStateDir();
+  readonly runtime = new DockerRuntime(connectDocker(), this.instance);
+  repo!: TestRepo;
+  server!: GitServer;
+  agent!: AgentProcess;
+
+  /** A fresh repository with one commit of `files`, served over HTTP. */
+  async serve(files: Record<string, string>): Promise<void> {
+    this.repo = new TestRepo();
+    this.server = await startGitServer(this.repo.root);
+    this.repo.commit('first', files);
+  }
+
+  async start(interval: string, env: Record<string, string> = {}): Promise<AgentProcess> {
+    this.agent = await startAgent(['--repo', `${this.server.url}/desired.git`, '--interval', interval, '--instance', this.instance, '--state-dir', this.stateDir], env);
+    return this.agent;
+  }
+
+  tearDown(): Promise<void> {
+    return tearDown(this);
+  }
 }
