@@ -61,7 +61,8 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
     const web = await until('the flip and its traffic in the status', async () => {
       const app = (await agent.status()).apps.web;
       const proxied = (app?.traffic.blue?.requests ?? 0) + (app?.traffic.green?.requests ?? 0);
-      return app?.lastAppliedCommit === flip && proxied >= counts.ok ? app : undefined;
+      const inFlight = (app?.traffic.blue?.inFlight ?? 0) + (app?.traffic.green?.inFlight ?? 0);
+      return app?.lastAppliedCommit === flip && proxied >= counts.ok && inFlight === 0 ? app : undefined;
     });
     expect(web).toMatchObject({ activeColor: 'green', traffic: { blue: { errors5xx: 0, inFlight: 0 }, green: { errors5xx: 0, inFlight: 0, lastHit: expect.any(Number) } } });
     expect(web.traffic.green!.requests).toBeGreaterThanOrEqual(counts.byColor.green!);

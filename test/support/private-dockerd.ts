@@ -2,7 +2,7 @@
 // engine the other tests (or anyone else) use: its own data and exec roots, socket, pid file and bridge,
 // no iptables rules (published ports go through docker-proxy on 127.0.0.1). The global teardown stops a
 // leftover one through its pid file and deletes its bridge.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -85,6 +85,7 @@ export class PrivateDockerd {
       await this.down();
     } finally {
       deleteBridge(this.bridge);
+      unmountUnder(this.root);
       rmSync(this.root, { recursive: true, force: true });
     }
   }
@@ -100,6 +101,18 @@ function ping(socketPath: string): Promise<boolean> {
     req.on('timeout', () => req.destroy());
     req.end();
   });
+}
+
+/**
+ * Mounts an engine left under `root` (container layers it did not get to unmount), lazily unmounted,
+ * deepest first, so that the folder can be removed.
+ */
+export function unmountUnder(root: string): void {
+  const points = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => (line.split(' ')[1] ?? '').replace(/\\040/g, ' '))
+    .filter((p) => p === root || p.startsWith(`${root}/`));
+  for (const p of points.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', p], { stdio: 'ignore' });
 }
 
 export function deleteBridge(bridge: string): void {
