@@ -10,6 +10,8 @@ import type { LiveTarget, TargetSpec } from './target.js';
 // Debian's engine speaks API 1.41 and dockerode does not negotiate: pin it.
 export const DOCKER_API_VERSION = 'v1.41';
 const STOP_GRACE_SECONDS = 10;
+/** The container events that wake a pass; `health_status: unhealthy` arrives as `unhealthy`. */
+const WATCHED: ReadonlySet<string> = new Set<TargetEvent['action']>(['die', 'oom', 'start', 'pause', 'unhealthy']);
 
 export function connectDocker(socketPath = dockerSocketFromEnv()): Docker {
   return new Docker({ socketPath, version: DOCKER_API_VERSION });
@@ -196,7 +198,8 @@ export class DockerRuntime implements Runtime {
     const labels = parseLabels(info.Config.Labels);
     if (!labels || info.Config.Labels[LABEL.instance] !== this.instance) return undefined;
     const binding = info.NetworkSettings.Ports?.[`${labels.port}/tcp`]?.find((b) => b.HostIp === this.bindHost);
-    const running = info.State.Running && !info.State.Restarting;
+    // A paused container is Running to Docker, but it answers nothing: like the listing, not running.
+    const running = info.State.Running && !info.State.Restarting && !info.State.Paused;
     const port = info.HostConfig.NetworkMode === 'host' ? labels.port : Number(binding?.HostPort ?? 0);
     const health = info.State.Health?.Status;
     return {
@@ -261,7 +264,7 @@ export class DockerRuntime implements Runtime {
       try {
         const stream = (await this.docker.getEvents({
           // `health_status` matches its actions by prefix ("health_status: unhealthy").
-          filters: { type: ['container'], event: ['die', 'oom', 'start', 'health_status'], label: [`${LABEL.instance}=${this.instance}`] },
+          filters: { type: ['container'], event: ['die', 'oom', 'start', 'pause', 'health_status'], label: [`${LABEL.instance}=${this.instance}`] },
         })) as unknown as NodeJS.ReadableStream & { destroy(): void };
         wait = 500;
         const stop = () => stream.destroy();
@@ -279,7 +282,7 @@ export class DockerRuntime implements Runtime {
                 const e = JSON.parse(line) as { id?: string; Action?: string; Actor?: { Attributes?: Record<string, string> } };
                 const app = e.Actor?.Attributes?.[LABEL.app];
                 const action = e.Action === 'health_status: unhealthy' ? 'unhealthy' : e.Action;
-                if (e.id && app && (action === 'die' || action === 'oom' || action === 'start' || action === 'unhealthy')) onEvent({ id: e.id, app, action });
+                if (e.id && app && action && WATCHED.has(action)) onEvent({ id: e.id, app, action: action as TargetEvent['action'] });
               } catch {
                 // Not an event line: skipped.
               }

@@ -12,7 +12,7 @@ export interface Runtime {
   remove(id: string): Promise<void>;
   /**
    * Calls `onEvent` for each lifecycle event of this agent's containers (a target died, was killed by
-   * the OOM killer, started, or its image's HEALTHCHECK called it unhealthy) until `signal` aborts; reconnects when the engine goes away and comes back.
+   * the OOM killer, started, was paused by hand, or its image's HEALTHCHECK called it unhealthy) until `signal` aborts; reconnects when the engine goes away and comes back.
    */
   watch?(onEvent: (e: TargetEvent) => void, signal: AbortSignal): Promise<void>;
 }
@@ -20,5 +20,5 @@ export interface Runtime {
 export interface TargetEvent {
   id: string;
   app: string;
-  action: 'die' | 'oom' | 'start' | 'unhealthy';
+  action: 'die' | 'oom' | 'start' | 'pause' | 'unhealthy';
 }

@@ -1,10 +1,11 @@
 // Self-heal on real Docker: the agent polls only once an hour here, so a repair can only come from the
-// Docker events it watches. A killed target is replaced; a crash-looping one is left to Docker's restart
-// backoff, reported, and routed again once it serves; one its image's HEALTHCHECK calls unhealthy is
-// replaced. No request through the proxy fails.
+// Docker events it watches. A killed target is replaced, and so is one paused by hand; a crash-looping
+// one is left to Docker's restart backoff, reported, and routed again once it serves; one its image's
+// HEALTHCHECK calls unhealthy is replaced. No request through the proxy fails.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../../src/agent/journal.js';
+import type { LiveTarget } from '../../src/runtime/target.js';
 import { E2eWorld } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';
@@ -25,6 +26,17 @@ describe('self-heal from Docker events', () => {
 
   const targetsOf = async (app: string) => (await w.runtime.list()).filter((t) => t.app === app && t.running).sort((a, b) => a.replica - b.replica);
   const routedIds = async (app: string) => ((await w.agent.status()).apps[app]?.targets.blue ?? []).filter((t) => t.routed).map((t) => t.id);
+  /**
+   * Two running targets, neither of them `victim`, both routed: the status lists targets at the end of a
+   * pass (after its journal entry), so this also waits for the pass that replaced it to finish.
+   */
+  const replaced = (app: string, victim: LiveTarget) =>
+    until('a replacement to serve', async () => {
+      const running = await targetsOf(app);
+      const routed = await routedIds(app);
+      const gone = !running.some((t) => t.id === victim.id) && !routed.includes(victim.id.slice(0, 12));
+      return gone && running.length === 2 && routed.length === 2 ? running : undefined;
+    });
 
   beforeAll(async () => {
     for (const app of Object.keys(listen) as (keyof typeof listen)[]) listen[app] = await freePort();
@@ -45,16 +57,29 @@ describe('self-heal from Docker events', () => {
     await until('traffic', () => (load.counts.ok >= 100 ? true : undefined));
     execFileSync('docker', ['update', '--restart=no', victim!.id]);
     execFileSync('docker', ['kill', victim!.id]);
-    const healed = await until('a replacement to serve', async () => {
-      const running = await targetsOf('web');
-      const routed = await routedIds('web');
-      return running.length === 2 && !running.some((t) => t.id === victim!.id) && routed.length === 2 ? running : undefined;
-    });
+    const healed = await replaced('web', victim!);
     const counts = await load.stop();
     expect(counts.errors).toEqual([]);
     expect(healed.map((t) => t.id)).toContain(survivor!.id);
     expect(w.agent.logs.some((l) => l.msg === 'container event: reconciling now' && l.event === 'die')).toBe(true);
     expect(w.agent.logs.some((l) => l.msg === 'dead targets left the route')).toBe(true);
+  });
+
+  it('takes a target paused by hand out of the route at once, replaces it, and journals the drift', async () => {
+    const drifts = async () => ((await (await fetch(`${w.agent.apiUrl}/history?app=web`)).json()) as JournalEntry[]).filter((e) => e.reason === 'Drift' && e.result === 'applied').length;
+    const driftsBefore = await drifts();
+    const [victim, survivor] = await targetsOf('web');
+    const load = startLoad(listen.web);
+    await until('traffic', () => (load.counts.ok >= 100 ? true : undefined));
+    // A paused container accepts connections and answers none: left in the route, it would hang requests.
+    execFileSync('docker', ['pause', victim!.id]);
+    const healed = await replaced('web', victim!);
+    const counts = await load.stop();
+    expect(counts.errors).toEqual([]);
+    expect(healed.map((t) => t.id)).toContain(survivor!.id);
+    expect(await w.runtime.inspect(victim!.id)).toBeUndefined();
+    expect(w.agent.logs.some((l) => l.msg === 'container event: reconciling now' && l.event === 'pause' && l.app === 'web')).toBe(true);
+    expect(await drifts()).toBe(driftsBefore + 1);
   });
 
   it('leaves a crash-looping target to Docker\'s restart backoff, reports it, and routes it again once it serves', async () => {
@@ -86,11 +111,7 @@ describe('self-heal from Docker events', () => {
     const load = startLoad(listen.checked);
     await until('traffic', () => (load.counts.ok >= 100 ? true : undefined));
     execFileSync('docker', ['exec', victim!.id, '/bin/busybox', 'touch', '/sick']);
-    const healed = await until('a replacement to serve', async () => {
-      const running = await targetsOf('checked');
-      const routed = await routedIds('checked');
-      return running.length === 2 && !running.some((t) => t.id === victim!.id) && routed.length === 2 ? running : undefined;
-    });
+    const healed = await replaced('checked', victim!);
     const counts = await load.stop();
     expect(counts.errors).toEqual([]);
     expect(healed.map((t) => t.id)).toContain(survivor!.id);

@@ -90,6 +90,18 @@ describe('docker runtime (real engine, API 1.41)', () => {
     await runtime.remove(t.id);
   });
 
+  it('sees a paused target as not running, in the listing and in inspect alike, and removes it', async () => {
+    const t = await runtime.create(spec({ replica: 5 }));
+    execFileSync('docker', ['pause', t.id]);
+    const listed = (await runtime.list()).find((x) => x.id === t.id);
+    const inspected = await runtime.inspect(t.id);
+    for (const seen of [listed, inspected]) expect(seen).toMatchObject({ running: false, state: 'paused' });
+    expect(listed?.address).toBeUndefined();
+    expect(inspected?.address).toBeUndefined();
+    await runtime.remove(t.id);
+    expect(await runtime.inspect(t.id)).toBeUndefined();
+  });
+
   it('says the engine is unavailable, with what to do, when the socket does not answer', async () => {
     const nowhere = new DockerRuntime(connectDocker('/nonexistent/docker.sock'), instance);
     await expect(nowhere.list()).rejects.toMatchObject({ code: 'DockerUnavailable', retry: 'transient', hint: expect.stringMatching(/start dockerd/) });
