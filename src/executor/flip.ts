@@ -94,7 +94,7 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
         await dispose(rolled.created, deps);
         return failure(rolled.error, 'CreateFailed');
       }
-      if (signal?.aborted) return { ok: false, reason: 'Superseded', message: 'a newer commit arrived' };
+      if ('superseded' in rolled || signal?.aborted) return { ok: false, reason: 'Superseded', message: 'a newer commit arrived' };
       return { ok: false, reason: 'HealthCheckFailed', message: `${rolled.message}: ${gateMessage(active, rolled.gateFailed)}` };
     }
     plan = {

@@ -2,14 +2,19 @@
 // flip): `surge` new targets at a time are created and gated, swapped into the route in place of as
 // many old ones, and only then are those old ones drained and removed. A target that fails its gate
 // stops the roll: it is removed, and the old targets not yet replaced keep serving (with the new ones
-// that made it). Only one extra set of `surge` targets ever runs, never a whole second color.
+// that made it); so does a newer commit (supersede), before the next batch is created. Only one extra
+// set of `surge` targets ever runs, never a whole second color.
 import { gate } from '../health/gate.js';
 import { routeTarget, type AppPlan } from '../plan/plan.js';
 import type { AppRoute } from '../router/route.js';
 import type { LiveTarget } from '../runtime/target.js';
 import type { ExecutorDeps } from './flip.js';
 
-export type RollResult = { ok: true; serving: LiveTarget[]; route: AppRoute } | { ok: false; error: unknown; created: LiveTarget[] } | { ok: false; gateFailed: Awaited<ReturnType<typeof gate>>; message: string };
+export type RollResult =
+  | { ok: true; serving: LiveTarget[]; route: AppRoute }
+  | { ok: false; error: unknown; created: LiveTarget[] }
+  | { ok: false; gateFailed: Awaited<ReturnType<typeof gate>>; message: string }
+  | { ok: false; superseded: true };
 
 /** The plan replaces targets of the color that serves now, and it stays the serving color. */
 export function isRoll(p: AppPlan): boolean {
@@ -36,6 +41,8 @@ export async function roll(p: AppPlan, deps: ExecutorDeps, signal?: AbortSignal)
   };
 
   for (let i = 0; i < news.length; i += app.surge) {
+    // A newer commit stops the roll between batches: what was swapped in stays, with the old ones left.
+    if (signal?.aborted) return { ok: false, superseded: true };
     const batch = news.slice(i, i + app.surge);
     const created: LiveTarget[] = [];
     try {

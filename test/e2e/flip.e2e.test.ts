@@ -245,6 +245,23 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
     expect((await runtime.list()).filter((t) => t.color === 'green' && !t.worker)).toHaveLength(2);
   });
 
+  it('cancels a roll stuck in a long health gate when a newer commit arrives; the old targets serve until the newer one rolls in', async () => {
+    const load = startLoad(listen);
+    const stuck = repo.commit('web: green 3 (never healthy, 10m start timeout)', { 'apps/web.yaml': yaml({ active: 'green', greenImage: testImages().sick, greeting: { blue: 'hello', green: 'hey' }, startTimeout: '10m' }) });
+    await until('the stuck roll to start', async () => ((await runtime.list()).some((t) => t.color === 'green' && t.commit === stuck) ? true : undefined));
+    const fix = repo.commit('web: green 3, fixed', { 'apps/web.yaml': yaml({ active: 'green', greeting: { blue: 'hello', green: 'hey again' } }) });
+    await until('the fix to go live', async () => ((await agent.status()).apps.web?.lastAppliedCommit === fix ? true : undefined));
+    const counts = await load.stop();
+    expect(counts.errors).toEqual([]);
+    expect(counts.byColor.blue ?? 0).toBe(0);
+    expect(agent.logs.some((l) => l.msg === 'a newer commit supersedes the work in progress' && l.commit === stuck && l.newer === fix)).toBe(true);
+    const history = await (await fetch(`${agent.apiUrl}/history?app=web`)).json() as { commit: string }[];
+    expect(history.filter((e) => e.commit === stuck)).toEqual([]);
+    expect((await get(listen)).body).toBe('hey again from web ok (green)\n');
+    const green = (await runtime.list()).filter((t) => t.color === 'green' && !t.worker);
+    expect(green.map((t) => [t.commit, t.running])).toEqual([[fix, true], [fix, true]]);
+  });
+
   it('cancels a flip stuck in a long health gate when a newer commit arrives (supersede)', async () => {
     const load = startLoad(listen);
     // Blue would be gated for up to ten minutes: only a cancellation lets the fix below go live sooner.

@@ -151,6 +151,31 @@ describe('flip', () => {
     expect(runtime.byColor('web', 'blue')).toHaveLength(3);
   });
 
+  it('stops a roll between targets when a newer commit supersedes it: nothing more is created, the old ones left keep serving', async () => {
+    const { runtime, router, deps } = setup();
+    const three = (image: string) => app('blue', { colors: { blue: color(image, 3), green: color('img:2', 0) } });
+    const step = async (a: AppSpec, signal?: AbortSignal) => {
+      const p = plan({ commit: 'c', apps: [a] }, { targets: await runtime.list(), routes: await router.routes() }, '127.0.0.1', deps.clock.now());
+      return executeApp(p.apps[0]!, deps, signal);
+    };
+    await step(three('img:1'));
+    const old = runtime.byColor('web', 'blue').sort((a, b) => a.replica - b.replica);
+    runtime.calls.length = 0;
+    const newer = new AbortController();
+    const apply = router.apply.bind(router);
+    // The newer commit arrives as the first new target is swapped in.
+    router.apply = async (route) => {
+      await apply(route);
+      newer.abort();
+    };
+    const result = await step(three('img:1.1'), newer.signal);
+    expect(result).toMatchObject({ ok: false, reason: 'Superseded' });
+    expect(runtime.calls.map((c) => c.replace(/^remove .*/, 'remove'))).toEqual(['create web/blue/0', 'route web blue', 'remove']);
+    const routed = router.table.get('web')!.targets.map((t) => t.id);
+    expect(routed).toHaveLength(3);
+    expect(routed).toEqual(expect.arrayContaining([old[1]!.id, old[2]!.id]));
+  });
+
   it('rolls `surge` targets at a time', async () => {
     const { runtime, step } = setup();
     const four = (image: string) => app('blue', { surge: 2, colors: { blue: color(image, 4), green: color('img:2', 0) } });
