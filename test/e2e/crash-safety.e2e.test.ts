@@ -1,8 +1,10 @@
 // The fault test: the agent is killed (SIGKILL) at a random moment of a flip that also replaces the
-// new color's targets, 20 times, under steady load. After each kill a new agent must converge on the
-// newest commit: exactly the desired targets, no orphans, only running targets routed. No request
-// through the proxy may fail at any point. The moments are drawn from a seeded generator (printed).
+// new color's targets, 20 times, then of a rolling replacement of the serving color, 8 times, under
+// steady load. After each kill a new agent must converge on the newest commit: exactly the desired
+// targets, no orphans, only running targets routed. No request through the proxy may fail at any
+// point. The moments are drawn from a seeded generator (printed).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Color } from '../../src/desired/app.js';
 import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
 import { startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
@@ -11,7 +13,8 @@ import { startGitServer, TestRepo, type GitServer } from '../support/git-server.
 import { get, startLoad } from '../support/load.js';
 import { instanceName, stateDir as newStateDir, testImages, until } from '../support/run.js';
 
-const KILLS = 20;
+const FLIP_KILLS = 20;
+const ROLL_KILLS = 8;
 const SEED = Number(process.env.SWITCHYARD_FAULT_SEED ?? Date.now() % 1_000_000);
 
 /** mulberry32: small, seeded, good enough to spread kill moments. */
@@ -25,7 +28,11 @@ function random(seed: number): () => number {
   };
 }
 
-describe(`crash safety: SIGKILL at a random moment of a flip, ${KILLS} times (seed ${SEED})`, () => {
+/** When each kill happened after its commit (* marks a kill in the middle of the commit's work). */
+const report = (kills: { wait: number; midway: boolean }[]) =>
+  `kills at ${kills.map((k) => `${k.wait}${k.midway ? '*' : ''}`).join(', ')} ms, ${kills.filter((k) => k.midway).length} of ${kills.length} in the middle of the work`;
+
+describe(`crash safety: SIGKILL at a random moment of a flip (${FLIP_KILLS} times) and of a roll (${ROLL_KILLS} times), seed ${SEED}`, () => {
   const instance = instanceName();
   const stateDir = newStateDir();
   const runtime = new DockerRuntime(connectDocker(), instance);
@@ -35,48 +42,75 @@ describe(`crash safety: SIGKILL at a random moment of a flip, ${KILLS} times (se
   let agent: AgentProcess;
   let listen: number;
   const args = () => ['--repo', `${server.url}/desired.git`, '--interval', '200ms', '--instance', instance, '--state-dir', stateDir, '--log-level', 'info'];
-  const yaml = (active: 'blue' | 'green', i: number) =>
-    appYaml({ listen, active, blueImage: testImages().ok, greenImage: testImages().ok, replicas: 2, greeting: { blue: `blue-${i}`, green: `green-${i}` } });
+  const yaml = (active: Color, greeting: Record<Color, string>) =>
+    appYaml({ listen, active, blueImage: testImages().ok, greenImage: testImages().ok, replicas: 2, greeting });
+
+  /**
+   * Commits `file`, kills the agent at a random moment of the work it causes, starts a new one and waits
+   * for it to converge: exactly the desired targets, no orphans, only running targets routed. Returns the
+   * kill's delay after the commit, and whether the killed agent was in the middle of the commit's work.
+   */
+  const commitAndKill = async (what: string, active: Color, greeting: Record<Color, string>): Promise<{ wait: number; midway: boolean }> => {
+    const commit = repo.commit(what, { 'apps/web.yaml': yaml(active, greeting) });
+    const wait = Math.floor(next() * 1500);
+    await new Promise((r) => setTimeout(r, wait));
+    await agent.stop('SIGKILL');
+    const said = (msg: string) => agent.logs.some((l) => l.msg === msg && l.commit === commit);
+    const midway = said('reconciling') && !said('reconciled');
+    agent = await startAgent(args());
+    const st = await until(`convergence after "${what}" (killed at ${wait} ms)`, async () => {
+      const s = (await agent.status()).apps.web;
+      const ready = s?.lastAppliedCommit === commit && s.activeColor === active && s.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+      // The target list is refreshed at the end of a pass: converged means that too.
+      return ready && s.targets[active].filter((t) => t.routed).length === 2 ? s : undefined;
+    });
+    const live = await runtime.list();
+    expect(live.filter((t) => !t.running)).toEqual([]);
+    expect(live.map((t) => `${t.color}${t.replica}`).sort()).toEqual(['blue0', 'blue1', 'green0', 'green1']);
+    // Every running target has the newest spec: none is left over from an interrupted flip or roll.
+    expect(new Set(live.map((t) => t.specHash)).size).toBe(2);
+    expect(st.targets[active].filter((t) => t.routed)).toHaveLength(2);
+    expect((await get(listen)).body).toBe(`${greeting[active]} from web ok (${active})\n`);
+    return { wait, midway };
+  };
 
   beforeAll(async () => {
     repo = new TestRepo();
     server = await startGitServer(repo.root);
     listen = await freePort();
-    repo.commit('start', { 'apps/web.yaml': yaml('blue', 0) });
+    repo.commit('start', { 'apps/web.yaml': yaml('blue', { blue: 'blue-0', green: 'green-0' }) });
     agent = await startAgent(args());
     await until('blue to serve', async () => ((await get(listen).catch(() => undefined))?.body.startsWith('blue-0') ? true : undefined));
   });
   afterAll(() => tearDown({ agent, stateDir, instance, server, repo, runtime }));
 
-  it('converges after every kill, with no orphan, no route to a dead target and no failed request', async () => {
+  it('converges after every kill during a flip, with no orphan, no route to a dead target and no failed request', async () => {
     const load = startLoad(listen, 4);
-    const kills: number[] = [];
-    for (let i = 1; i <= KILLS; i++) {
+    const kills: { wait: number; midway: boolean }[] = [];
+    for (let i = 1; i <= FLIP_KILLS; i++) {
       const to = i % 2 ? 'green' : 'blue';
       // A flip that also replaces the new color's targets: create, gate, switch, drain, remove.
-      const commit = repo.commit(`flip ${i} to ${to}`, { 'apps/web.yaml': yaml(to, i) });
-      const wait = Math.floor(next() * 1500);
-      kills.push(wait);
-      await new Promise((r) => setTimeout(r, wait));
-      await agent.stop('SIGKILL');
-      agent = await startAgent(args());
-      const st = await until(`convergence after kill ${i} (at ${wait} ms)`, async () => {
-        const s = (await agent.status()).apps.web;
-        const ready = s?.lastAppliedCommit === commit && s.activeColor === to && s.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
-        // The target list is refreshed at the end of a pass: converged means that too.
-        return ready && s.targets[to].filter((t) => t.routed).length === 2 ? s : undefined;
-      });
-      const live = await runtime.list();
-      expect(live.filter((t) => !t.running)).toEqual([]);
-      expect(live.map((t) => `${t.color}${t.replica}`).sort()).toEqual(['blue0', 'blue1', 'green0', 'green1']);
-      const routed = st.targets[to].filter((t) => t.routed);
-      expect(routed).toHaveLength(2);
-      expect((await get(listen)).body).toBe(`${to}-${i} from web ok (${to})\n`);
+      kills.push(await commitAndKill(`flip ${i} to ${to}`, to, { blue: `blue-${i}`, green: `green-${i}` }));
     }
     const counts = await load.stop();
     expect(counts.errors).toEqual([]);
-    expect(counts.ok).toBeGreaterThan(KILLS * 10);
-    // Printed for the record: when each kill happened after its commit.
-    process.stdout.write(`fault test seed ${SEED}: kills at ${kills.join(', ')} ms; ${counts.ok} requests, ${counts.failed} failed\n`);
+    expect(counts.ok).toBeGreaterThan(FLIP_KILLS * 10);
+    // Printed for the record: when each kill happened after its commit, and how many cut the work short.
+    process.stdout.write(`fault test (flips) seed ${SEED}: ${report(kills)}; ${counts.ok} requests, ${counts.failed} failed\n`);
+  }, 600_000);
+
+  it('converges after every kill during a roll of the serving color, with no failed request', async () => {
+    const load = startLoad(listen, 4);
+    const kills: { wait: number; midway: boolean }[] = [];
+    // After the flips above, blue serves (FLIP_KILLS is even). Each commit changes blue alone, in place:
+    // create one new target, gate it, swap it in, drain and remove one old; twice.
+    for (let i = 1; i <= ROLL_KILLS; i++) {
+      kills.push(await commitAndKill(`roll ${i} of blue`, 'blue', { blue: `rolled-${i}`, green: `green-${FLIP_KILLS}` }));
+    }
+    const counts = await load.stop();
+    expect(counts.errors).toEqual([]);
+    expect(counts.byColor.green ?? 0).toBe(0);
+    expect(counts.ok).toBeGreaterThan(ROLL_KILLS * 10);
+    process.stdout.write(`fault test (rolls) seed ${SEED}: ${report(kills)}; ${counts.ok} requests, ${counts.failed} failed\n`);
   }, 600_000);
 });
