@@ -12,7 +12,7 @@ import { executeApp, type ExecutorDeps, type FlipResult } from '../executor/flip
 import { describe, isNoop, plan, type AppPlan, type LiveState, type PrunePlan } from '../plan/plan.js';
 import type { CommitInfo, Source } from '../source/snapshot.js';
 import type { AppRoute } from '../router/route.js';
-import type { LiveTarget } from '../runtime/target.js';
+import { oomNote, type LiveTarget } from '../runtime/target.js';
 import { resolveEnvFiles, type SecretReader } from '../desired/env-files.js';
 import type { Policy } from '../policy/policy.js';
 import type { Journal, JournalEntry } from './journal.js';
@@ -427,11 +427,11 @@ export class Agent {
     // Restart counts are only in inspect (Docker may have started one again meanwhile: it still counts).
     const seen = await Promise.all(crashed.map((t) => this.deps.runtime.inspect(t.id).catch(() => undefined)));
     const looping = crashed.map((t, i) => ({ ...t, ...seen[i] }));
-    const details = looping.map((t) => `${t.color} replica ${t.replica} (${t.name}): restarted ${t.restarts ?? '?'} time(s), ${t.running ? 'running again' : `exited with code ${t.exitCode ?? '?'}`}; `);
+    const details = looping.map((t) => `${t.color} replica ${t.replica} (${t.name}): restarted ${t.restarts ?? '?'} time(s), ${t.running ? 'running again' : `exited with code ${t.exitCode ?? '?'}`}${oomNote(t)}; `);
     const message = `${details.join('')}Docker restarts crashed targets with a backoff of up to a minute; ${serving}`;
     const before = this.deps.status.app(name)?.conditions.find((c) => c.type === 'Ready')?.reason;
     this.deps.status.setPhase(name, { phase: 'Stalled', reason: 'CrashLoopBackOff', message });
-    this.deps.log.warn({ app: name, reason: 'CrashLoopBackOff', targets: looping.map((t) => ({ name: t.name, restarts: t.restarts, exitCode: t.exitCode })) }, 'targets are crash-looping');
+    this.deps.log.warn({ app: name, reason: 'CrashLoopBackOff', targets: looping.map((t) => ({ name: t.name, restarts: t.restarts, exitCode: t.exitCode, oomKilled: t.oomKilled })) }, 'targets are crash-looping');
     if (before === 'CrashLoopBackOff') return;
     await this.record({ app: name, commit: ap.commit, ...commitFields(this.desiredInfo), changes: [], result: 'failed', reason: 'CrashLoopBackOff', detail: message });
     this.deps.notify?.({ event: 'failed', app: name, commit: ap.commit, reason: 'CrashLoopBackOff', message });
@@ -461,10 +461,10 @@ export class Agent {
       return;
     }
     // Restart counts are only in inspect: asked for the targets Docker is restarting.
-    const restarted = new Map<string, { restarts?: number; exitCode?: number }>();
+    const restarted = new Map<string, Pick<LiveTarget, 'restarts' | 'exitCode' | 'oomKilled'>>();
     for (const t of targets.filter((x) => x.state === 'restarting')) {
       const seen = await this.deps.runtime.inspect(t.id).catch(() => undefined);
-      if (seen) restarted.set(t.id, { restarts: seen.restarts, exitCode: seen.exitCode });
+      if (seen) restarted.set(t.id, { restarts: seen.restarts, exitCode: seen.exitCode, ...(seen.oomKilled ? { oomKilled: true } : {}) });
     }
     for (const app of apps) {
       const routed = new Set(routes.find((r) => r.app === app.name)?.targets.map((t) => t.id));

@@ -44,6 +44,8 @@ export interface TargetStatus {
   /** Restarts by Docker's restart policy and the last exit code, for a target that is crash-looping. */
   restarts?: number;
   exitCode?: number;
+  /** The OOM killer ended it: it needs more memory than its limit. */
+  oomKilled?: boolean;
 }
 
 export interface AppStatus {

@@ -4,7 +4,7 @@
 import type { Clock } from '../clock.js';
 import type { HealthSpec } from '../desired/app.js';
 import type { Runtime } from '../runtime/runtime.js';
-import type { LiveTarget } from '../runtime/target.js';
+import { oomNote, type LiveTarget } from '../runtime/target.js';
 import type { Prober } from './probe.js';
 
 export interface GateFailure {
@@ -44,7 +44,7 @@ async function gateOne(target: LiveTarget, health: HealthSpec, deps: GateDeps, s
       // Targets run with restart policy unless-stopped: a crash leaves them "restarting"; only a stop or
       // removal from outside leaves them exited or gone.
       const reason = seen?.state === 'restarting' ? 'TargetExited' : 'TargetStopped';
-      return { target, reason, lastProbe: `container ${seen ? seen.state : 'removed'}; ${lastProbe}` };
+      return { target, reason, lastProbe: `container ${seen ? `${seen.state}${oomNote(seen)}` : 'removed'}; ${lastProbe}` };
     }
     // The image's own HEALTHCHECK gets a veto (it is not waited for: its default interval is 30 s).
     if (seen.health === 'unhealthy') return { target, reason: 'Unhealthy', lastProbe: `Docker's HEALTHCHECK says unhealthy; ${lastProbe}` };

@@ -212,6 +212,7 @@ export class DockerRuntime implements Runtime {
       ...(health === 'starting' || health === 'healthy' || health === 'unhealthy' ? { health } : {}),
       restarts: info.RestartCount,
       exitCode: info.State.ExitCode,
+      ...(info.State.OOMKilled ? { oomKilled: true } : {}),
     };
   }
 

@@ -37,4 +37,11 @@ export interface LiveTarget {
   /** How often Docker's restart policy has restarted it, and its last exit code (from inspect only). */
   restarts?: number;
   exitCode?: number;
+  /** The kernel's OOM killer ended it (from inspect only; Docker keeps saying so after a restart). */
+  oomKilled?: boolean;
+}
+
+/** What to tell a person about a target killed for memory, or nothing. */
+export function oomNote(t: Pick<LiveTarget, 'oomKilled'>): string {
+  return t.oomKilled ? ' (killed by the OOM killer: it needs more memory than its limit, resources.memory)' : '';
 }

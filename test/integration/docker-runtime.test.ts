@@ -102,6 +102,19 @@ describe('docker runtime (real engine, API 1.41)', () => {
     expect(await runtime.inspect(t.id)).toBeUndefined();
   });
 
+  it('says when the OOM killer ended a target at its memory limit, also once Docker has restarted it', async () => {
+    // Doubles a string until the 16 MiB limit is hit, twice; then serves.
+    const hungry = 'c=0; [ -e /n ] && c=$(/bin/busybox cat /n); echo $((c + 1)) > /n; if [ "$c" -lt 2 ]; then a=0123456789abcdef; while :; do a=$a$a; done; fi; exec /bin/busybox httpd -f -p 8080 -h /www';
+    const base = spec({ replica: 6 });
+    const t = await runtime.create({ ...base, resources: { ...base.resources, memoryBytes: 16 * 1024 * 1024 }, command: ['/bin/busybox', 'sh', '-c', hungry] });
+    const seen = await until('two OOM kills and a restart', async () => {
+      const s = await runtime.inspect(t.id);
+      return s && (s.restarts ?? 0) >= 2 && s.running ? s : undefined;
+    });
+    expect(seen.oomKilled).toBe(true);
+    await runtime.remove(t.id);
+  });
+
   it('says the engine is unavailable, with what to do, when the socket does not answer', async () => {
     const nowhere = new DockerRuntime(connectDocker('/nonexistent/docker.sock'), instance);
     await expect(nowhere.list()).rejects.toMatchObject({ code: 'DockerUnavailable', retry: 'transient', hint: expect.stringMatching(/start dockerd/) });

@@ -57,9 +57,9 @@ export class FakeRuntime implements Runtime {
     delete t.address;
   }
   /** The container crashed and Docker's restart policy is bringing it back (after a backoff). */
-  crash(id: string, exitCode = 3): void {
+  crash(id: string, exitCode = 3, oomKilled = false): void {
     const t = this.targets.get(id)!;
-    Object.assign(t, { running: false, state: 'restarting', restarts: (t.restarts ?? 0) + 1, exitCode });
+    Object.assign(t, { running: false, state: 'restarting', restarts: (t.restarts ?? 0) + 1, exitCode, ...(oomKilled ? { oomKilled } : {}) });
     delete t.address;
   }
   /** Docker restarted it: running again, published on a new port. */

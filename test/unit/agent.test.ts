@@ -187,6 +187,18 @@ describe('agent', () => {
     expect(router.table.get('web')!.targets.map((t) => t.id)).toContain(looping!.id);
   });
 
+  it('says when a crash-looping target was killed by the OOM killer, and what to change', async () => {
+    const { source, agent, runtime } = setup();
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000, replicas: 2 }) });
+    await agent.reconcile();
+    const [hungry] = runtime.byColor('web', 'blue');
+    runtime.crash(hungry!.id, 137, true);
+    await agent.reconcile();
+    const web = agent.status().apps.web!;
+    expect(web.conditions.find((c) => c.type === 'Stalled')?.message).toMatch(/blue replica 0 .*exited with code 137 \(killed by the OOM killer: it needs more memory than its limit, resources\.memory\)/);
+    expect(web.targets.blue.find((t) => t.id === hungry!.id.slice(0, 12))).toMatchObject({ state: 'restarting', exitCode: 137, oomKilled: true });
+  });
+
   it('runs one more pass when a container event arrives during a pass, so the event is not lost', async () => {
     const { source, agent, runtime } = setup();
     source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });

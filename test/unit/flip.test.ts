@@ -66,6 +66,17 @@ describe('flip', () => {
     expect(runtime.byColor('web', 'blue').map((t) => t.id).sort()).toEqual([...blueIds].sort());
   });
 
+  it('says so when a new target is killed by the OOM killer in the gate', async () => {
+    const { runtime, prober, step } = setup();
+    prober.healthy = () => {
+      for (const t of runtime.targets.values()) if (t.color === 'blue' && t.replica === 0 && t.running) runtime.crash(t.id, 137, true);
+      return true;
+    };
+    const result = await step(app('blue'));
+    expect(result).toMatchObject({ ok: false, reason: 'HealthCheckFailed' });
+    expect(!result.ok && result.message).toMatch(/exited \(last probe: container restarting \(killed by the OOM killer: it needs more memory than its limit, resources\.memory\)/);
+  });
+
   it('fails the gate at once when a new target exits, without waiting out the start timeout', async () => {
     const { runtime, router, prober, deps, step } = setup();
     const clock = deps.clock as FakeClock;
