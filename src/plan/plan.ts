@@ -45,6 +45,8 @@ export interface PrunePlan {
   app: string;
   targets: LiveTarget[];
   routed: boolean;
+  /** How long requests in flight on its targets may take once its route is gone (the route's own). */
+  drainTimeoutMs: number;
 }
 
 export interface Plan {
@@ -59,11 +61,10 @@ export function plan(desired: DesiredState, live: LiveState, listenHost: string,
   const apps = desired.apps.map((app) => planApp(app, desired.commit, live, listenHost, now));
   const wanted = new Set(desired.apps.map((a) => a.name));
   const orphanNames = new Set([...live.targets.map((t) => t.app), ...live.routes.map((r) => r.app)].filter((n) => !wanted.has(n)));
-  const prune = [...orphanNames].sort().map((name) => ({
-    app: name,
-    targets: live.targets.filter((t) => t.app === name),
-    routed: live.routes.some((r) => r.app === name),
-  }));
+  const prune = [...orphanNames].sort().map((name) => {
+    const route = live.routes.find((r) => r.app === name);
+    return { app: name, targets: live.targets.filter((t) => t.app === name), routed: Boolean(route), drainTimeoutMs: route?.drainTimeoutMs ?? 0 };
+  });
   return { commit: desired.commit, apps, prune };
 }
 

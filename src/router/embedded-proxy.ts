@@ -69,7 +69,7 @@ export class EmbeddedProxy implements Router {
       try {
         preview = await this.listen(route, 'preview', previewPort);
       } catch (e) {
-        if (!sameListen) await closeServer(main);
+        if (!sameListen) await closeServer(main, 0, this.clock);
         throw e;
       }
     }
@@ -78,8 +78,8 @@ export class EmbeddedProxy implements Router {
     const old = { main: listener.main, preview: listener.preview };
     Object.assign(listener, { main, preview, route, pools }); // the swap
     this.listeners.set(route.app, listener);
-    if (old.main !== main) await closeServer(old.main);
-    if (old.preview && old.preview !== preview) await closeServer(old.preview);
+    if (old.main !== main) await closeServer(old.main, route.drainTimeoutMs, this.clock);
+    if (old.preview && old.preview !== preview) await closeServer(old.preview, route.drainTimeoutMs, this.clock);
     this.retireTunnels(route);
   }
 
@@ -88,7 +88,8 @@ export class EmbeddedProxy implements Router {
     if (!listener) return;
     this.listeners.delete(app);
     this.retireTunnels({ app, targets: [], color: listener.route.color, drainTimeoutMs: listener.route.drainTimeoutMs });
-    await Promise.all([closeServer(listener.main), listener.preview && closeServer(listener.preview)]);
+    const { drainTimeoutMs } = listener.route;
+    await Promise.all([closeServer(listener.main, drainTimeoutMs, this.clock), listener.preview && closeServer(listener.preview, drainTimeoutMs, this.clock)]);
   }
 
   async routes(): Promise<AppRoute[]> {
@@ -307,9 +308,16 @@ function reply(res: ServerResponse, status: number, body: string): void {
   res.end(body);
 }
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-  });
+/**
+ * Stops accepting connections at once; requests in flight get up to `timeoutMs` to finish, then what is
+ * left is cut. Unbounded, one stream (SSE, a long poll) would hold up a prune or a port change forever.
+ */
+async function closeServer(server: Server, timeoutMs: number, clock: Clock): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const stop = new AbortController();
+  await Promise.race([closed, clock.sleep(timeoutMs, stop.signal)]);
+  stop.abort();
+  server.closeAllConnections();
+  await closed;
 }

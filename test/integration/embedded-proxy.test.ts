@@ -120,6 +120,30 @@ describe('embedded proxy', () => {
     expect(drained).toBe(0);
   });
 
+  it('removes an app (prune) without waiting on a request that outlives its drain timeout', async () => {
+    const { proxy, port, blue } = await setup();
+    await proxy.apply(route(port, 'blue', blue.map((b) => b.target), { drainTimeoutMs: 100 }));
+    const stuck = get(port, '/slow').then((r) => r.status, () => 'cut');
+    while (hits(blue) < 1) await new Promise((r) => setImmediate(r));
+    await proxy.remove('web');
+    expect(await proxy.routes()).toEqual([]);
+    expect(await stuck).toBe('cut');
+    await expect(get(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('removes an app (prune) once a slow request in flight has finished', async () => {
+    const { proxy, port, blue } = await setup();
+    const slow = get(port, '/slow');
+    while (hits(blue) < 1) await new Promise((r) => setImmediate(r));
+    let removed = false;
+    const removal = proxy.remove('web').then(() => (removed = true));
+    await expect(get(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect(removed).toBe(false);
+    blue.forEach((b) => b.release());
+    expect(await slow).toEqual({ status: 200, body: expect.stringMatching(/^blue/) });
+    await removal;
+  });
+
   it('gives up the drain at its timeout and says how many requests were left', async () => {
     const { proxy, port, blue, green } = await setup();
     const slow = get(port, '/slow').catch(() => undefined);

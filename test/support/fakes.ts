@@ -96,13 +96,17 @@ export class FakeRouter implements Router {
     this.applied.push(route);
     this.table.set(route.app, route);
   }
+  /** Each drain: the targets, its timeout, and how many calls the log held when it began. */
+  readonly drains: { ids: readonly string[]; timeoutMs: number; at: number }[] = [];
   async remove(app: string): Promise<void> {
+    this.calls.push(`unroute ${app}`);
     this.table.delete(app);
   }
   async routes(): Promise<AppRoute[]> {
     return [...this.table.values()];
   }
-  async drain(): Promise<number> {
+  async drain(ids: readonly string[], timeoutMs: number): Promise<number> {
+    this.drains.push({ ids, timeoutMs, at: this.calls.length });
     return 0;
   }
   async counters(): Promise<Partial<Record<Color, ColorCounters>>> {

@@ -20,7 +20,7 @@ function setup(lastGood = new MemoryLastGood()) {
   const clock = new FakeClock();
   const source = new FakeSource();
   const runtime = new FakeRuntime();
-  const router = new FakeRouter();
+  const router = new FakeRouter(runtime.calls);
   const prober = new FakeProber();
   const status = new StatusStore('test', 'fake', clock);
   const secrets = { files: new Map<string, string>(), read: async (path: string) => { const v = secrets.files.get(path); if (v === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' }); return v; } };
@@ -144,11 +144,19 @@ describe('agent', () => {
     source.commitFiles('c2', {});
     await agent.reconcile();
     expect([...router.table.keys()].sort()).toEqual(['api', 'web']);
+    const api = [...runtime.targets.values()].filter((t) => t.app === 'api').map((t) => t.id).sort();
+    runtime.calls.length = 0;
     source.commitFiles('c3', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
     await agent.reconcile();
     expect([...router.table.keys()]).toEqual(['web']);
     expect([...runtime.targets.values()].every((t) => t.app === 'web')).toBe(true);
     expect(agent.status().apps.api).toBeUndefined();
+    // Unrouted first, then drained with the app's own timeout, then removed.
+    const drain = router.drains.find((d) => d.ids.includes(api[0]!));
+    expect(drain && [...drain.ids].sort()).toEqual(api);
+    expect(drain?.timeoutMs).toBe(5000);
+    expect(runtime.calls.slice(0, drain!.at)).toEqual(['unroute api']);
+    expect(runtime.calls.slice(drain!.at).map((c) => c.split(' ')[0])).toEqual(api.map(() => 'remove'));
   });
 
   it('heals a target that died: a new one is created and routed, and the journal calls it drift', async () => {

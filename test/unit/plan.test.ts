@@ -178,8 +178,8 @@ describe('plan', () => {
   it('lists apps that left the repository for pruning', () => {
     const a = app();
     const gone = { ...live(a, 'blue', 0), app: 'old' };
-    const p = plan(desired(a), { targets: [gone], routes: [{ ...routeOf(a, [gone]), app: 'old' }] }, '127.0.0.1', NOW);
-    expect(p.prune).toEqual([{ app: 'old', targets: [gone], routed: true }]);
+    const p = plan(desired(a), { targets: [gone], routes: [{ ...routeOf(a, [gone]), app: 'old', drainTimeoutMs: 7000 }] }, '127.0.0.1', NOW);
+    expect(p.prune).toEqual([{ app: 'old', targets: [gone], routed: true, drainTimeoutMs: 7000 }]);
   });
 
   it('renders one action per app, and the apps to prune (golden)', () => {
