@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
 import { errorMessage, SwitchyardError } from '../errors.js';
+import { gitHttp } from './git-http.js';
 import type { Snapshot, SnapshotFile, Source } from './snapshot.js';
 
 /** How many packs the fetch cache may hold before it is rebuilt. */
@@ -25,6 +25,8 @@ export interface GitSourceOptions {
   auth?: { username: string; password: string };
   /** Packs the fetch cache may hold before it is rebuilt (default MAX_PACKS). */
   maxPacks?: number;
+  /** How long the server may send nothing before a fetch fails (default GIT_IDLE_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 export function isRemote(repo: string): boolean {
@@ -67,7 +69,9 @@ export class GitSource implements Source {
     // A cheap ls-refs first: when the branch has not moved, nothing is downloaded.
     let head: string | undefined;
     try {
+      const http = gitHttp(this.opts.timeoutMs);
       const refs = await git.listServerRefs({ http, url: this.opts.repo, prefix: `refs/heads/${this.opts.branch}`, onAuth });
+      if (http.timedOut) throw http.timedOut;
       head = refs.find((r) => r.ref === `refs/heads/${this.opts.branch}`)?.oid;
     } catch (e) {
       throw fetchFailed(`cannot reach ${redactUrl(this.opts.repo)}: ${errorMessage(e)}`, 'check the URL, the network and the credentials (SWITCHYARD_GIT_USERNAME / SWITCHYARD_GIT_PASSWORD)', e);
@@ -79,10 +83,12 @@ export class GitSource implements Source {
       await fs.promises.mkdir(this.gitdir, { recursive: true });
       await git.init({ fs, gitdir: this.gitdir, bare: true });
       await git.addRemote({ fs, gitdir: this.gitdir, remote: 'origin', url: this.opts.repo, force: true });
+      const http = gitHttp(this.opts.timeoutMs);
       const result = await git.fetch({
         fs, http, gitdir: this.gitdir, remote: 'origin', ref: this.opts.branch,
         singleBranch: true, depth: 1, tags: false, onAuth,
       });
+      if (http.timedOut) throw http.timedOut;
       if (!result.fetchHead) throw new Error('the server sent no commit');
       return result.fetchHead;
     } catch (e) {

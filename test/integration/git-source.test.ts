@@ -108,4 +108,27 @@ describe('git source (isomorphic-git against git http-backend)', () => {
     await expect(noBranch.latest()).rejects.toMatchObject({ code: 'FetchFailed', message: expect.stringMatching(/branch "nope" not found/) });
     expect(redactUrl('https://u:p@h/x')).toBe('https://***@h/x');
   });
+
+  it('fails with FetchFailed instead of hanging when the server stops answering, before or during its answer', async () => {
+    const { createServer } = await import('node:http');
+    // One endpoint never answers; the other sends the start of its ref advertisement and then stalls.
+    const silent = createServer((req, res) => {
+      if (req.url?.startsWith('/stalls/')) {
+        res.writeHead(200, { 'content-type': 'application/x-git-upload-pack-advertisement' });
+        res.write('001e# service=git-upload-pack\n');
+      }
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      for (const path of ['never', 'stalls']) {
+        const source = new GitSource({ repo: `http://127.0.0.1:${port}/${path}/x.git`, branch: 'main', cacheDir: cache, timeoutMs: 200 });
+        const e = await source.latest().catch((err: unknown) => err);
+        expect(e).toMatchObject({ code: 'FetchFailed', retry: 'transient', message: expect.stringMatching(/no answer for 200 ms/) });
+      }
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
 });
