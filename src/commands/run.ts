@@ -67,7 +67,7 @@ export async function runAgent(args: string[]): Promise<number> {
     journal,
     secrets: new FileSecretReader(config.policy.envFilePaths),
     policy: config.policy,
-    runtime: new DockerRuntime(connectDocker(), config.instance, '127.0.0.1', config.registries, (commit, dir) => source.folder(commit, dir)),
+    runtime: new DockerRuntime(connectDocker(), config.instance, { credentials: config.registries, readContext: (commit, dir) => source.folder(commit, dir) }),
     router,
     prober,
     clock,

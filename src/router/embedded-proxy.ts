@@ -52,6 +52,8 @@ export class EmbeddedProxy implements Router {
   private readonly pools = new Map<string, Pool>();
   private readonly failures = new Map<string, { count: number; ejectedUntil: number }>();
   private readonly tunnels = new Set<Tunnel>();
+  /** Ports closed by a remove or a port change whose requests in flight are still finishing. */
+  private readonly closing = new Set<Promise<void>>();
   private readonly random: () => number;
 
   constructor(private readonly clock: Clock, opts: EmbeddedProxyOptions = {}) {
@@ -78,8 +80,8 @@ export class EmbeddedProxy implements Router {
     const old = { main: listener.main, preview: listener.preview };
     Object.assign(listener, { main, preview, route, pools }); // the swap
     this.listeners.set(route.app, listener);
-    if (old.main !== main) await closeServer(old.main, route.drainTimeoutMs, this.clock);
-    if (old.preview && old.preview !== preview) await closeServer(old.preview, route.drainTimeoutMs, this.clock);
+    if (old.main !== main) this.retire(old.main, route.drainTimeoutMs);
+    if (old.preview && old.preview !== preview) this.retire(old.preview, route.drainTimeoutMs);
     this.retireTunnels(route);
   }
 
@@ -88,8 +90,17 @@ export class EmbeddedProxy implements Router {
     if (!listener) return;
     this.listeners.delete(app);
     this.retireTunnels({ app, targets: [], color: listener.route.color, drainTimeoutMs: listener.route.drainTimeoutMs });
-    const { drainTimeoutMs } = listener.route;
-    await Promise.all([closeServer(listener.main, drainTimeoutMs, this.clock), listener.preview && closeServer(listener.preview, drainTimeoutMs, this.clock)]);
+    this.retire(listener.main, listener.route.drainTimeoutMs);
+    if (listener.preview) this.retire(listener.preview, listener.route.drainTimeoutMs);
+  }
+
+  /**
+   * The port stops accepting now; its requests in flight finish in the background (see closeServer), so
+   * a control call never waits on them. Whoever must wait for them drains the targets; close() waits too.
+   */
+  private retire(server: Server, drainTimeoutMs: number): void {
+    const closed = closeServer(server, drainTimeoutMs, this.clock).finally(() => this.closing.delete(closed));
+    this.closing.add(closed);
   }
 
   async routes(): Promise<AppRoute[]> {
@@ -122,6 +133,7 @@ export class EmbeddedProxy implements Router {
 
   async close(): Promise<void> {
     await Promise.all([...this.listeners.keys()].map((app) => this.remove(app)));
+    await Promise.all(this.closing);
     for (const t of this.tunnels) t.close();
     await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
     this.pools.clear();

@@ -5,8 +5,15 @@ import type { Color } from '../desired/app.js';
 import { SwitchyardError, type ErrorCode } from '../errors.js';
 import type { AppRoute, ColorCounters, Router } from './route.js';
 
+/** How long the proxy may take to answer a control call (a drain may take its own timeout on top). */
+export const CONTROL_TIMEOUT_MS = 10_000;
+
 export class RemoteRouter implements Router {
-  constructor(private readonly socketPath: string) {}
+  private readonly timeoutMs: number;
+
+  constructor(private readonly socketPath: string, opts: { timeoutMs?: number } = {}) {
+    this.timeoutMs = opts.timeoutMs ?? CONTROL_TIMEOUT_MS;
+  }
 
   async apply(route: AppRoute): Promise<void> {
     await this.call('PUT', `/routes/${route.app}`, route);
@@ -18,7 +25,7 @@ export class RemoteRouter implements Router {
     return (await this.call('GET', '/routes')) as AppRoute[];
   }
   async drain(targetIds: readonly string[], timeoutMs: number): Promise<number> {
-    return ((await this.call('POST', '/drain', { targetIds, timeoutMs })) as { left: number }).left;
+    return ((await this.call('POST', '/drain', { targetIds, timeoutMs }, timeoutMs)) as { left: number }).left;
   }
   async counters(app: string): Promise<Partial<Record<Color, ColorCounters>>> {
     return (await this.call('GET', `/counters/${app}`)) as Partial<Record<Color, ColorCounters>>;
@@ -34,7 +41,11 @@ export class RemoteRouter implements Router {
     });
   }
 
-  private call(method: string, path: string, body?: unknown): Promise<unknown> {
+  /**
+   * One control call. A proxy that accepts the connection but does not answer (stopped, wedged) fails the
+   * call after the timeout, plus `waitMs` for a call that waits by design: a pass must not hang on it.
+   */
+  private call(method: string, path: string, body?: unknown, waitMs = 0): Promise<unknown> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request(
@@ -57,6 +68,15 @@ export class RemoteRouter implements Router {
           });
         },
       );
+      const limit = this.timeoutMs + waitMs;
+      const timer = setTimeout(() => {
+        req.destroy();
+        reject(new SwitchyardError('RouteFailed', `the proxy on ${this.socketPath} did not answer ${method} ${path} within ${limit} ms`, {
+          hint: 'it may be stopped (SIGSTOP) or overloaded: check the process whose pid is in <state-dir>/<instance>.proxy.pid; the agent retries',
+          retry: 'transient',
+        }));
+      }, limit);
+      req.on('close', () => clearTimeout(timer));
       req.on('error', (e: NodeJS.ErrnoException) =>
         reject(new SwitchyardError('RouteFailed', `the proxy does not answer on ${this.socketPath} (${e.code ?? e.message})`, {
           hint: 'the agent starts it when it is missing; or run `switchyard proxy` yourself',

@@ -33,21 +33,46 @@ export function registryOf(image: string): string {
 /** The files of a `build:` context at a commit (the source's folder()). */
 export type ContextReader = (commit: string, dir: string) => Promise<TarFile[]>;
 
+export interface DockerRuntimeOptions {
+  /** Where targets publish their ports (default 127.0.0.1). */
+  bindHost?: string;
+  /** Per-registry credentials for pulls (from the agent config). */
+  credentials?: RegistryCredentials;
+  /** Reads `build:` contexts from the repository. */
+  readContext?: ContextReader;
+  /** How long a read (list, inspect) may wait for the engine (default READ_TIMEOUT_MS). */
+  readTimeoutMs?: number;
+}
+
+/**
+ * A hung engine (it happens: a stuck storage driver, a deadlock) must not hang the agent: a read that
+ * gets no answer fails as DockerUnavailable, so passes fail, back off and raise the stale alarm.
+ * Creates, stops, pulls and builds are left unbounded: they can take long by nature.
+ */
+export const READ_TIMEOUT_MS = 30_000;
+
 export class DockerRuntime implements Runtime {
   /** Builds in progress by image tag: replicas that need the same image wait for one build. */
   private readonly building = new Map<string, Promise<void>>();
+  private readonly bindHost: string;
+  private readonly credentials: RegistryCredentials;
+  private readonly readContext: ContextReader | undefined;
+  private readonly readTimeoutMs: number;
 
   constructor(
     private readonly docker: Docker,
     private readonly instance: string,
-    private readonly bindHost = '127.0.0.1',
-    private readonly credentials: RegistryCredentials = {},
-    private readonly readContext?: ContextReader,
-  ) {}
+    opts: DockerRuntimeOptions = {},
+  ) {
+    this.bindHost = opts.bindHost ?? '127.0.0.1';
+    this.credentials = opts.credentials ?? {};
+    this.readContext = opts.readContext;
+    this.readTimeoutMs = opts.readTimeoutMs ?? READ_TIMEOUT_MS;
+  }
 
   async list(): Promise<LiveTarget[]> {
     const infos = await this.call('list containers', () =>
-      this.docker.listContainers({ all: true, filters: { label: [`${LABEL.instance}=${this.instance}`] } }),
+      this.read('list containers', this.docker.listContainers({ all: true, filters: { label: [`${LABEL.instance}=${this.instance}`] } })),
     );
     const targets: LiveTarget[] = [];
     for (const info of infos) {
@@ -190,10 +215,10 @@ export class DockerRuntime implements Runtime {
   async inspect(id: string): Promise<LiveTarget | undefined> {
     let info: Docker.ContainerInspectInfo;
     try {
-      info = await this.docker.getContainer(id).inspect();
+      info = await this.read('inspect container', this.docker.getContainer(id).inspect());
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
-      throw this.unavailable('inspect container', e);
+      throw e instanceof SwitchyardError ? e : this.unavailable('inspect container', e);
     }
     const labels = parseLabels(info.Config.Labels);
     if (!labels || info.Config.Labels[LABEL.instance] !== this.instance) return undefined;
@@ -303,11 +328,27 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  /** `answer`, or DockerUnavailable when the engine has said nothing for readTimeoutMs. */
+  private async read<T>(what: string, answer: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SwitchyardError('DockerUnavailable', `cannot ${what}: the Docker engine did not answer within ${this.readTimeoutMs} ms`, {
+        hint: 'dockerd may be hung: check `docker info` and the dockerd log, restart it if it does not answer; the agent retries',
+        retry: 'transient',
+      })), this.readTimeoutMs);
+    });
+    try {
+      return await Promise.race([answer, silent]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
-      throw this.unavailable(what, e);
+      throw e instanceof SwitchyardError ? e : this.unavailable(what, e);
     }
   }
 

@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
 import type { TargetSpec } from '../../src/runtime/target.js';
@@ -113,6 +116,23 @@ describe('docker runtime (real engine, API 1.41)', () => {
     });
     expect(seen.oomKilled).toBe(true);
     await runtime.remove(t.id);
+  });
+
+  it('says the engine is unavailable, instead of waiting forever, when it accepts a read and never answers (a hung dockerd)', async () => {
+    const dir = mkdtempSync(`${tmpdir()}/sy-hung-`);
+    const held: Socket[] = [];
+    const hung = createServer((socket) => held.push(socket));
+    await new Promise<void>((r) => hung.listen(`${dir}/docker.sock`, r));
+    try {
+      const stuck = new DockerRuntime(connectDocker(`${dir}/docker.sock`), instance, { readTimeoutMs: 200 });
+      for (const read of [() => stuck.list(), () => stuck.inspect('abc')]) {
+        await expect(read()).rejects.toMatchObject({ code: 'DockerUnavailable', retry: 'transient', message: expect.stringMatching(/did not answer within 200 ms/), hint: expect.stringMatching(/hung/) });
+      }
+    } finally {
+      held.forEach((s) => s.destroy());
+      hung.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says the engine is unavailable, with what to do, when the socket does not answer', async () => {

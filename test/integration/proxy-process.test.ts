@@ -53,6 +53,18 @@ describe('proxy process', () => {
     expect((await get(route.listen.port)).body).toBe('blue-0');
   });
 
+  it('fails a control call, instead of waiting forever, while the proxy is stopped (SIGSTOP), and works again after SIGCONT', async () => {
+    const { socket, info } = await ensureProxy(dir, instance, systemClock);
+    const router = new RemoteRouter(socket, { timeoutMs: 300 });
+    process.kill(info.pid, 'SIGSTOP');
+    try {
+      await expect(router.routes()).rejects.toMatchObject({ code: 'RouteFailed', retry: 'transient', message: expect.stringMatching(/did not answer GET \/routes within 300 ms/) });
+    } finally {
+      process.kill(info.pid, 'SIGCONT');
+    }
+    expect(await router.routes()).toEqual([route]);
+  });
+
   it('says clearly when no proxy answers', async () => {
     const nowhere = new RemoteRouter(`${dir}/nobody.sock`);
     await expect(nowhere.routes()).rejects.toMatchObject({ code: 'RouteFailed', retry: 'transient', hint: expect.stringMatching(/switchyard proxy/) });
