@@ -87,7 +87,8 @@ describe('self-heal from Docker events', () => {
     const load = startLoad(listen.loop);
     await until('traffic', () => (load.counts.ok >= 100 ? true : undefined));
     // Four crashes in a row after this one: Docker restarts it five times, waiting longer each time.
-    execFileSync('docker', ['exec', looping!.id, '/bin/busybox', 'sh', '-c', 'echo 4 > /crash; kill $(/bin/busybox cat /pid)']);
+    // Detached (-d): the kill stops the container, which would otherwise cut the exec itself short.
+    execFileSync('docker', ['exec', '-d', looping!.id, '/bin/busybox', 'sh', '-c', 'echo 4 > /crash; kill $(/bin/busybox cat /pid)']);
     const reported = await until('the crash loop in the journal', async () => {
       const history = (await (await fetch(`${w.agent.apiUrl}/history?app=loop`)).json()) as JournalEntry[];
       return history.find((e) => e.reason === 'CrashLoopBackOff');
