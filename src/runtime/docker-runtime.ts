@@ -72,7 +72,7 @@ export class DockerRuntime implements Runtime {
 
   async list(): Promise<LiveTarget[]> {
     const infos = await this.call('list containers', () =>
-      this.read('list containers', this.docker.listContainers({ all: true, filters: { label: [`${LABEL.instance}=${this.instance}`] } })),
+      this.docker.listContainers({ all: true, filters: { label: [`${LABEL.instance}=${this.instance}`] } }),
     );
     const targets: LiveTarget[] = [];
     for (const info of infos) {
@@ -344,9 +344,10 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  /** A short read of the engine (bounded by read()); any failure is DockerUnavailable. */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await this.read(what, fn());
     } catch (e) {
       throw e instanceof SwitchyardError ? e : this.unavailable(what, e);
     }
