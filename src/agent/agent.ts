@@ -5,7 +5,7 @@
 // - An app whose flip failed for a commit is not retried for that same commit (no flapping); a new
 //   commit, or an operator's sync, tries again. Transient failures (Docker away, port busy) are retried.
 // - An empty desired state never prunes what runs (a guard like Argo CD's allowEmpty).
-import { routesStandby, type AppSpec, type Color, type DesiredState } from '../desired/app.js';
+import { COLORS, routesStandby, type AppSpec, type Color, type DesiredState } from '../desired/app.js';
 import { loadCommit } from '../desired/load-commit.js';
 import { errorMessage, SwitchyardError } from '../errors.js';
 import { executeApp, type ExecutorDeps, type FlipResult } from '../executor/flip.js';
@@ -19,7 +19,7 @@ import type { Journal, JournalEntry } from './journal.js';
 import type { LastGoodStore } from './last-good.js';
 import type { Observer } from './metrics.js';
 import type { SuspensionStore } from './suspensions.js';
-import type { AgentStatus, StatusStore } from './status.js';
+import type { AgentStatus, AppStatus, StatusStore } from './status.js';
 
 export interface AgentDeps extends ExecutorDeps {
   source: Source;
@@ -471,6 +471,8 @@ export class Agent {
     }
     for (const app of apps) {
       const routed = new Set(routes.find((r) => r.app === app.name)?.targets.map((t) => t.id));
+      const traffic = await this.deps.router.counters(app.name).catch(() => ({}) as AppStatus['traffic']);
+      const ejected = new Set(COLORS.flatMap((c) => traffic[c]?.ejected ?? []));
       const of = (color: 'blue' | 'green') =>
         targets
           .filter((t) => t.app === app.name && t.color === color)
@@ -484,8 +486,8 @@ export class Agent {
             ...(t.address ? { address: `${t.address.host}:${t.address.port}` } : {}),
             ...(t.health ? { health: t.health } : {}),
             ...(restarted.get(t.id) ?? {}),
+            ...(ejected.has(t.id) ? { ejected: true } : {}),
           }));
-      const traffic = await this.deps.router.counters(app.name).catch(() => ({}));
       this.deps.status.update(app.name, { targets: { blue: of('blue'), green: of('green') }, traffic });
     }
   }

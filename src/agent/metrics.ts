@@ -37,6 +37,7 @@ export class Metrics implements Observer {
     this.errors5xx = new Counter({ name: 'switchyard_proxy_responses_5xx_total', help: '5xx answers per color.', labelNames: ['app', 'color'], registers });
     const inFlight = new Gauge({ name: 'switchyard_proxy_in_flight', help: 'Requests in flight per color.', labelNames: ['app', 'color'], registers });
     const lastHit = new Gauge({ name: 'switchyard_proxy_last_hit_timestamp_seconds', help: 'When a color last took a request.', labelNames: ['app', 'color'], registers });
+    const ejected = new Gauge({ name: 'switchyard_proxy_ejected_targets', help: 'Targets per color the data plane took out of rotation after failing to reach them (passive health; embedded proxy).', labelNames: ['app', 'color'], registers });
     const active = new Gauge({ name: 'switchyard_app_active_color', help: '1 for the color that takes traffic.', labelNames: ['app', 'color'], registers });
     const ready = new Gauge({ name: 'switchyard_app_ready', help: '1 when the app is Ready.', labelNames: ['app'], registers });
     const applied = new Gauge({ name: 'switchyard_app_last_applied_info', help: 'The last applied revision (value 1).', labelNames: ['app', 'revision'], registers });
@@ -74,6 +75,7 @@ export class Metrics implements Observer {
           this.errors5xx.inc({ app: app.name, color: c }, add('errors5xx'));
           this.seen.set(key, now);
           inFlight.set({ app: app.name, color: c }, now.inFlight);
+          ejected.set({ app: app.name, color: c }, now.ejected?.length ?? 0);
           if (now.lastHit) lastHit.set({ app: app.name, color: c }, now.lastHit / 1000);
         }
       }

@@ -46,6 +46,8 @@ export interface TargetStatus {
   exitCode?: number;
   /** The OOM killer ended it: it needs more memory than its limit. */
   oomKilled?: boolean;
+  /** The data plane took it out of rotation for now: it failed to reach it several times in a row. */
+  ejected?: boolean;
 }
 
 export interface AppStatus {

@@ -8,7 +8,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import { Pool } from 'undici';
 import { connect, type Socket } from 'node:net';
 import type { Clock } from '../clock.js';
-import { otherColor, type Color } from '../desired/app.js';
+import { COLORS, otherColor, type Color } from '../desired/app.js';
 import { SwitchyardError } from '../errors.js';
 import { chooseColor, type Choice } from './choose-color.js';
 import { forward, hasBody } from './forward.js';
@@ -128,7 +128,14 @@ export class EmbeddedProxy implements Router {
 
   async counters(app: string): Promise<Partial<Record<Color, ColorCounters>>> {
     const listener = this.listeners.get(app);
-    return listener ? structuredClone(listener.counters) : {};
+    if (!listener) return {};
+    const out = structuredClone(listener.counters);
+    const now = this.clock.now();
+    for (const color of COLORS) {
+      const ejected = listener.pools[color].filter((t) => (this.failures.get(t.id)?.ejectedUntil ?? 0) > now).map((t) => t.id);
+      if (ejected.length && out[color]) out[color].ejected = ejected;
+    }
+    return out;
   }
 
   async close(): Promise<void> {

@@ -34,6 +34,11 @@ export interface ColorCounters {
   lastHit?: number;
   /** Time to answer, as a cumulative histogram (embedded proxy only). */
   latency?: LatencyHistogram;
+  /**
+   * Targets the data plane has taken out of rotation for now, having failed to reach each several times
+   * in a row (passive health; embedded proxy only). They come back on their own after a while.
+   */
+  ejected?: string[];
 }
 
 /** `counts[i]` answers took at most `bucketsMs[i]`; `count` and `sumMs` cover all of them. */

@@ -222,6 +222,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
       expect(text).toMatch(/^switchyard_app_ready\{app="web"\} 1$/m);
       expect(text).toMatch(new RegExp(`^switchyard_app_last_applied_info\\{app="web",revision="${repo.git('rev-parse', 'HEAD')}"\\} 1$`, 'm'));
       expect(Number(/^switchyard_proxy_requests_total\{app="web",color="green"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+      expect(text).toMatch(/^switchyard_proxy_ejected_targets\{app="web",color="green"\} 0$/m);
       expect(Number(/^switchyard_reconcile_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
       expect(text).toMatch(/^switchyard_flip_duration_seconds_count\{app="web",result="failed"\} [1-9]/m);
       expect(text).toMatch(/^switchyard_health_checks_total\{result="pass"\} [1-9]/m);

@@ -271,6 +271,8 @@ describe('embedded proxy', () => {
     for (let n = 0; n < 30; n++) answers.push(await getWith(port, {}));
     expect(answers.every((a) => a.status === 200 && a.body === 'green-0')).toBe(true);
     expect(refused).toBe(3);
+    // Said in the counters, for the status and the metrics.
+    expect((await proxy.counters('web')).green?.ejected).toEqual([deadTarget.id]);
   });
 
   /** Real time, except that sleeps wait until the test releases them: grace windows become countable. */

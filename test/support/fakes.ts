@@ -109,8 +109,10 @@ export class FakeRouter implements Router {
     this.drains.push({ ids, timeoutMs, at: this.calls.length });
     return 0;
   }
+  /** What counters() says for every app. */
+  traffic: Partial<Record<Color, ColorCounters>> = {};
   async counters(): Promise<Partial<Record<Color, ColorCounters>>> {
-    return {};
+    return this.traffic;
   }
   async close(): Promise<void> {}
 }

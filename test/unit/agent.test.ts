@@ -207,6 +207,18 @@ describe('agent', () => {
     expect(web.targets.blue.find((t) => t.id === hungry!.id.slice(0, 12))).toMatchObject({ state: 'restarting', exitCode: 137, oomKilled: true });
   });
 
+  it('marks a target the data plane took out of rotation (passive health) in the status', async () => {
+    const { source, agent, router, runtime } = setup();
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000, replicas: 2 }) });
+    await agent.reconcile();
+    const [failing, fine] = runtime.byColor('web', 'blue');
+    router.traffic = { blue: { requests: 9, errors5xx: 0, inFlight: 0, ejected: [failing!.id] } };
+    await agent.reconcile();
+    const targets = agent.status().apps.web!.targets.blue;
+    expect(targets.find((t) => t.id === failing!.id.slice(0, 12))).toMatchObject({ ejected: true });
+    expect(targets.find((t) => t.id === fine!.id.slice(0, 12))?.ejected).toBeUndefined();
+  });
+
   it('runs one more pass when a container event arrives during a pass, so the event is not lost', async () => {
     const { source, agent, runtime } = setup();
     source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
