@@ -40,16 +40,21 @@ export interface DockerRuntimeOptions {
   credentials?: RegistryCredentials;
   /** Reads `build:` contexts from the repository. */
   readContext?: ContextReader;
-  /** How long a read (list, inspect) may wait for the engine (default READ_TIMEOUT_MS). */
+  /** How long a read (list, inspect, logs) may wait for the engine (default READ_TIMEOUT_MS). */
   readTimeoutMs?: number;
+  /** How long a create, start, stop or remove may wait for the engine (default ACTION_TIMEOUT_MS). */
+  actionTimeoutMs?: number;
+  /** How long an image pull may go without progress (default PULL_IDLE_TIMEOUT_MS). */
+  pullIdleTimeoutMs?: number;
 }
 
-/**
- * A hung engine (it happens: a stuck storage driver, a deadlock) must not hang the agent: a read that
- * gets no answer fails as DockerUnavailable, so passes fail, back off and raise the stale alarm.
- * Creates, stops, pulls and builds are left unbounded: they can take long by nature.
- */
+// A hung engine (it happens: a stuck storage driver, a deadlock) or a registry that stalls a pull must
+// not hang the agent: a call that gets no answer in time fails as DockerUnavailable (a pull as
+// ImagePullFailed), so the pass fails, backs off, and the stale alarm goes up if it lasts. The bounds are
+// far above what a healthy engine takes. Builds are left unbounded: a build step may be silent for long.
 export const READ_TIMEOUT_MS = 30_000;
+export const ACTION_TIMEOUT_MS = 120_000;
+export const PULL_IDLE_TIMEOUT_MS = 300_000;
 
 export class DockerRuntime implements Runtime {
   /** Builds in progress by image tag: replicas that need the same image wait for one build. */
@@ -58,6 +63,8 @@ export class DockerRuntime implements Runtime {
   private readonly credentials: RegistryCredentials;
   private readonly readContext: ContextReader | undefined;
   private readonly readTimeoutMs: number;
+  private readonly actionTimeoutMs: number;
+  private readonly pullIdleTimeoutMs: number;
 
   constructor(
     private readonly docker: Docker,
@@ -68,6 +75,8 @@ export class DockerRuntime implements Runtime {
     this.credentials = opts.credentials ?? {};
     this.readContext = opts.readContext;
     this.readTimeoutMs = opts.readTimeoutMs ?? READ_TIMEOUT_MS;
+    this.actionTimeoutMs = opts.actionTimeoutMs ?? ACTION_TIMEOUT_MS;
+    this.pullIdleTimeoutMs = opts.pullIdleTimeoutMs ?? PULL_IDLE_TIMEOUT_MS;
   }
 
   async list(): Promise<LiveTarget[]> {
@@ -136,10 +145,10 @@ export class DockerRuntime implements Runtime {
         },
       });
     } catch (e) {
-      throw e instanceof SwitchyardError ? e : this.createError(name, e);
+      throw this.createError(name, e);
     }
     try {
-      await container.start();
+      await this.bounded('start container', container.start(), this.actionTimeoutMs);
     } catch (e) {
       await container.remove({ force: true }).catch(() => undefined);
       throw this.createError(name, e);
@@ -155,7 +164,7 @@ export class DockerRuntime implements Runtime {
    */
   private async createPulling(spec: TargetSpec, options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
     try {
-      return await this.docker.createContainer(options);
+      return await this.bounded('create container', this.docker.createContainer(options), this.actionTimeoutMs);
     } catch (e) {
       if (!(statusOf(e) === 404 && /image/i.test(errorMessage(e)))) throw e;
     }
@@ -163,20 +172,41 @@ export class DockerRuntime implements Runtime {
       const tag = spec.image;
       if (!this.building.has(tag)) this.building.set(tag, this.build(spec).finally(() => this.building.delete(tag)));
       await this.building.get(tag);
-      return this.docker.createContainer(options);
+      return this.bounded('create container', this.docker.createContainer(options), this.actionTimeoutMs);
     }
     const registry = registryOf(spec.image);
     const auth = this.credentials[registry];
     try {
-      const stream = await this.docker.pull(spec.image, auth ? { authconfig: { ...auth, serveraddress: registry } } : {});
-      await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+      await this.pull(spec.image, auth ? { authconfig: { ...auth, serveraddress: registry } } : {});
     } catch (e) {
       throw new SwitchyardError('ImagePullFailed', `cannot pull image "${spec.image}" for ${spec.app}/${spec.color}: ${errorMessage(e)}`, {
         hint: `check the name and tag in colors.${spec.color}.image, that ${registry} is reachable, and its credentials (registries in the agent config)`,
         cause: e,
       });
     }
-    return this.docker.createContainer(options);
+    return this.bounded('create container', this.docker.createContainer(options), this.actionTimeoutMs);
+  }
+
+  /** Pulls an image; a pull that makes no progress for pullIdleTimeoutMs (a stalled registry) is cut. */
+  private async pull(image: string, opts: object): Promise<void> {
+    const abort = new AbortController();
+    const idle = new Error(`no progress for ${this.pullIdleTimeoutMs} ms`);
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => abort.abort(idle), this.pullIdleTimeoutMs);
+    };
+    arm();
+    try {
+      const stream = await this.docker.pull(image, { ...opts, abortSignal: abort.signal });
+      await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()), arm));
+    } catch (e) {
+      throw abort.signal.aborted ? idle : e;
+    } finally {
+      clearTimeout(timer);
+    }
+    // A cut stream may end as if it were whole: it is not.
+    if (abort.signal.aborted) throw idle;
   }
 
   /** Builds spec.image from its context at the spec's commit. The engine's output ends up in the error. */
@@ -215,10 +245,10 @@ export class DockerRuntime implements Runtime {
   async inspect(id: string): Promise<LiveTarget | undefined> {
     let info: Docker.ContainerInspectInfo;
     try {
-      info = await this.read('inspect container', this.docker.getContainer(id).inspect());
+      info = await this.bounded('inspect container', this.docker.getContainer(id).inspect(), this.readTimeoutMs);
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
-      throw e instanceof SwitchyardError ? e : this.unavailable('inspect container', e);
+      throw this.unavailable('inspect container', e);
     }
     const labels = parseLabels(info.Config.Labels);
     if (!labels || info.Config.Labels[LABEL.instance] !== this.instance) return undefined;
@@ -244,14 +274,14 @@ export class DockerRuntime implements Runtime {
   async remove(id: string): Promise<void> {
     const container = this.docker.getContainer(id);
     try {
-      await container.stop({ t: STOP_GRACE_SECONDS });
+      await this.bounded('stop container', container.stop({ t: STOP_GRACE_SECONDS }), this.actionTimeoutMs);
     } catch (e) {
       // 304: already stopped; 404: already gone. Both are the state we want.
       if (statusOf(e) === 404) return;
       if (statusOf(e) !== 304) throw this.unavailable('stop container', e);
     }
     try {
-      await container.remove({ force: true });
+      await this.bounded('remove container', container.remove({ force: true }), this.actionTimeoutMs);
     } catch (e) {
       const status = statusOf(e);
       // 409: removal already in progress.
@@ -328,14 +358,14 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  /** `answer`, or DockerUnavailable when the engine has said nothing for readTimeoutMs. */
-  private async read<T>(what: string, answer: Promise<T>): Promise<T> {
+  /** `answer`, or DockerUnavailable when the engine has not answered within `ms`. */
+  private async bounded<T>(what: string, answer: Promise<T>, ms: number): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const silent = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SwitchyardError('DockerUnavailable', `cannot ${what}: the Docker engine did not answer within ${this.readTimeoutMs} ms`, {
+      timer = setTimeout(() => reject(new SwitchyardError('DockerUnavailable', `cannot ${what}: the Docker engine did not answer within ${ms} ms`, {
         hint: 'dockerd may be hung: check `docker info` and the dockerd log, restart it if it does not answer; the agent retries',
         retry: 'transient',
-      })), this.readTimeoutMs);
+      })), ms);
     });
     try {
       return await Promise.race([answer, silent]);
@@ -344,16 +374,17 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  /** A short read of the engine (bounded by read()); any failure is DockerUnavailable. */
+  /** A short read of the engine, bounded by readTimeoutMs; any failure is DockerUnavailable. */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await this.read(what, fn());
+      return await this.bounded(what, fn(), this.readTimeoutMs);
     } catch (e) {
-      throw e instanceof SwitchyardError ? e : this.unavailable(what, e);
+      throw this.unavailable(what, e);
     }
   }
 
   private unavailable(what: string, e: unknown): SwitchyardError {
+    if (e instanceof SwitchyardError) return e; // already says what (a timeout, say)
     const code = (e as { code?: string }).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES') {
       return new SwitchyardError('DockerUnavailable', `cannot ${what}: the Docker engine does not answer (${code})`, {

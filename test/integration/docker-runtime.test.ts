@@ -118,15 +118,18 @@ describe('docker runtime (real engine, API 1.41)', () => {
     await runtime.remove(t.id);
   });
 
-  it('says the engine is unavailable, instead of waiting forever, when it accepts a read and never answers (a hung dockerd)', async () => {
+  it('says the engine is unavailable, instead of waiting forever, when it accepts a call and never answers (a hung dockerd)', async () => {
     const dir = mkdtempSync(`${tmpdir()}/sy-hung-`);
     const held: Socket[] = [];
     const hung = createServer((socket) => held.push(socket));
     await new Promise<void>((r) => hung.listen(`${dir}/docker.sock`, r));
     try {
-      const stuck = new DockerRuntime(connectDocker(`${dir}/docker.sock`), instance, { readTimeoutMs: 200 });
+      const stuck = new DockerRuntime(connectDocker(`${dir}/docker.sock`), instance, { readTimeoutMs: 200, actionTimeoutMs: 300 });
       for (const read of [() => stuck.list(), () => stuck.inspect('abc')]) {
         await expect(read()).rejects.toMatchObject({ code: 'DockerUnavailable', retry: 'transient', message: expect.stringMatching(/did not answer within 200 ms/), hint: expect.stringMatching(/hung/) });
+      }
+      for (const [what, act] of [['create container', () => stuck.create(spec())], ['stop container', () => stuck.remove('abc')]] as const) {
+        await expect(act()).rejects.toMatchObject({ code: 'DockerUnavailable', retry: 'transient', message: `cannot ${what}: the Docker engine did not answer within 300 ms` });
       }
     } finally {
       held.forEach((s) => s.destroy());

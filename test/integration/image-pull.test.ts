@@ -1,6 +1,7 @@
 // Pulling a missing image, from a real registry (Debian's docker-registry) on 127.0.0.1.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -57,6 +58,26 @@ describe('image pull', () => {
     const unreachable = `127.0.0.1:${await freePort()}/x/y:1`;
     await expect(runtime.create(spec(unreachable))).rejects.toMatchObject({ code: 'ImagePullFailed' });
     expect(await runtime.list()).toEqual([]);
+  });
+
+  it('cuts a pull that makes no progress (a registry that stalls), and says so', async () => {
+    // Answers the version check, then holds every other request: the manifest never comes.
+    const held: ServerResponse[] = [];
+    const stalling = createServer((req, res) => {
+      if (req.url === '/v2/') res.writeHead(200, { 'docker-distribution-api-version': 'registry/2.0', 'content-type': 'application/json' }).end('{}');
+      else held.push(res);
+    });
+    await new Promise<void>((r) => stalling.listen(0, '127.0.0.1', r));
+    const image = `127.0.0.1:${(stalling.address() as { port: number }).port}/switchyard-test/stalled:1`;
+    const impatient = new DockerRuntime(connectDocker(), instance, { pullIdleTimeoutMs: 500 });
+    try {
+      await expect(impatient.create(spec(image))).rejects.toMatchObject({ code: 'ImagePullFailed', message: expect.stringMatching(/stalled:1" for web\/blue: no progress for 500 ms/) });
+      expect(held.length).toBeGreaterThan(0);
+      expect(await runtime.list()).toEqual([]);
+    } finally {
+      stalling.closeAllConnections();
+      stalling.close();
+    }
   });
 
   it('knows which registry an image comes from', () => {
