@@ -145,13 +145,13 @@ export class DockerRuntime implements Runtime {
         },
       });
     } catch (e) {
-      throw this.createError(name, e);
+      throw e instanceof SwitchyardError ? e : this.createError(name, e);
     }
     try {
       await this.bounded('start container', container.start(), this.actionTimeoutMs);
     } catch (e) {
       await container.remove({ force: true }).catch(() => undefined);
-      throw this.createError(name, e);
+      throw e instanceof SwitchyardError ? e : this.createError(name, e);
     }
     const live = await this.inspect(container.id);
     if (!live) throw new SwitchyardError('CreateFailed', `container ${name} vanished right after it started`, { retry: 'transient' });
