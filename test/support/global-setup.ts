@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildTestImage, cleanupRun, dockerAnswers } from './docker-cli.js';
 import { runStateRoot } from './paths.js';
-import { deleteBridge, DOCKERD_PID, privateBridge, unmountUnder } from './private-dockerd.js';
+import { deleteBridge, DOCKERD_PID, killUnder, privateBridge, unmountUnder } from './private-dockerd.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -49,6 +49,7 @@ function stopLeftoverProxies(root: string, runId: string): void {
       }
     }
   }
+  killUnder(root);
   deleteBridge(privateBridge(runId));
   unmountUnder(root);
   rmSync(root, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // no iptables rules (published ports go through docker-proxy on 127.0.0.1). The global teardown stops a
 // leftover one through its pid file and deletes its bridge.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { processGone, until } from './run.js';
@@ -84,6 +84,7 @@ export class PrivateDockerd {
       if (ids.length) this.docker(['rm', '-f', ...ids]);
       await this.down();
     } finally {
+      killUnder(this.root);
       deleteBridge(this.bridge);
       unmountUnder(this.root);
       rmSync(this.root, { recursive: true, force: true });
@@ -113,6 +114,28 @@ export function unmountUnder(root: string): void {
     .map((line) => (line.split(' ')[1] ?? '').replace(/\\040/g, ' '))
     .filter((p) => p === root || p.startsWith(`${root}/`));
   for (const p of points.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', p], { stdio: 'ignore' });
+}
+
+/**
+ * Kills what an engine under `root` left running: a containerd shim whose containerd went away as a
+ * container was being started outlives both engines and the container (seen after a restart mid-deploy).
+ */
+export function killUnder(root: string): void {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (Number(pid) !== process.pid && cmdline.includes(`${root}/`)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
 }
 
 export function deleteBridge(bridge: string): void {
