@@ -85,7 +85,8 @@ export class Agent {
           const start = this.deps.clock.now();
           // A pass plans from what it lists: app-scoped runs still changing things finish first.
           await Promise.all(this.targeted.values());
-          ok = await this.pass(signal);
+          this.deps.status.passStarted();
+          ok = await this.pass(signal).finally(() => this.deps.status.passEnded());
           this.deps.observer?.pass(this.deps.clock.now() - start, ok);
         } while (this.again && !signal?.aborted);
         if (ok) this.deps.status.passSucceeded();

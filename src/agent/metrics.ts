@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client) at GET /metrics. The agent reports events through the small
 // Observer interface; what the status and the data plane already know is read at scrape time.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Clock } from '../clock.js';
 import { COLORS, type Color } from '../desired/app.js';
 import type { ColorCounters } from '../router/route.js';
 import type { AgentStatus } from './status.js';
@@ -26,6 +27,7 @@ export class Metrics implements Observer {
   constructor(
     private readonly status: () => AgentStatus,
     private readonly counters: (app: string) => Promise<Partial<Record<Color, ColorCounters>>>,
+    private readonly clock: Clock,
   ) {
     const registers = [this.registry];
     this.passes = new Counter({ name: 'switchyard_reconcile_total', help: 'Reconcile passes.', registers });
@@ -45,6 +47,7 @@ export class Metrics implements Observer {
     const restarts = new Gauge({ name: 'switchyard_target_restarts', help: "Restarts by Docker's restart policy of a target that is crash-looping.", labelNames: ['app', 'color', 'replica'], registers });
     const stale = new Gauge({ name: 'switchyard_stale', help: '1 when no pass has succeeded for too long.', registers });
     const lastSuccess = new Gauge({ name: 'switchyard_last_success_timestamp_seconds', help: 'When a pass last succeeded.', registers });
+    const running = new Gauge({ name: 'switchyard_pass_running_seconds', help: 'How long the pass in progress has been running (0 between passes).', registers });
 
     // Gauges from the status, counters from the data plane: refreshed on each scrape.
     const collect = async () => {
@@ -52,6 +55,7 @@ export class Metrics implements Observer {
       for (const g of [active, ready, applied, attempted, restarts]) g.reset();
       stale.set(s.stale ? 1 : 0);
       if (s.lastSuccessAt) lastSuccess.set(s.lastSuccessAt / 1000);
+      running.set(s.passRunningSince === undefined ? 0 : (this.clock.now() - s.passRunningSince) / 1000);
       for (const app of Object.values(s.apps)) {
         for (const c of COLORS) active.set({ app: app.name, color: c }, app.activeColor === c ? 1 : 0);
         const r = app.conditions.find((c) => c.type === 'Ready');

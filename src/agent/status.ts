@@ -75,6 +75,11 @@ export interface AgentStatus {
   /** When the last pass succeeded (epoch ms), and the alarm raised when that is too long ago. */
   lastSuccessAt?: number;
   stale?: { since: number; message: string };
+  /**
+   * Since when (epoch ms) the pass in progress has been running, while one is. A pass stuck on something
+   * unbounded (a build, a long gate) shows here; the stale alarm is only raised between passes.
+   */
+  passRunningSince?: number;
 }
 
 export type Phase = { phase: 'Reconciling'; reason: 'Progressing'; message: string } | { phase: 'Ready'; message: string } | { phase: 'Stalled'; reason: Reason; message: string };
@@ -119,6 +124,14 @@ export class StatusStore {
     const current = this.state.apps[app.name] ?? { name: app.name, file: app.file, desiredColor: app.active, conditions: [], targets: { blue: [], green: [] }, traffic: {} };
     Object.assign(current, { file: app.file, desiredColor: app.active });
     this.state.apps[app.name] = current;
+  }
+
+  passStarted(): void {
+    this.state.passRunningSince = this.clock.now();
+  }
+
+  passEnded(): void {
+    delete this.state.passRunningSince;
   }
 
   passSucceeded(): void {

@@ -52,7 +52,7 @@ export async function runAgent(args: string[]): Promise<number> {
   const router = dataPlane.router;
   const status = new StatusStore(config.instance, source.description, clock);
   const journal = new FileJournal(journalPath(config));
-  const metrics = new Metrics(() => status.snapshot(), (app) => router.counters(app));
+  const metrics = new Metrics(() => status.snapshot(), (app) => router.counters(app), clock);
   const prober: Prober = {
     probe: async (address, health) => {
       const result = await healthProber.probe(address, health);

@@ -227,6 +227,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
       expect(text).toMatch(/^switchyard_flip_duration_seconds_count\{app="web",result="failed"\} [1-9]/m);
       expect(text).toMatch(/^switchyard_health_checks_total\{result="pass"\} [1-9]/m);
       expect(text).toMatch(/^switchyard_stale 0$/m);
+      expect(text).toMatch(/^switchyard_pass_running_seconds \d+(\.\d+)?$/m);
       const count = Number(/^switchyard_proxy_request_duration_seconds_count\{app="web",color="green"\} (\d+)$/m.exec(text)?.[1]);
       expect(count).toBeGreaterThan(0);
       expect(text).toMatch(new RegExp(`^switchyard_proxy_request_duration_seconds_bucket\\{app="web",color="green",le="\\+Inf"\\} ${count}$`, 'm'));

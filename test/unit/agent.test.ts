@@ -387,6 +387,22 @@ describe('agent', () => {
     expect(agent.status().stale).toBeUndefined();
   });
 
+  it('says since when a pass has been running while it runs (one stuck on something unbounded shows)', async () => {
+    const { source, agent, clock } = setup();
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    const latest = source.latest.bind(source);
+    let release: () => void = () => {};
+    source.latest = () => new Promise((resolve) => (release = () => resolve(latest())));
+    expect(agent.status().passRunningSince).toBeUndefined();
+    const started = clock.now();
+    const pass = agent.reconcile();
+    await new Promise((r) => setImmediate(r));
+    expect(agent.status().passRunningSince).toBe(started);
+    release();
+    expect(await pass).toBe(true);
+    expect(agent.status().passRunningSince).toBeUndefined();
+  });
+
   it('leaves a suspended app alone, remembers the suspension across a restart, and catches up on resume', async () => {
     const first = setup();
     first.source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
