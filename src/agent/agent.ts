@@ -446,10 +446,12 @@ export class Agent {
     }
     for (const p of prune) {
       this.deps.log.info({ app: p.app, targets: p.targets.length }, 'pruning app removed from the repository');
-      if (p.routed) await this.deps.router.remove(p.app);
-      // Requests already on its targets finish (up to the app's drain timeout) before the targets go.
-      const left = await this.deps.router.drain(p.targets.map((t) => t.id), p.drainTimeoutMs);
-      if (left) this.deps.log.warn({ app: p.app, inFlight: left }, 'drain timeout reached; removing targets with requests still in flight');
+      if (p.routed) {
+        await this.deps.router.remove(p.app);
+        // Requests already on its targets finish (up to the app's drain timeout) before the targets go.
+        const left = await this.deps.router.drain(p.targets.map((t) => t.id), p.drainTimeoutMs);
+        if (left) this.deps.log.warn({ app: p.app, inFlight: left }, 'drain timeout reached; removing targets with requests still in flight');
+      }
       await Promise.all(p.targets.map((t) => this.deps.runtime.remove(t.id)));
       this.deps.status.removeApp(p.app);
     }

@@ -45,7 +45,7 @@ export interface PrunePlan {
   app: string;
   targets: LiveTarget[];
   routed: boolean;
-  /** How long requests in flight on its targets may take once its route is gone (the route's own). */
+  /** How long requests in flight on its targets may take once its route is gone (the route's own; 0 when unrouted). */
   drainTimeoutMs: number;
 }
 
