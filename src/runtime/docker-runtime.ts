@@ -2,6 +2,7 @@
 // are listed, changed or removed. Ports are published on the bind host (127.0.0.1) at ephemeral ports.
 import Docker from 'dockerode';
 import { errorMessage, SwitchyardError } from '../errors.js';
+import { idleAbort } from '../idle-abort.js';
 import { containerName, LABEL, parseLabels, targetLabels } from './labels.js';
 import type { Runtime, TargetEvent } from './runtime.js';
 import { tarball, type TarFile } from './tar.js';
@@ -10,8 +11,10 @@ import type { LiveTarget, TargetSpec } from './target.js';
 // Debian's engine speaks API 1.41 and dockerode does not negotiate: pin it.
 export const DOCKER_API_VERSION = 'v1.41';
 const STOP_GRACE_SECONDS = 10;
-/** The container events that wake a pass; `health_status: unhealthy` arrives as `unhealthy`. */
+/** The container events that wake a pass; `unhealthy` is Docker's `health_status: unhealthy`. */
 const WATCHED: ReadonlySet<string> = new Set<TargetEvent['action']>(['die', 'oom', 'start', 'pause', 'unhealthy']);
+/** What to ask the engine for: `health_status` matches its actions by prefix ("health_status: unhealthy"). */
+const WATCH_FILTER = [...WATCHED].map((a) => (a === 'unhealthy' ? 'health_status' : a));
 
 export function connectDocker(socketPath = dockerSocketFromEnv()): Docker {
   return new Docker({ socketPath, version: DOCKER_API_VERSION });
@@ -189,24 +192,18 @@ export class DockerRuntime implements Runtime {
 
   /** Pulls an image; a pull that makes no progress for pullIdleTimeoutMs (a stalled registry) is cut. */
   private async pull(image: string, opts: object): Promise<void> {
-    const abort = new AbortController();
-    const idle = new Error(`no progress for ${this.pullIdleTimeoutMs} ms`);
-    let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => abort.abort(idle), this.pullIdleTimeoutMs);
-    };
-    arm();
+    const stalled = new Error(`no progress for ${this.pullIdleTimeoutMs} ms`);
+    const idle = idleAbort(this.pullIdleTimeoutMs, stalled);
     try {
-      const stream = await this.docker.pull(image, { ...opts, abortSignal: abort.signal });
-      await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()), arm));
+      const stream = await this.docker.pull(image, { ...opts, abortSignal: idle.signal });
+      await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()), idle.touch));
     } catch (e) {
-      throw abort.signal.aborted ? idle : e;
+      throw idle.signal.aborted ? stalled : e;
     } finally {
-      clearTimeout(timer);
+      idle.stop();
     }
     // A cut stream may end as if it were whole: it is not.
-    if (abort.signal.aborted) throw idle;
+    if (idle.signal.aborted) throw stalled;
   }
 
   /** Builds spec.image from its context at the spec's commit. The engine's output ends up in the error. */
@@ -319,8 +316,7 @@ export class DockerRuntime implements Runtime {
     while (!signal.aborted) {
       try {
         const stream = (await this.docker.getEvents({
-          // `health_status` matches its actions by prefix ("health_status: unhealthy").
-          filters: { type: ['container'], event: ['die', 'oom', 'start', 'pause', 'health_status'], label: [`${LABEL.instance}=${this.instance}`] },
+          filters: { type: ['container'], event: WATCH_FILTER, label: [`${LABEL.instance}=${this.instance}`] },
         })) as unknown as NodeJS.ReadableStream & { destroy(): void };
         wait = 500;
         const stop = () => stream.destroy();

@@ -3,6 +3,7 @@
 // says so. The clock restarts with every chunk, so a large fetch that keeps moving is never cut.
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
+import { idleAbort } from '../idle-abort.js';
 
 /** How long a git server may send nothing, before or during its answer. */
 export const GIT_IDLE_TIMEOUT_MS = 60_000;
@@ -15,41 +16,34 @@ export interface GitTransport extends HttpClient {
   timedOut?: Error;
 }
 
-/** A transport for one source operation (listing refs, a fetch). */
+/** A transport for one source operation (listing refs, a fetch). The caller names the repository. */
 export function gitHttp(idleMs = GIT_IDLE_TIMEOUT_MS): GitTransport {
   const transport: GitTransport = {
     async request(req: GitHttpRequest): Promise<GitHttpResponse> {
-      const abort = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
-      const arm = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          transport.timedOut = new Error(`no answer for ${idleMs} ms from ${req.url.replace(/\/\/[^/@]*@/, '//***@')}`);
-          abort.abort(transport.timedOut);
-        }, idleMs);
-      };
-      arm();
+      const silent = new Error(`no answer for ${idleMs} ms`);
+      const idle = idleAbort(idleMs, silent);
+      idle.signal.addEventListener('abort', () => (transport.timedOut = silent), { once: true });
       let res: GitHttpResponse;
       try {
-        res = await http.request({ ...req, signal: abort.signal } as GitHttpRequest);
+        res = await http.request({ ...req, signal: idle.signal } as GitHttpRequest);
       } catch (e) {
-        clearTimeout(timer);
+        idle.stop();
         throw transport.timedOut ?? e;
       }
       const body = res.body;
       if (!body) {
-        clearTimeout(timer);
+        idle.stop();
         return res;
       }
-      arm();
+      idle.touch();
       async function* watched(): AsyncIterableIterator<Uint8Array> {
         try {
           for await (const chunk of body as AsyncIterable<Uint8Array>) {
-            arm();
+            idle.touch();
             yield chunk;
           }
         } finally {
-          clearTimeout(timer);
+          idle.stop();
         }
       }
       return { ...res, body: watched() };
