@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { systemClock } from '../src/clock.js';
-import { ensureProxy } from '../src/router/proxy-launcher.js';
-import { RemoteRouter } from '../src/router/remote-router.js';
+import { systemClock } from '../src/core/clock.js';
+import { ensureProxy } from '../src/adapters/dataplane/proxy-launcher.js';
+import { RemoteRouter } from '../src/adapters/dataplane/remote-router.js';
 import { freePort, haproxyBackend, haproxyProxy, need, stopProcess, waitForPort, wrk } from './support.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' } } });

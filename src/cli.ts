@@ -1,5 +1,5 @@
 // The `switchyard` command line. Verbs only parse their flags and delegate to the modules.
-import { errorMessage, SwitchyardError } from './errors.js';
+import { errorMessage, SwitchyardError } from './core/errors.js';
 import { runAgent } from './commands/run.js';
 import { validateDir } from './commands/validate.js';
 import { showStatus } from './commands/status.js';
@@ -8,7 +8,7 @@ import { showPlan } from './commands/plan.js';
 import { promote } from './commands/promote.js';
 import { history, resume, suspend, sync, wait } from './commands/operate.js';
 import { logs } from './commands/logs.js';
-import { version } from './version.js';
+import { version } from './core/version.js';
 
 const USAGE = `switchyard: blue/green GitOps agent for Docker hosts
 

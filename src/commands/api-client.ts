@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_STATE_DIR } from '../config/agent-config.js';
-import { SwitchyardError } from '../errors.js';
+import { SwitchyardError } from '../core/errors.js';
 import { parseFlags } from './flags.js';
 
 export const DEFAULT_API = '127.0.0.1:7070';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
 import { loadAgentConfig, type AgentConfig } from '../config/agent-config.js';
-import { SwitchyardError } from '../errors.js';
+import { SwitchyardError } from '../core/errors.js';
 import { parseFlags } from './flags.js';
 
 const AGENT_FLAGS = {

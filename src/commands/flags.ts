@@ -1,6 +1,6 @@
 // Flag parsing shared by the verbs: node's parseArgs, with errors a person can act on.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SwitchyardError } from '../errors.js';
+import { SwitchyardError } from '../core/errors.js';
 
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(verb: string, args: string[], options: T, allowPositionals = false) {
   try {

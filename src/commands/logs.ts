@@ -1,8 +1,8 @@
 // `switchyard logs APP [--color C] [--follow] [--tail N]`: the output of an app's containers (web
 // targets and workers), each line prefixed with its container, read from the Docker engine on this host.
 import { DEFAULT_STATE_DIR } from '../config/agent-config.js';
-import { SwitchyardError } from '../errors.js';
-import { connectDocker, DockerRuntime } from '../runtime/docker-runtime.js';
+import { SwitchyardError } from '../core/errors.js';
+import { connectDocker, DockerRuntime } from '../adapters/docker/runtime.js';
 import { parseFlags } from './flags.js';
 
 export async function logs(args: string[]): Promise<number> {

@@ -1,8 +1,8 @@
 // Operator verbs on a running agent: history, sync, suspend, resume, wait. They parse and delegate.
-import type { JournalEntry } from '../agent/journal.js';
-import { readyCondition, type AgentStatus } from '../agent/status.js';
-import { parseDuration } from '../duration.js';
-import { SwitchyardError } from '../errors.js';
+import type { JournalEntry } from '../core/journal.js';
+import { readyCondition, type AgentStatus } from '../core/status.js';
+import { parseDuration } from '../core/duration.js';
+import { SwitchyardError } from '../core/errors.js';
 import { API_FLAGS, ApiClient, apiVerb, table } from './api-client.js';
 import { parseFlags } from './flags.js';
 

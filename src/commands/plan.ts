@@ -2,19 +2,20 @@
 // steps: the snapshot, the loader with the host's policy, env files, the live containers and the data
 // plane's routes, the pure plan. Exit codes: 0 no changes, 2 changes, 1 error (like terraform's
 // -detailed-exitcode), so PR CI can tell them apart.
-import { resolveEnvFiles, FileSecretReader } from '../desired/env-files.js';
+import { resolveEnvFiles } from '../desired/env-files.js';
+import { FileSecretReader } from '../adapters/files/secrets.js';
 import { loadCommit } from '../desired/load-commit.js';
-import { SwitchyardError } from '../errors.js';
+import { SwitchyardError } from '../core/errors.js';
 import { plan } from '../plan/plan.js';
 import { planReport, renderPlan } from '../plan/render.js';
-import { haproxyPaths, HaproxyRouter } from '../router/haproxy/haproxy-router.js';
-import { controlAnswers } from '../router/proxy-control.js';
-import { proxyFiles } from '../router/proxy-files.js';
-import { RemoteRouter } from '../router/remote-router.js';
-import type { AppRoute } from '../router/route.js';
-import { connectDocker, DockerRuntime } from '../runtime/docker-runtime.js';
-import { GitSource } from '../source/git-source.js';
-import { systemClock } from '../clock.js';
+import { haproxyPaths, HaproxyRouter } from '../adapters/haproxy/haproxy-router.js';
+import { controlAnswers } from '../adapters/dataplane/proxy-control.js';
+import { proxyFiles } from '../adapters/dataplane/proxy-files.js';
+import { RemoteRouter } from '../adapters/dataplane/remote-router.js';
+import type { AppRoute } from '../core/route.js';
+import { connectDocker, DockerRuntime } from '../adapters/docker/runtime.js';
+import { GitSource } from '../adapters/git/git-source.js';
+import { systemClock } from '../core/clock.js';
 import { join } from 'node:path';
 import type { AgentConfig } from '../config/agent-config.js';
 import { readConfig } from './config-flags.js';

@@ -1,5 +1,5 @@
 // Printing located problems for people (text), programs (json) and GitHub workflow annotations.
-import type { SwitchyardError } from '../errors.js';
+import type { SwitchyardError } from '../core/errors.js';
 
 export type Format = 'text' | 'json' | 'github';
 export const FORMATS: readonly Format[] = ['text', 'json', 'github'];

@@ -5,10 +5,10 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
-import { otherColor, type Color } from '../desired/app.js';
+import { otherColor, type Color } from '../core/app.js';
 import { loadDesired } from '../desired/load.js';
 import { setActive } from '../desired/set-active.js';
-import { SwitchyardError } from '../errors.js';
+import { SwitchyardError } from '../core/errors.js';
 import { DEFAULT_POLICY, type Policy } from '../policy/policy.js';
 import { parseFlags } from './flags.js';
 import { readAppFiles } from './validate.js';

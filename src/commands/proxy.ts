@@ -2,17 +2,17 @@
 // control socket, keeps them on disk, and outlives any number of agent restarts. `--stop` asks a
 // running one to drain and exit.
 import { writeFileSync, rmSync, mkdirSync } from 'node:fs';
-import { systemClock } from '../clock.js';
-import { errorMessage } from '../errors.js';
-import { createLogger } from '../log.js';
-import { EmbeddedProxy } from '../router/embedded-proxy.js';
-import { clearStaleSocket, controlAnswers, serveControl } from '../router/proxy-control.js';
-import { proxyFiles } from '../router/proxy-files.js';
-import { PersistedRouter } from '../router/persisted-router.js';
-import { RemoteRouter } from '../router/remote-router.js';
-import { RouteStore } from '../router/route-store.js';
+import { systemClock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
+import { EmbeddedProxy } from '../adapters/dataplane/embedded-proxy.js';
+import { clearStaleSocket, controlAnswers, serveControl } from '../adapters/dataplane/proxy-control.js';
+import { proxyFiles } from '../adapters/dataplane/proxy-files.js';
+import { PersistedRouter } from '../adapters/dataplane/persisted-router.js';
+import { RemoteRouter } from '../adapters/dataplane/remote-router.js';
+import { RouteStore } from '../adapters/dataplane/route-store.js';
 import { parseFlags } from './flags.js';
-import { version } from '../version.js';
+import { version } from '../core/version.js';
 import { DEFAULT_STATE_DIR } from '../config/agent-config.js';
 
 const SHUTDOWN_DRAIN_MS = 30_000;

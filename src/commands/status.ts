@@ -1,5 +1,5 @@
 // `switchyard status`: what the running agent serves, per app (or --json).
-import { readyCondition, type AgentStatus } from '../agent/status.js';
+import { readyCondition, type AgentStatus } from '../core/status.js';
 import { apiVerb, table } from './api-client.js';
 
 export async function showStatus(args: string[]): Promise<number> {

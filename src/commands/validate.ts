@@ -5,9 +5,9 @@ import { join, relative } from 'node:path';
 import { loadAgentConfig } from '../config/agent-config.js';
 import { resolveBuilds } from '../desired/builds.js';
 import { isAppFile, loadDesired } from '../desired/load.js';
-import { SwitchyardError } from '../errors.js';
+import { SwitchyardError } from '../core/errors.js';
 import { DEFAULT_POLICY } from '../policy/policy.js';
-import type { SnapshotFile } from '../source/snapshot.js';
+import type { SnapshotFile } from '../core/source.js';
 import { parseFlags } from './flags.js';
 import { FORMATS, githubAnnotation, problemRecord, type Format } from './problems.js';
 

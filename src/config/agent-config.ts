@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
+import cron from 'node-cron';
 import { LineCounter, parseDocument } from 'yaml';
-import { YamlLocator } from '../desired/yaml-location.js';
-import { SwitchyardError, type Location } from '../errors.js';
+import { YamlLocator } from '../core/yaml-location.js';
+import { SwitchyardError, type Location } from '../core/errors.js';
 import type { Policy } from '../policy/policy.js';
-import { cronProblem } from '../agent/schedule.js';
 
 export interface AgentConfig {
   repo: string;
@@ -119,4 +119,9 @@ function deepFreeze<T>(value: T): Readonly<T> {
     Object.freeze(value);
   }
   return value;
+}
+
+/** Why an expression is not a schedule (node-cron's syntax), or undefined when it is one. */
+export function cronProblem(expression: string): string | undefined {
+  return cron.validate(expression) ? undefined : `"${expression}" is not a cron expression`;
 }

@@ -1,7 +1,7 @@
 // From a schema-valid app document to an AppSpec: defaults applied, and each color's fields merged
 // over the shared ones at the top of the file (env and labels key by key; anything else replaced).
-import { parseDuration } from '../duration.js';
-import { COLORS, DEFAULTS, type AppSpec, type Color, type ColorSpec, type EnvFile, type VolumeSpec } from './app.js';
+import { parseDuration } from '../core/duration.js';
+import { COLORS, DEFAULTS, type AppSpec, type Color, type ColorSpec, type EnvFile, type VolumeSpec } from '../core/app.js';
 
 type RawEnv = Record<string, string | number | boolean | { file: string }>;
 

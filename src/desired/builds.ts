@@ -4,9 +4,9 @@
 // spec hash, and the plan, see a change to any file of the folder; an unchanged folder keeps its tag and
 // is never built again. The build itself happens when a target needs the image (the runtime).
 import { createHash } from 'node:crypto';
-import { SwitchyardError } from '../errors.js';
-import type { SnapshotFile } from '../source/snapshot.js';
-import { COLORS, type BuildSpec, type DesiredState } from './app.js';
+import { SwitchyardError } from '../core/errors.js';
+import type { SnapshotFile } from '../core/source.js';
+import { COLORS, type BuildSpec, type DesiredState } from '../core/app.js';
 
 /** A build context may not be larger than this (the whole folder is sent to the engine). */
 export const MAX_CONTEXT_BYTES = 256 * 1024 * 1024;

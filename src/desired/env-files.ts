@@ -1,25 +1,9 @@
 // Env values read from files on the agent's host ({ file: PATH } in an app file). Resolved on every
 // pass, so that rotating a secret file rolls the app's targets (the value is part of the spec hash).
 // The values never leave memory except into the containers' environment.
-import { readFile, realpath } from 'node:fs/promises';
-import { SwitchyardError } from '../errors.js';
-import { isUnder } from '../policy/policy.js';
-import type { DesiredState } from './app.js';
-
-export interface SecretReader {
-  read(path: string): Promise<string>;
-}
-
-/** Reads files only under the policy's folders, after resolving links (no escape through a symlink). */
-export class FileSecretReader implements SecretReader {
-  constructor(private readonly allowed: readonly string[]) {}
-
-  async read(path: string): Promise<string> {
-    const real = await realpath(path);
-    if (!this.allowed.some((dir) => isUnder(real, dir))) throw new Error(`${path} resolves to ${real}, outside the allowed folders`);
-    return readFile(real, 'utf8');
-  }
-}
+import { SwitchyardError } from '../core/errors.js';
+import type { DesiredState } from '../core/app.js';
+import type { SecretReader } from '../core/stores.js';
 
 /**
  * The desired state with env files read. An app with a file that cannot be read keeps its spec as it was

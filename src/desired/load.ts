@@ -1,14 +1,14 @@
 // Turns the files of one snapshot into a validated DesiredState, or into every error found, each
 // located (file:line:col, field) with a hint. A snapshot with any error is refused whole.
 import { LineCounter, parseDocument } from 'yaml';
-import { SwitchyardError } from '../errors.js';
-import type { SnapshotFile } from '../source/snapshot.js';
+import { SwitchyardError } from '../core/errors.js';
+import type { SnapshotFile } from '../core/source.js';
 import { checkPolicy, DEFAULT_POLICY, type Policy } from '../policy/policy.js';
-import { COLORS, type AppSpec, type DesiredState } from './app.js';
+import { COLORS, type AppSpec, type DesiredState } from '../core/app.js';
 import { fieldPath, toAppSpec, type RawApp, type RawContainer } from './app-spec.js';
 import { closest } from './did-you-mean.js';
 import { appValidator, type ErrorObject } from './schema.js';
-import { YamlLocator } from './yaml-location.js';
+import { YamlLocator } from '../core/yaml-location.js';
 
 export type LoadResult = { ok: true; state: DesiredState } | { ok: false; errors: SwitchyardError[] };
 

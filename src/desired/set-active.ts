@@ -2,7 +2,7 @@
 // exact source range, and only those bytes are replaced (same quoting), so comments, spacing and key
 // order stay byte-for-byte as the author wrote them.
 import { isScalar, LineCounter, parseDocument } from 'yaml';
-import type { Color } from './app.js';
+import type { Color } from '../core/app.js';
 
 export type SetActiveResult = { ok: true; text: string; from: Color; line: number } | { ok: false; reason: string };
 

@@ -7,40 +7,16 @@
 // Any failure before step 4 disposes what this pass created and leaves the route, and so live
 // traffic, exactly as it was. A failure of step 4 itself leaves the route too, and keeps the gated
 // targets for the retry.
-import type { Clock } from '../clock.js';
-import { otherColor, routesStandby, type Color } from '../desired/app.js';
-import { errorMessage, SwitchyardError } from '../errors.js';
-import { gate, type GateFailure, type GateResult } from '../health/gate.js';
-import type { Prober } from '../health/probe.js';
-import type { Logger } from '../log.js';
-import type { Reason } from '../agent/status.js';
+import { otherColor, routesStandby, type Color } from '../core/app.js';
+import { sameRoute, type AppRoute } from '../core/route.js';
+import type { LiveTarget } from '../core/target.js';
+import { gate } from '../health/gate.js';
 import { desiredRoute, type AppPlan } from '../plan/plan.js';
+import type { ExecutorDeps, FlipResult, Timings } from './deps.js';
+import { dispose } from './dispose.js';
+import { failed, failure, gateMessage, SUPERSEDED } from './failure.js';
 import { isRoll, roll } from './roll.js';
-import { sameRoute, type AppRoute, type Router } from '../router/route.js';
-import type { Runtime } from '../runtime/runtime.js';
-import type { LiveTarget } from '../runtime/target.js';
-
-export interface ExecutorDeps {
-  runtime: Runtime;
-  router: Router;
-  prober: Prober;
-  clock: Clock;
-  log: Logger;
-  listenHost: string;
-}
-
-/** How long each step took (ms), for the journal. */
-export interface Timings {
-  bringUpMs?: number;
-  gateMs?: number;
-  flipMs?: number;
-}
-
-export type FlipResult = (
-  | { ok: true; routed: LiveTarget[] }
-  // `looping`: with reason CrashLoopBackOff, the targets Docker is restarting.
-  | { ok: false; reason: Reason | 'Superseded'; message: string; looping?: LiveTarget[] }
-) & { timings?: Timings };
+import { replaceWorkers } from './workers.js';
 
 export async function executeApp(p: AppPlan, deps: ExecutorDeps, signal?: AbortSignal): Promise<FlipResult> {
   const timings: Timings = {};
@@ -94,8 +70,8 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
         await dispose(rolled.created, deps);
         return failure(rolled.error, 'CreateFailed');
       }
-      if ('superseded' in rolled || signal?.aborted) return { ok: false, reason: 'Superseded', message: 'a newer commit arrived' };
-      return { ok: false, reason: 'HealthCheckFailed', message: `${rolled.message}: ${gateMessage(active, rolled.gateFailed)}` };
+      if ('superseded' in rolled || signal?.aborted) return SUPERSEDED;
+      return failed('HealthCheckFailed', `${rolled.message}: ${gateMessage(active, rolled.gateFailed)}`);
     }
     plan = {
       ...p,
@@ -134,7 +110,7 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
   if (!standbyGate.healthy) await dispose(created.filter((t) => t.color === standby), deps);
   if (!activeGate.healthy) {
     await dispose(created.filter((t) => t.color === active), deps);
-    if (signal?.aborted) return { ok: false, reason: 'Superseded', message: 'a newer commit arrived' };
+    if (signal?.aborted) return SUPERSEDED;
     // A target this pass did not create that exits in the gate is crash-looping under Docker's restart
     // policy: that is retried when Docker starts it again, not held against the commit.
     // Failures that say nothing against the commit are retried: a target stopped from outside (the engine
@@ -142,13 +118,13 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
     const message = gateMessage(active, activeGate);
     const looping = activeGate.failures.filter((f) => f.reason === 'TargetExited' && !created.includes(f.target)).map((f) => f.target);
     const stopped = activeGate.failures.filter((f) => f.reason === 'TargetStopped').length;
-    if (looping.length + stopped < activeGate.failures.length) return { ok: false, reason: 'HealthCheckFailed', message };
-    if (looping.length) return { ok: false, reason: 'CrashLoopBackOff', message, looping };
-    return { ok: false, reason: 'TargetStopped', message: `${message}; it was stopped from outside (the engine going down, or docker stop): trying again` };
+    if (looping.length + stopped < activeGate.failures.length) return failed('HealthCheckFailed', message);
+    if (looping.length) return failed('CrashLoopBackOff', message, { looping });
+    return failed('TargetStopped', `${message}; it was stopped from outside (the engine going down, or docker stop): trying again`);
   }
   if (signal?.aborted) {
     await dispose(created, deps);
-    return { ok: false, reason: 'Superseded', message: 'a newer commit arrived' };
+    return SUPERSEDED;
   }
 
   log.info({ app: app.name, color: active, gated: toGate(active).length }, 'health gate passed');
@@ -158,7 +134,7 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
   if (!routed.length && loopingActive.length) {
     // Nothing of the active color runs: an empty route would refuse every request, while the proxy
     // still gets answers from a target Docker brings back between crashes. Leave the route as it is.
-    return { ok: false, reason: 'CrashLoopBackOff', message: `every ${active} target is crash-looping; the route is left as it was`, looping: loopingActive };
+    return failed('CrashLoopBackOff', `every ${active} target is crash-looping; the route is left as it was`, { looping: loopingActive });
   }
   // An unhealthy standby takes no preview, canary or rule traffic; the active color serves it all.
   const route = {
@@ -186,69 +162,11 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
 
   const workers = await replaceWorkers(plan, deps);
   if (!workers.ok) return workers;
-  if (!standbyGate.healthy) return { ok: false, reason: 'HealthCheckFailed', message: gateMessage(standby, standbyGate) };
+  if (!standbyGate.healthy) return failed('HealthCheckFailed', gateMessage(standby, standbyGate));
   return { ok: true, routed };
-}
-
-/**
- * Workers follow the web flip, never lead it: this runs only once the active color serves. New
- * workers must still be running after a settle time (the health interval times the healthy
- * threshold) before the old ones stop; otherwise they are removed and the old ones keep running.
- */
-async function replaceWorkers(p: AppPlan, deps: ExecutorDeps): Promise<{ ok: true } | { ok: false; reason: Reason; message: string }> {
-  const { create, remove } = p.workers;
-  if (!create.length && !remove.length) return { ok: true };
-  const attempts = await Promise.allSettled(create.map((spec) => deps.runtime.create(spec)));
-  const started = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
-  const failedStart = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');
-  if (failedStart) {
-    await dispose(started, deps);
-    return failure(failedStart.reason, 'CreateFailed') as { ok: false; reason: Reason; message: string };
-  }
-  if (started.length) {
-    await deps.clock.sleep(p.app.health.intervalMs * p.app.health.healthyThreshold);
-    const seen = await Promise.all(started.map((t) => deps.runtime.inspect(t.id)));
-    const down = started.filter((_, i) => !seen[i]?.running);
-    if (down.length) {
-      await dispose(started, deps);
-      return { ok: false, reason: 'WorkerFailed', message: `worker ${down.map((t) => `${t.name} (${seen[started.indexOf(t)]?.state ?? 'removed'})`).join(', ')} did not stay up; the previous workers keep running` };
-    }
-    deps.log.info({ app: p.app.name, workers: started.map((t) => t.name) }, 'workers started');
-  }
-  await Promise.all(remove.map((t) => deps.runtime.remove(t.id)));
-  return { ok: true };
 }
 
 /** True when the route sends traffic to this target at the address it has now. */
 function routedAt(route: AppRoute | undefined, t: LiveTarget): boolean {
   return Boolean(route?.targets.some((r) => r.id === t.id && r.host === t.address?.host && r.port === t.address?.port));
-}
-
-async function dispose(targets: readonly LiveTarget[], deps: ExecutorDeps): Promise<void> {
-  if (!targets.length) return;
-  deps.log.info({ targets: targets.map((t) => t.name) }, 'disposing targets that did not make it');
-  await Promise.all(targets.map((t) => deps.runtime.remove(t.id).catch((e) => deps.log.warn({ target: t.name, err: errorMessage(e) }, 'dispose failed'))));
-}
-
-const GATE_REASON: Record<GateFailure['reason'], string> = {
-  TargetExited: 'exited',
-  TargetStopped: 'stopped',
-  Timeout: 'not healthy within the start timeout',
-  Unhealthy: 'failed its health check again after passing',
-  Superseded: 'superseded',
-};
-
-function gateMessage(color: string, result: GateResult): string {
-  if (result.healthy) return '';
-  const describe = (f: GateFailure) =>
-    `${f.target.name}: ${GATE_REASON[f.reason]} (last probe: ${f.lastProbe})`;
-  return `${color} is not healthy: ${result.failures.map(describe).join('; ')}`;
-}
-
-function failure(e: unknown, fallback: Reason): FlipResult {
-  if (e instanceof SwitchyardError) {
-    const reason: Reason = e.code === 'ImagePullFailed' || e.code === 'BuildFailed' || e.code === 'PortInUse' || e.code === 'DockerUnavailable' || e.code === 'RouteFailed' ? e.code : fallback;
-    return { ok: false, reason, message: e.toString() };
-  }
-  return { ok: false, reason: fallback, message: errorMessage(e) };
 }

@@ -6,9 +6,9 @@
 // set of `surge` targets ever runs, never a whole second color.
 import { gate } from '../health/gate.js';
 import { routeTarget, type AppPlan } from '../plan/plan.js';
-import type { AppRoute } from '../router/route.js';
-import type { LiveTarget } from '../runtime/target.js';
-import type { ExecutorDeps } from './flip.js';
+import type { AppRoute } from '../core/route.js';
+import type { LiveTarget } from '../core/target.js';
+import type { ExecutorDeps } from './deps.js';
 
 export type RollResult =
   | { ok: true; serving: LiveTarget[]; route: AppRoute }

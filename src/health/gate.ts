@@ -1,21 +1,28 @@
 // The health gate: a color may take traffic only when every one of its new targets has passed
 // `healthyThreshold` consecutive probes within `startTimeout`. A target that stops running fails the
 // gate at once: there is no point waiting out the timeout for a container that exited.
-import type { Clock } from '../clock.js';
-import type { HealthSpec } from '../desired/app.js';
-import type { Runtime } from '../runtime/runtime.js';
-import { oomNote, type LiveTarget } from '../runtime/target.js';
-import type { Prober } from './probe.js';
+import type { Clock } from '../core/clock.js';
+import type { Code } from '../core/errors.js';
+import type { HealthSpec } from '../core/app.js';
+import type { Runtime } from '../core/runtime.js';
+import { oomNote, type LiveTarget } from '../core/target.js';
+import type { Prober } from '../core/prober.js';
 
 export interface GateFailure {
   target: LiveTarget;
   /**
-   * TargetExited: its process exited (Docker's restart policy is restarting it). TargetStopped: it was
-   * stopped or removed from outside (the engine shutting down, an operator), which says nothing of the app.
+   * Codes of the catalogue. TargetExited: its process exited (Docker's restart policy is restarting it).
+   * TargetStopped: it was stopped or removed from outside (the engine shutting down, an operator), which
+   * says nothing of the app. HealthCheckFailed: not healthy within the start timeout, or failing again
+   * after passing (`why` says which).
    */
-  reason: 'TargetExited' | 'TargetStopped' | 'Timeout' | 'Unhealthy' | 'Superseded';
+  reason: Extract<Code, 'TargetExited' | 'TargetStopped' | 'HealthCheckFailed' | 'Superseded'>;
+  /** In words, for the gate's message. */
+  why: string;
   lastProbe: string;
 }
+
+const UNHEALTHY = 'failed its health check again after passing';
 
 export type GateResult = { healthy: true } | { healthy: false; failures: GateFailure[] };
 
@@ -38,16 +45,16 @@ async function gateOne(target: LiveTarget, health: HealthSpec, deps: GateDeps, s
   let passedOnce = false;
   let lastProbe = 'not probed yet';
   for (;;) {
-    if (signal?.aborted) return { target, reason: 'Superseded', lastProbe };
+    if (signal?.aborted) return { target, reason: 'Superseded', why: 'superseded', lastProbe };
     const seen = await deps.runtime.inspect(target.id);
     if (!seen || !seen.running) {
       // Targets run with restart policy unless-stopped: a crash leaves them "restarting"; only a stop or
       // removal from outside leaves them exited or gone.
-      const reason = seen?.state === 'restarting' ? 'TargetExited' : 'TargetStopped';
-      return { target, reason, lastProbe: `container ${seen ? `${seen.state}${oomNote(seen)}` : 'removed'}; ${lastProbe}` };
+      const exited = seen?.state === 'restarting';
+      return { target, reason: exited ? 'TargetExited' : 'TargetStopped', why: exited ? 'exited' : 'stopped', lastProbe: `container ${seen ? `${seen.state}${oomNote(seen)}` : 'removed'}; ${lastProbe}` };
     }
     // The image's own HEALTHCHECK gets a veto (it is not waited for: its default interval is 30 s).
-    if (seen.health === 'unhealthy') return { target, reason: 'Unhealthy', lastProbe: `Docker's HEALTHCHECK says unhealthy; ${lastProbe}` };
+    if (seen.health === 'unhealthy') return { target, reason: 'HealthCheckFailed', why: UNHEALTHY, lastProbe: `Docker's HEALTHCHECK says unhealthy; ${lastProbe}` };
     if (seen.address) {
       const result = await deps.prober.probe(seen.address, health);
       lastProbe = result.detail;
@@ -56,12 +63,12 @@ async function gateOne(target: LiveTarget, health: HealthSpec, deps: GateDeps, s
       passedOnce ||= result.ok;
       if (passes >= health.healthyThreshold) return undefined;
       // A target that answered and then keeps failing is flapping: fail now, not at the start timeout.
-      if (passedOnce && failures >= health.unhealthyThreshold) return { target, reason: 'Unhealthy', lastProbe };
+      if (passedOnce && failures >= health.unhealthyThreshold) return { target, reason: 'HealthCheckFailed', why: UNHEALTHY, lastProbe };
     } else {
       lastProbe = 'no published port yet';
       passes = 0;
     }
-    if (deps.clock.now() >= deadline) return { target, reason: 'Timeout', lastProbe };
+    if (deps.clock.now() >= deadline) return { target, reason: 'HealthCheckFailed', why: 'not healthy within the start timeout', lastProbe };
     await deps.clock.sleep(health.intervalMs, signal);
   }
 }

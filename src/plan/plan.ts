@@ -9,9 +9,9 @@
 // that doubles from 100 ms up to a minute) still holds its replica: replacing it would reset that backoff
 // and turn a crash loop into a create loop. It takes no traffic until it runs and passes the gate again.
 // A target whose image's HEALTHCHECK calls it unhealthy is obsolete: Docker does not restart those.
-import { COLORS, otherColor, routesStandby, type AppSpec, type Color, type DesiredState } from '../desired/app.js';
-import { sameRoute, type AppRoute, type RouteTarget } from '../router/route.js';
-import type { LiveTarget, TargetSpec } from '../runtime/target.js';
+import { COLORS, otherColor, routesStandby, type AppSpec, type Color, type DesiredState } from '../core/app.js';
+import { sameRoute, type AppRoute, type RouteTarget } from '../core/route.js';
+import type { LiveTarget, TargetSpec } from '../core/target.js';
 import { specHash, targetSpec, workerSpec } from './target-spec.js';
 
 export interface LiveState {

@@ -3,8 +3,8 @@
 // so a change of anything else never restarts one. Env values read from files are in `env` by then, so
 // rotating a secret file rolls the targets.
 import { createHash } from 'node:crypto';
-import type { AppSpec, Color, WorkerSpec } from '../desired/app.js';
-import type { TargetSpec } from '../runtime/target.js';
+import type { AppSpec, Color, WorkerSpec } from '../core/app.js';
+import type { TargetSpec } from '../core/target.js';
 
 export function specHash(app: AppSpec, color: Color): string {
   const c = app.colors[color];

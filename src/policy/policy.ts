@@ -2,8 +2,9 @@
 // configuration, never in the repository, so a pull request cannot widen it. Everything that can
 // give a container power over the host is denied unless the operator allows it.
 import { posix } from 'node:path';
-import { COLORS, type AppSpec } from '../desired/app.js';
-import { SwitchyardError, type Location } from '../errors.js';
+import { COLORS, type AppSpec } from '../core/app.js';
+import { SwitchyardError, type Location } from '../core/errors.js';
+import { isUnder } from '../core/host-path.js';
 
 export interface Policy {
   allowPrivileged: boolean;
@@ -75,11 +76,4 @@ export function checkPolicy(app: AppSpec, policy: Policy, at: FieldLocator): Swi
     }
   }
   return [...errors.values()];
-}
-
-/** `path` is `dir` or inside it (lexically, after normalization). */
-export function isUnder(path: string, dir: string): boolean {
-  const d = posix.normalize(dir).replace(/\/+$/, '') || '/';
-  const p = posix.normalize(path);
-  return d === '/' || p === d || p.startsWith(`${d}/`);
 }

@@ -4,8 +4,8 @@
 // targets, no orphans, only running targets routed. No request through the proxy may fail at any
 // point. The moments are drawn from a seeded generator (printed).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Color } from '../../src/desired/app.js';
-import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
+import type { Color } from '../../src/core/app.js';
+import { connectDocker, DockerRuntime } from '../../src/adapters/docker/runtime.js';
 import { startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';

@@ -2,8 +2,8 @@
 // `git http-backend`, the real `switchyard run` process, a real Docker engine, traffic through the proxy.
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readyCondition } from '../../src/agent/status.js';
-import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
+import { readyCondition } from '../../src/core/status.js';
+import { connectDocker, DockerRuntime } from '../../src/adapters/docker/runtime.js';
 import { startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';

@@ -1,9 +1,9 @@
 // End to end with the HAProxy driver: the real agent process drives a real HAProxy. Flips and an agent
 // killed with SIGKILL fail no request; HAProxy is adopted by the next agent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock.js';
-import { HaproxyRouter, haproxyPaths } from '../../src/router/haproxy/haproxy-router.js';
-import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
+import { systemClock } from '../../src/core/clock.js';
+import { HaproxyRouter, haproxyPaths } from '../../src/adapters/haproxy/haproxy-router.js';
+import { connectDocker, DockerRuntime } from '../../src/adapters/docker/runtime.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';

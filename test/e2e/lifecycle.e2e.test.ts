@@ -4,7 +4,7 @@
 // with no apps at all prunes nothing.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { JournalEntry } from '../../src/agent/journal.js';
+import type { JournalEntry } from '../../src/core/journal.js';
 import { E2eWorld } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';

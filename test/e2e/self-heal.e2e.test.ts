@@ -4,8 +4,8 @@
 // HEALTHCHECK calls unhealthy is replaced. No request through the proxy fails.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JournalEntry } from '../../src/agent/journal.js';
-import type { LiveTarget } from '../../src/runtime/target.js';
+import type { JournalEntry } from '../../src/core/journal.js';
+import type { LiveTarget } from '../../src/core/target.js';
 import { E2eWorld } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';

@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApi, type ApiHandlers } from '../../src/agent/api.js';
+import { startApi, type ApiHandlers } from '../../src/api/api.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const SECRET = 'webhook-secret';

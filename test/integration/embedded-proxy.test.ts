@@ -1,9 +1,9 @@
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock.js';
-import { EmbeddedProxy } from '../../src/router/embedded-proxy.js';
-import type { AppRoute, RouteTarget } from '../../src/router/route.js';
+import { systemClock } from '../../src/core/clock.js';
+import { EmbeddedProxy } from '../../src/adapters/dataplane/embedded-proxy.js';
+import type { AppRoute, RouteTarget } from '../../src/core/route.js';
 import { freePort, startBackend, type Backend } from '../support/backend.js';
 import { until } from '../support/run.js';
 

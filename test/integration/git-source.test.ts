@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SwitchyardError } from '../../src/errors.js';
-import { GitSource, MAX_PACKS, redactUrl } from '../../src/source/git-source.js';
+import { SwitchyardError } from '../../src/core/errors.js';
+import { GitSource, MAX_PACKS, redactUrl } from '../../src/adapters/git/git-source.js';
 import { startGitServer, TestRepo, type GitServer } from '../support/git-server.js';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);

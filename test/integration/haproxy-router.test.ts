@@ -2,9 +2,9 @@
 // server state kept across them, adoption by a new agent process.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock.js';
-import { HaproxyRouter, haproxyPaths } from '../../src/router/haproxy/haproxy-router.js';
-import type { AppRoute } from '../../src/router/route.js';
+import { systemClock } from '../../src/core/clock.js';
+import { HaproxyRouter, haproxyPaths } from '../../src/adapters/haproxy/haproxy-router.js';
+import type { AppRoute } from '../../src/core/route.js';
 import { freePort, startBackend, type Backend } from '../support/backend.js';
 import { get, startLoad } from '../support/load.js';
 import { instanceName, stateDir as newStateDir, until } from '../support/run.js';

@@ -3,14 +3,14 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileJournal } from '../../src/agent/journal.js';
+import { FileJournal } from '../../src/adapters/files/journal.js';
 import { stateDir, until } from '../support/run.js';
 
 describe('journal', () => {
   it('has no torn line after the writer is killed with SIGKILL mid-stream', async () => {
     const path = join(stateDir(), 'journal.jsonl');
     // A writer appending as fast as it can (the built module: the same code the agent runs).
-    const script = `import('${process.cwd()}/dist/agent/journal.js').then(async ({ FileJournal }) => {
+    const script = `import('${process.cwd()}/dist/adapters/files/journal.js').then(async ({ FileJournal }) => {
       const j = new FileJournal(${JSON.stringify(path)});
       for (let i = 0; ; i++) await j.append({ at: new Date().toISOString(), app: 'web', commit: String(i).padStart(40, '0'), changes: ['x'.repeat(500)], result: 'applied' });
     });`;

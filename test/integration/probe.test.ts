@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../../src/desired/app.js';
-import { healthProber } from '../../src/health/probe.js';
+import { DEFAULTS } from '../../src/core/app.js';
+import { healthProber } from '../../src/adapters/probe/http-prober.js';
 import { freePort } from '../support/backend.js';
 
 describe('health probes against real sockets', () => {

@@ -1,10 +1,10 @@
 // The standalone proxy process, for real: started by the launcher, driven over its control socket.
 import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock.js';
-import { ensureProxy } from '../../src/router/proxy-launcher.js';
-import { RemoteRouter } from '../../src/router/remote-router.js';
-import type { AppRoute } from '../../src/router/route.js';
+import { systemClock } from '../../src/core/clock.js';
+import { ensureProxy } from '../../src/adapters/dataplane/proxy-launcher.js';
+import { RemoteRouter } from '../../src/adapters/dataplane/remote-router.js';
+import type { AppRoute } from '../../src/core/route.js';
 import { stopProxy } from '../support/agent-process.js';
 import { freePort, startBackend, type Backend } from '../support/backend.js';
 import { get } from '../support/load.js';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cronProblem, cronSchedule, type Schedule } from '../../src/agent/schedule.js';
+import { cronProblem } from '../../src/config/agent-config.js';
+import { cronSchedule, type Schedule } from '../../src/reconciler/schedule.js';
 import { until } from '../support/run.js';
 
 describe('cron schedule (node-cron)', () => {

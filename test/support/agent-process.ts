@@ -1,12 +1,12 @@
 // Runs the real `switchyard run` as a child process (the built bin), and reads its JSON logs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { AgentStatus } from '../../src/agent/status.js';
-import { controlAnswers } from '../../src/router/proxy-control.js';
-import { proxyFiles } from '../../src/router/proxy-files.js';
-import { RemoteRouter } from '../../src/router/remote-router.js';
-import type { Runtime } from '../../src/runtime/runtime.js';
-import { connectDocker, DockerRuntime } from '../../src/runtime/docker-runtime.js';
+import type { AgentStatus } from '../../src/core/status.js';
+import { controlAnswers } from '../../src/adapters/dataplane/proxy-control.js';
+import { proxyFiles } from '../../src/adapters/dataplane/proxy-files.js';
+import { RemoteRouter } from '../../src/adapters/dataplane/remote-router.js';
+import type { Runtime } from '../../src/core/runtime.js';
+import { connectDocker, DockerRuntime } from '../../src/adapters/docker/runtime.js';
 import { startGitServer, TestRepo, type GitServer } from './git-server.js';
 import { instanceName, processGone, stateDir as newStateDir, until } from './run.js';
 

@@ -1,7 +1,7 @@
 // Real HTTP backends on 127.0.0.1:0 for proxy tests. Each answers with its name and counts hits.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Color } from '../../src/desired/app.js';
-import type { RouteTarget } from '../../src/router/route.js';
+import type { Color } from '../../src/core/app.js';
+import type { RouteTarget } from '../../src/core/route.js';
 
 export interface Backend {
   name: string;

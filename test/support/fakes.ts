@@ -1,12 +1,12 @@
 // In-memory fakes of the side-effect interfaces, for unit tests of the logic.
-import type { Clock } from '../../src/clock.js';
-import type { Color } from '../../src/desired/app.js';
-import type { ProbeResult, Prober } from '../../src/health/probe.js';
-import type { AppRoute, ColorCounters, Router } from '../../src/router/route.js';
-import type { Runtime } from '../../src/runtime/runtime.js';
-import type { LiveTarget, TargetSpec } from '../../src/runtime/target.js';
-import type { Snapshot, SnapshotFile, Source } from '../../src/source/snapshot.js';
-import { SwitchyardError } from '../../src/errors.js';
+import type { Clock } from '../../src/core/clock.js';
+import type { Color } from '../../src/core/app.js';
+import type { ProbeResult, Prober } from '../../src/core/prober.js';
+import type { AppRoute, ColorCounters, Router } from '../../src/core/route.js';
+import type { Runtime } from '../../src/core/runtime.js';
+import type { LiveTarget, TargetSpec } from '../../src/core/target.js';
+import type { Snapshot, SnapshotFile, Source } from '../../src/core/source.js';
+import { SwitchyardError } from '../../src/core/errors.js';
 
 /** Virtual time: sleeping advances the clock at once. */
 export class FakeClock implements Clock {

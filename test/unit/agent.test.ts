@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Agent } from '../../src/agent/agent.js';
-import { MemoryJournal } from '../../src/agent/journal.js';
-import { MemoryLastGood } from '../../src/agent/last-good.js';
-import { MemorySuspensions } from '../../src/agent/suspensions.js';
-import { StatusStore } from '../../src/agent/status.js';
-import { silentLogger } from '../../src/log.js';
+import { Agent } from '../../src/reconciler/agent.js';
+import { MemoryJournal } from '../../src/adapters/files/journal.js';
+import { MemoryLastGood } from '../../src/adapters/files/last-good.js';
+import { MemorySuspensions } from '../../src/adapters/files/suspensions.js';
+import { StatusStore } from '../../src/reconciler/status-store.js';
+import { silentLogger } from '../../src/core/log.js';
 import { DEFAULT_POLICY } from '../../src/policy/policy.js';
 import { appYaml } from '../support/app-yaml.js';
 import { BAD_INPUTS, VALID_APP } from '../support/bad-inputs.js';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveBuilds } from '../../src/desired/builds.js';
 import { loadDesired } from '../../src/desired/load.js';
-import { tarball } from '../../src/runtime/tar.js';
-import type { SnapshotFile } from '../../src/source/snapshot.js';
+import { tarball } from '../../src/adapters/docker/tar.js';
+import type { SnapshotFile } from '../../src/core/source.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const APP = `name: web

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RoutingSpec } from '../../src/desired/app.js';
-import { CANARY_COOKIE, chooseColor } from '../../src/router/choose-color.js';
+import type { RoutingSpec } from '../../src/core/app.js';
+import { chooseColor } from '../../src/adapters/dataplane/choose-color.js';
+import { CANARY_COOKIE } from '../../src/core/route.js';
 
 const preview = { header: 'X-Switchyard-Color', cookie: 'switchyard-color' };
 const route = (routing?: Partial<RoutingSpec>) => ({ color: 'blue' as const, ...(routing ? { routing: { rules: [], ...routing } } : {}) });

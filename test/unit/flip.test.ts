@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, type AppSpec } from '../../src/desired/app.js';
-import { executeApp, type ExecutorDeps } from '../../src/executor/flip.js';
-import { SwitchyardError } from '../../src/errors.js';
-import { silentLogger } from '../../src/log.js';
+import { DEFAULTS, type AppSpec } from '../../src/core/app.js';
+import type { ExecutorDeps } from '../../src/executor/deps.js';
+import { executeApp } from '../../src/executor/flip.js';
+import { SwitchyardError } from '../../src/core/errors.js';
+import { silentLogger } from '../../src/core/log.js';
 import { plan } from '../../src/plan/plan.js';
 import { color } from '../support/specs.js';
 import { FakeClock, FakeProber, FakeRouter, FakeRuntime } from '../support/fakes.js';

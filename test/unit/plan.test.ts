@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { AppSpec, Color } from '../../src/desired/app.js';
-import { DEFAULTS } from '../../src/desired/app.js';
+import type { AppSpec, Color } from '../../src/core/app.js';
+import { DEFAULTS } from '../../src/core/app.js';
 import { describe as describePlan, desiredRoute, isNoop, plan } from '../../src/plan/plan.js';
 import { specHash } from '../../src/plan/target-spec.js';
 import { planReport, renderPlan } from '../../src/plan/render.js';
 import { color } from '../support/specs.js';
-import type { AppRoute } from '../../src/router/route.js';
-import type { LiveTarget } from '../../src/runtime/target.js';
+import type { AppRoute } from '../../src/core/route.js';
+import type { LiveTarget } from '../../src/core/target.js';
 
 const app = (over: Partial<AppSpec> = {}): AppSpec => ({
   name: 'web', file: 'apps/web.yaml', listen: 9000, port: 8080, drainTimeoutMs: 1000, health: { ...DEFAULTS.health }, active: 'blue',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadDesired } from '../../src/desired/load.js';
-import { DEFAULT_POLICY, isUnder, type Policy } from '../../src/policy/policy.js';
+import { isUnder } from '../../src/core/host-path.js';
+import { DEFAULT_POLICY, type Policy } from '../../src/policy/policy.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const base = `name: web

@@ -1,0 +1,341 @@
+// The embedded reverse proxy (the default Router). One listener per app (plus one on its preview port,
+// if any); the app's route is a single reference that `apply` swaps. A request reads that reference and
+// registers as in flight on its target in the same synchronous step, so no request falls between
+// "chosen" and "counted", and every request accepted after a swap (including the next one on a
+// kept-alive connection) is routed by the new table. Draining never blocks new requests: it only
+// watches counters.
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Pool } from 'undici';
+import { connect, type Socket } from 'node:net';
+import type { Clock } from '../../core/clock.js';
+import { COLORS, otherColor, type Color } from '../../core/app.js';
+import { SwitchyardError } from '../../core/errors.js';
+import { chooseColor, type Choice } from './choose-color.js';
+import { forward, hasBody } from './forward.js';
+import { LATENCY_BUCKETS_MS, observeLatency, type AppRoute, type ColorCounters, type Router, type RouteTarget } from '../../core/route.js';
+
+const SAFE_TO_RETRY = new Set(['GET', 'HEAD', 'OPTIONS']);
+const DRAIN_POLL_MS = 20;
+/** Passive health: this many connection failures in a row take a target out of rotation... */
+const EJECT_AFTER_FAILURES = 3;
+/** ...for this long; then it gets one request again. */
+const EJECT_FOR_MS = 10_000;
+
+type Mode = 'main' | 'preview';
+
+interface Listener {
+  main: Server;
+  preview: Server | undefined;
+  route: AppRoute;
+  /** The route's targets by color, computed once per route rather than once per request. */
+  pools: Record<Color, RouteTarget[]>;
+  cursor: Record<Color, number>;
+  counters: Partial<Record<Color, ColorCounters>>;
+}
+
+/** An upgraded (WebSocket) connection, tracked so that a retired color's can be closed gently. */
+interface Tunnel {
+  app: string;
+  target: RouteTarget;
+  explicit: boolean;
+  close(): void;
+  closing: boolean;
+}
+
+export interface EmbeddedProxyOptions {
+  random?: () => number;
+}
+
+export class EmbeddedProxy implements Router {
+  private readonly listeners = new Map<string, Listener>();
+  private readonly inFlight = new Map<string, number>();
+  private readonly pools = new Map<string, Pool>();
+  private readonly failures = new Map<string, { count: number; ejectedUntil: number }>();
+  private readonly tunnels = new Set<Tunnel>();
+  /** Ports closed by a remove or a port change whose requests in flight are still finishing. */
+  private readonly closing = new Set<Promise<void>>();
+  private readonly random: () => number;
+
+  constructor(private readonly clock: Clock, opts: EmbeddedProxyOptions = {}) {
+    this.random = opts.random ?? Math.random;
+  }
+
+  async apply(route: AppRoute): Promise<void> {
+    const current = this.listeners.get(route.app);
+    const sameListen = current && current.route.listen.host === route.listen.host && current.route.listen.port === route.listen.port;
+    const main = sameListen ? current.main : await this.listen(route, 'main', route.listen.port);
+    const previewPort = route.routing?.preview?.port;
+    const samePreview = current?.preview && previewPort === current.route.routing?.preview?.port;
+    let preview = samePreview ? current.preview : undefined;
+    if (!samePreview && previewPort !== undefined) {
+      try {
+        preview = await this.listen(route, 'preview', previewPort);
+      } catch (e) {
+        if (!sameListen) await closeServer(main, 0, this.clock);
+        throw e;
+      }
+    }
+    const pools = { blue: route.targets.filter((t) => t.color === 'blue'), green: route.targets.filter((t) => t.color === 'green') };
+    const listener: Listener = current ?? { main, preview, route, pools, cursor: { blue: 0, green: 0 }, counters: {} };
+    const old = { main: listener.main, preview: listener.preview };
+    Object.assign(listener, { main, preview, route, pools }); // the swap
+    this.listeners.set(route.app, listener);
+    if (old.main !== main) this.retire(old.main, route.drainTimeoutMs);
+    if (old.preview && old.preview !== preview) this.retire(old.preview, route.drainTimeoutMs);
+    this.retireTunnels(route);
+  }
+
+  async remove(app: string): Promise<void> {
+    const listener = this.listeners.get(app);
+    if (!listener) return;
+    this.listeners.delete(app);
+    this.retireTunnels({ app, targets: [], color: listener.route.color, drainTimeoutMs: listener.route.drainTimeoutMs });
+    this.retire(listener.main, listener.route.drainTimeoutMs);
+    if (listener.preview) this.retire(listener.preview, listener.route.drainTimeoutMs);
+  }
+
+  /**
+   * The port stops accepting now; its requests in flight finish in the background (see closeServer), so
+   * a control call never waits on them. Whoever must wait for them drains the targets; close() waits too.
+   */
+  private retire(server: Server, drainTimeoutMs: number): void {
+    const closed = closeServer(server, drainTimeoutMs, this.clock).finally(() => this.closing.delete(closed));
+    this.closing.add(closed);
+  }
+
+  async routes(): Promise<AppRoute[]> {
+    return [...this.listeners.values()].map((l) => l.route);
+  }
+
+  async drain(targetIds: readonly string[], timeoutMs: number): Promise<number> {
+    const deadline = this.clock.now() + timeoutMs;
+    const left = () => targetIds.reduce((n, id) => n + (this.inFlight.get(id) ?? 0), 0);
+    while (left() > 0 && this.clock.now() < deadline) await this.clock.sleep(DRAIN_POLL_MS);
+    const remaining = left();
+    const routed = new Set([...this.listeners.values()].flatMap((l) => l.route.targets.map((t) => t.id)));
+    for (const id of targetIds) {
+      if (routed.has(id)) continue;
+      // Close kept-alive sockets to a retired target. Sockets still carrying a request (the drain timed
+      // out) are left to finish or to fail when the target is removed: never cut them here.
+      const pool = this.pools.get(id);
+      if (pool && !this.inFlight.get(id)) void pool.destroy().catch(() => undefined);
+      else if (pool) void pool.close().catch(() => undefined);
+      this.pools.delete(id);
+      this.failures.delete(id);
+    }
+    return remaining;
+  }
+
+  async counters(app: string): Promise<Partial<Record<Color, ColorCounters>>> {
+    const listener = this.listeners.get(app);
+    if (!listener) return {};
+    const out = structuredClone(listener.counters);
+    const now = this.clock.now();
+    for (const color of COLORS) {
+      const ejected = listener.pools[color].filter((t) => (this.failures.get(t.id)?.ejectedUntil ?? 0) > now).map((t) => t.id);
+      if (ejected.length && out[color]) out[color].ejected = ejected;
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.listeners.keys()].map((app) => this.remove(app)));
+    await Promise.all(this.closing);
+    for (const t of this.tunnels) t.close();
+    await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
+    this.pools.clear();
+  }
+
+  private async listen(route: AppRoute, mode: Mode, port: number): Promise<Server> {
+    const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => this.handle(route.app, mode, req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(route.app, mode, req, socket, head));
+    server.on('clientError', (_err, socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) =>
+        reject(
+          new SwitchyardError('PortInUse', `app "${route.app}": cannot listen on ${route.listen.host}:${port} (${mode} port): ${e.code ?? e.message}`, {
+            hint: `another process holds that port; stop it or change ${mode === 'main' ? '`listen`' : '`preview.port`'} in the app file`,
+          }),
+        );
+      server.once('error', onError);
+      server.listen(port, route.listen.host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    return server;
+  }
+
+  private choose(listener: Listener, mode: Mode, headers: IncomingHttpHeaders): Choice {
+    if (mode === 'preview') return { color: otherColor(listener.route.color), explicit: true };
+    return chooseColor(listener.route, headers, this.random);
+  }
+
+  /** Round-robin within one color, skipping targets already tried and those out of rotation. */
+  private pick(listener: Listener, color: Color, tried: ReadonlySet<string>): RouteTarget | undefined {
+    let pool = listener.pools[color];
+    if (tried.size) pool = pool.filter((t) => !tried.has(t.id));
+    if (!pool.length) return undefined;
+    if (this.failures.size) {
+      const now = this.clock.now();
+      const inRotation = pool.filter((t) => (this.failures.get(t.id)?.ejectedUntil ?? 0) <= now);
+      // When every target is out of rotation, trying one beats refusing the request.
+      if (inRotation.length) pool = inRotation;
+    }
+    return pool[listener.cursor[color]++ % pool.length];
+  }
+
+  /** The target for a request: the chosen color, else (unless the client asked for it) the active one. */
+  private target(listener: Listener, choice: Choice, tried: ReadonlySet<string>): RouteTarget | undefined {
+    const chosen = this.pick(listener, choice.color, tried);
+    if (chosen || choice.explicit || choice.color === listener.route.color) return chosen;
+    return this.pick(listener, listener.route.color, tried);
+  }
+
+  private handle(app: string, mode: Mode, req: IncomingMessage, res: ServerResponse, tried: Set<string> = new Set()): void {
+    const listener = this.listeners.get(app);
+    const choice = listener && this.choose(listener, mode, req.headers);
+    const target = listener && choice && this.target(listener, choice, tried);
+    if (!listener || !choice || !target) {
+      if (tried.size) reply(res, 502, 'bad gateway: no target answered\n');
+      else reply(res, 503, choice ? `no healthy ${choice.color} target\n` : 'no route\n');
+      return;
+    }
+    tried.add(target.id);
+    const counters = (listener.counters[target.color] ??= { requests: 0, errors5xx: 0, inFlight: 0, latency: { bucketsMs: LATENCY_BUCKETS_MS, counts: LATENCY_BUCKETS_MS.map(() => 0), count: 0, sumMs: 0 } });
+    counters.requests++;
+    counters.inFlight++;
+    const started = (counters.lastHit = this.clock.now());
+    this.inFlight.set(target.id, (this.inFlight.get(target.id) ?? 0) + 1);
+    let finished = false;
+    const done = () => {
+      if (finished) return;
+      finished = true;
+      counters.inFlight--;
+      this.inFlight.set(target.id, (this.inFlight.get(target.id) ?? 1) - 1);
+      // Answered in full (not retried elsewhere, not cut): one latency observation.
+      if (res.writableFinished) observeLatency(counters.latency!, this.clock.now() - started);
+    };
+
+    forward(this.poolFor(target), req, res, choice.setCookie, {
+      response: (status) => {
+        if (this.failures.size) this.failures.delete(target.id);
+        if (status >= 500) counters.errors5xx++;
+      },
+      failure: (err, answered) => {
+        if (answered) {
+          res.destroy();
+          return;
+        }
+        this.recordFailure(target.id);
+        // No answer yet: retry on another target when that cannot repeat a side effect.
+        if (canRetry(req, err)) {
+          done();
+          counters.requests--;
+          this.handle(app, mode, req, res, tried);
+          return;
+        }
+        counters.errors5xx++;
+        reply(res, 502, 'bad gateway\n');
+      },
+    });
+    res.on('close', done);
+  }
+
+  private recordFailure(id: string): void {
+    const f = this.failures.get(id) ?? { count: 0, ejectedUntil: 0 };
+    f.count++;
+    if (f.count >= EJECT_AFTER_FAILURES) f.ejectedUntil = this.clock.now() + EJECT_FOR_MS;
+    this.failures.set(id, f);
+  }
+
+  private upgrade(app: string, mode: Mode, req: IncomingMessage, client: Socket, head: Buffer): void {
+    const listener = this.listeners.get(app);
+    const choice = listener && this.choose(listener, mode, req.headers);
+    const target = listener && choice && this.target(listener, choice, new Set());
+    if (!target || !choice) {
+      client.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    const upstream = connect(target.port, target.host, () => {
+      const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    const tunnel: Tunnel = {
+      app,
+      target,
+      explicit: choice.explicit,
+      closing: false,
+      close: () => {
+        upstream.destroy();
+        client.destroy();
+      },
+    };
+    this.tunnels.add(tunnel);
+    const closed = () => {
+      this.tunnels.delete(tunnel);
+      tunnel.close();
+    };
+    for (const s of [upstream, client]) {
+      s.on('error', closed);
+      s.on('close', closed);
+    }
+  }
+
+  /**
+   * Upgraded connections on a color that no longer takes ordinary traffic (or on a target that left
+   * the route) get a grace window, the app's drain timeout, and then close, each at a random moment
+   * within it so that clients do not all reconnect at once. Connections a client opened on purpose to
+   * a color (preview, rules) stay while that color's targets are routed.
+   */
+  private retireTunnels(route: Pick<AppRoute, 'app' | 'targets' | 'color' | 'drainTimeoutMs'>): void {
+    const routed = new Set(route.targets.map((t) => t.id));
+    for (const t of this.tunnels) {
+      if (t.app !== route.app || t.closing) continue;
+      const retired = !routed.has(t.target.id) || (!t.explicit && t.target.color !== route.color);
+      if (!retired) continue;
+      t.closing = true;
+      void this.clock.sleep(Math.floor(this.random() * route.drainTimeoutMs)).then(() => t.close());
+    }
+  }
+
+  private poolFor(target: RouteTarget): Pool {
+    let pool = this.pools.get(target.id);
+    if (!pool) {
+      pool = new Pool(`http://${target.host}:${target.port}`, { connections: 512, keepAliveTimeout: 4000 });
+      this.pools.set(target.id, pool);
+    }
+    return pool;
+  }
+}
+
+function canRetry(req: IncomingMessage, err: NodeJS.ErrnoException): boolean {
+  if (hasBody(req)) return false;
+  // A refused connection never reached the target; an idempotent request may be repeated after a reset
+  // (undici reports a connection closed under a request as UND_ERR_SOCKET).
+  if (err.code === 'ECONNREFUSED') return true;
+  return SAFE_TO_RETRY.has(req.method ?? '') && ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(err.code ?? '');
+}
+
+function reply(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/**
+ * Stops accepting connections at once; requests in flight get up to `timeoutMs` to finish, then what is
+ * left is cut. Unbounded, one stream (SSE, a long poll) would hold up a prune or a port change forever.
+ */
+async function closeServer(server: Server, timeoutMs: number, clock: Clock): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const stop = new AbortController();
+  await Promise.race([closed, clock.sleep(timeoutMs, stop.signal)]);
+  stop.abort();
+  server.closeAllConnections();
+  await closed;
+}

@@ -1,0 +1,104 @@
+// The control API of a standalone proxy process (`switchyard proxy`): HTTP+JSON on a unix socket that
+// only its owner can open. The agent drives the proxy through it (RemoteRouter); the data plane keeps
+// serving whatever happens to the agent. Handlers only parse and delegate.
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { CATALOGUE, SwitchyardError } from '../../core/errors.js';
+import { readBody, sendJson } from '../../core/http-json.js';
+import type { AppRoute, Router } from '../../core/route.js';
+
+const MAX_BODY = 1024 * 1024;
+
+export interface ControlInfo {
+  pid: number;
+  version: string;
+  startedAt: number;
+}
+
+export function serveControl(router: Router, socketPath: string, info: ControlInfo, onShutdown: () => void): Promise<Server> {
+  const server = createServer((req, res) => {
+    handle(router, info, onShutdown, req, res).catch((e: unknown) => sendError(res, e));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      chmodSync(socketPath, 0o600);
+      resolve(server);
+    });
+  });
+}
+
+async function handle(router: Router, info: ControlInfo, onShutdown: () => void, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0]!;
+  const app = /^\/routes\/([a-z0-9-]+)$/.exec(path)?.[1];
+  if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, info);
+  if (req.method === 'GET' && path === '/routes') return sendJson(res, 200, await router.routes());
+  if (req.method === 'PUT' && app) {
+    const route = (await readJson(req)) as AppRoute;
+    if (route.app !== app) throw new SwitchyardError('UsageError', `route body is for "${route.app}", not "${app}"`);
+    await router.apply(route);
+    return sendJson(res, 200, { applied: app });
+  }
+  if (req.method === 'DELETE' && app) {
+    await router.remove(app);
+    return sendJson(res, 200, { removed: app });
+  }
+  if (req.method === 'POST' && path === '/drain') {
+    const body = (await readJson(req)) as { targetIds: string[]; timeoutMs: number };
+    return sendJson(res, 200, { left: await router.drain(body.targetIds, body.timeoutMs) });
+  }
+  const counters = /^\/counters\/([a-z0-9-]+)$/.exec(path)?.[1];
+  if (req.method === 'GET' && counters) return sendJson(res, 200, await router.counters(counters));
+  if (req.method === 'POST' && path === '/shutdown') {
+    sendJson(res, 202, { stopping: true });
+    onShutdown();
+    return;
+  }
+  sendJson(res, 404, { code: 'UsageError', message: `no control route ${req.method} ${path}` });
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const body = await readBody(req, MAX_BODY);
+  if (!body) throw new SwitchyardError('UsageError', `control request body over ${MAX_BODY} bytes`);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new SwitchyardError('UsageError', `control request body is not JSON: ${(e as Error).message}`);
+  }
+}
+
+function sendError(res: ServerResponse, e: unknown): void {
+  if (e instanceof SwitchyardError) {
+    sendJson(res, CATALOGUE[e.code].http ?? 409, { code: e.code, message: e.message, hint: e.hint, retry: e.retry });
+  } else {
+    sendJson(res, 500, { code: 'RouteFailed', message: (e as Error).message ?? String(e) });
+  }
+}
+
+/** A unix socket file that nobody answers on (a proxy that was killed) is removed before listening. */
+export async function clearStaleSocket(socketPath: string): Promise<void> {
+  if (!existsSync(socketPath)) return;
+  if (await controlAnswers(socketPath)) {
+    throw new SwitchyardError('PortInUse', `a proxy already answers on ${socketPath}`, { hint: 'stop it first (switchyard proxy --stop) or use another --state-dir' });
+  }
+  unlinkSync(socketPath);
+}
+
+export function controlAnswers(socketPath: string): Promise<ControlInfo | undefined> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: '/healthz', method: 'GET', timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => {
+        try {
+          resolve(res.statusCode === 200 ? (JSON.parse(body) as ControlInfo) : undefined);
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}

@@ -1,0 +1,38 @@
+// Makes sure the standalone proxy of an agent instance runs: adopts one that answers on its control
+// socket, or starts one as a detached process (its own session), so that stopping or killing the agent
+// never takes the data plane down with it.
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Clock } from '../../core/clock.js';
+import { SwitchyardError } from '../../core/errors.js';
+import { controlAnswers, type ControlInfo } from './proxy-control.js';
+import { proxyFiles } from './proxy-files.js';
+import { dirname } from 'node:path';
+
+const BIN = fileURLToPath(new URL('../../../bin/switchyard.js', import.meta.url));
+const START_WAIT_MS = 15_000;
+
+export async function ensureProxy(stateDir: string, instance: string, clock: Clock): Promise<{ info: ControlInfo; started: boolean; socket: string }> {
+  const files = proxyFiles(stateDir, instance);
+  const running = await controlAnswers(files.socket);
+  if (running) return { info: running, started: false, socket: files.socket };
+
+  mkdirSync(dirname(files.log), { recursive: true });
+  const out = openSync(files.log, 'a');
+  const child = spawn(process.execPath, [BIN, 'proxy', '--state-dir', stateDir, '--instance', instance], {
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  child.unref();
+  const deadline = clock.now() + START_WAIT_MS;
+  while (clock.now() < deadline) {
+    const info = await controlAnswers(files.socket);
+    if (info) return { info, started: true, socket: files.socket };
+    if (child.exitCode !== null) break;
+    await clock.sleep(50);
+  }
+  throw new SwitchyardError('RouteFailed', `the proxy process did not start (exit code ${child.exitCode ?? 'none yet'})`, {
+    hint: `see its log: ${files.log}`,
+  });
+}

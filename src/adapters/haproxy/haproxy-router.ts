@@ -1,0 +1,328 @@
+// The HAProxy driver: a Router on Debian's HAProxy (2.6) in master-worker mode, running as a daemon
+// that outlives the agent.
+// - A flip is a runtime-API change (server slots, then the app's entry in a map), confirmed by reading
+//   the map back: no reload, no dropped connection.
+// - Only a change of the configuration itself (apps, ports, preview, canary, rules) reloads, after
+//   `haproxy -c` accepted the new file; a refused file leaves the running one in place. Server state is
+//   dumped to `server-state-file` first, and the map files on disk are kept current, so a reload or a
+//   restart comes back in the state it left.
+// - New targets take free slots, so the slots of retiring targets can be drained by their own counts.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Clock } from '../../core/clock.js';
+import { COLORS, type Color } from '../../core/app.js';
+import { SwitchyardError } from '../../core/errors.js';
+import type { AppRoute, ColorCounters, Router } from '../../core/route.js';
+import { backendName, renderConfig, SLOTS, usesStandbyMap, type HaproxyPaths } from './config.js';
+import { haproxyCommand, parseStat } from './runtime-api.js';
+
+const run = promisify(execFile);
+const READY_WAIT_MS = 15_000;
+const DRAIN_POLL_MS = 50;
+
+interface Slot {
+  backend: string;
+  server: string;
+}
+
+interface Saved {
+  routes: AppRoute[];
+  slots: Record<string, Slot>;
+}
+
+export function haproxyPaths(stateDir: string, instance: string): HaproxyPaths {
+  const dir = join(stateDir, `${instance}.haproxy`);
+  return {
+    dir,
+    config: join(dir, 'haproxy.cfg'),
+    activeMap: join(dir, 'active.map'),
+    standbyMap: join(dir, 'standby.map'),
+    adminSocket: join(dir, 'admin.sock'),
+    masterSocket: join(dir, 'master.sock'),
+    serverState: join(dir, 'server-state'),
+    pid: join(dir, 'haproxy.pid'),
+    routes: join(dir, 'routes.json'),
+  };
+}
+
+export class HaproxyRouter implements Router {
+  private table = new Map<string, AppRoute>();
+  /** Which server slot each target id holds (kept for retiring targets until they are drained). */
+  private slots = new Map<string, Slot>();
+
+  constructor(private readonly paths: HaproxyPaths, private readonly clock: Clock, private readonly bin = 'haproxy') {
+    const saved = readSaved(paths.routes);
+    for (const r of saved.routes) this.table.set(r.app, r);
+    for (const [id, slot] of Object.entries(saved.slots)) this.slots.set(id, slot);
+  }
+
+  /** Adopts the HAProxy that answers on the master socket, or starts one with the saved table. */
+  async start(): Promise<{ adopted: boolean }> {
+    mkdirSync(this.paths.dir, { recursive: true });
+    if (await this.running()) return { adopted: true };
+    const config = renderConfig([...this.table.values()], this.paths);
+    await this.check(config);
+    writeFileSync(this.paths.config, config);
+    this.writeMaps();
+    if (!existsSync(this.paths.serverState)) writeFileSync(this.paths.serverState, '');
+    try {
+      await run(this.bin, ['-W', '-D', '-f', this.paths.config, '-p', this.paths.pid, '-S', `${this.paths.masterSocket},mode,600`]);
+    } catch (e) {
+      throw new SwitchyardError('RouteFailed', `HAProxy did not start: ${firstAlert(e)}`, { hint: `check ${this.paths.config}` });
+    }
+    await this.waitForAdmin();
+    for (const route of this.table.values()) await this.setRuntime(route);
+    return { adopted: false };
+  }
+
+  async apply(route: AppRoute): Promise<void> {
+    for (const color of COLORS) {
+      const n = route.targets.filter((t) => t.color === color).length;
+      if (n > SLOTS) throw new SwitchyardError('RouteFailed', `app "${route.app}": ${n} ${color} targets, more than the ${SLOTS} HAProxy slots`, { hint: `use at most ${SLOTS} replicas with the haproxy router` });
+    }
+    const next = new Map(this.table).set(route.app, route);
+    await this.reloadIfChanged(next);
+    this.table = next;
+    await this.setRuntime(route);
+    this.save();
+  }
+
+  async remove(app: string): Promise<void> {
+    if (!this.table.has(app)) return;
+    const next = new Map(this.table);
+    next.delete(app);
+    await this.reloadIfChanged(next);
+    this.table = next;
+    for (const [id, slot] of this.slots) if (slot.backend.startsWith(`be_${app}_`)) this.slots.delete(id);
+    this.writeMaps();
+    this.save();
+  }
+
+  async routes(): Promise<AppRoute[]> {
+    return [...this.table.values()];
+  }
+
+  async drain(targetIds: readonly string[], timeoutMs: number): Promise<number> {
+    const routed = new Set([...this.table.values()].flatMap((r) => r.targets.map((t) => t.id)));
+    const draining = targetIds.filter((id) => !routed.has(id) && this.slots.has(id));
+    const deadline = this.clock.now() + timeoutMs;
+    // Requests that began before a reload live in the old worker, whose stats the new one cannot see:
+    // they count as in flight until every old worker has finished.
+    const inFlight = async () => (await this.sessions(draining)) + (await this.oldWorkers());
+    let left = await inFlight();
+    while (left > 0 && this.clock.now() < deadline) {
+      await this.clock.sleep(DRAIN_POLL_MS);
+      left = await inFlight();
+    }
+    for (const id of draining) this.slots.delete(id);
+    this.save();
+    return left;
+  }
+
+  /** HAProxy's counters are per worker: they start again from zero after a reload. */
+  async counters(app: string): Promise<Partial<Record<Color, ColorCounters>>> {
+    const rows = parseStat(await haproxyCommand(this.paths.adminSocket, 'show stat'));
+    const out: Partial<Record<Color, ColorCounters>> = {};
+    for (const color of COLORS) {
+      const row = rows.find((r) => r.pxname === backendName(app, color) && r.svname === 'BACKEND');
+      if (!row) continue;
+      const since = Number(row.lastsess);
+      out[color] = {
+        requests: Number(row.req_tot || row.stot || 0),
+        errors5xx: Number(row.hrsp_5xx || 0),
+        inFlight: Number(row.scur || 0),
+        ...(since >= 0 ? { lastHit: this.clock.now() - since * 1000 } : {}),
+      };
+    }
+    return out;
+  }
+
+  /** HAProxy keeps serving when the agent stops: that is the point. */
+  async close(): Promise<void> {}
+
+  /** Stops HAProxy itself (tests, uninstall). */
+  async shutdown(): Promise<void> {
+    const pid = Number(readFileSync(this.paths.pid, 'utf8').trim());
+    if (pid > 0) process.kill(pid, 'SIGUSR1'); // soft stop: finish sessions, then exit
+  }
+
+  /** How many workers from before a reload are still finishing their sessions. */
+  private async oldWorkers(): Promise<number> {
+    const out = await haproxyCommand(this.paths.masterSocket, 'show proc').catch(() => '');
+    const section = out.split('# old workers')[1]?.split('# programs')[0] ?? '';
+    return section.split('\n').filter((l) => /^\d+\s+worker/.test(l)).length;
+  }
+
+  /** Worker pid(s) as the master reports them, to see whether a reload happened. */
+  async workers(): Promise<string[]> {
+    const out = await haproxyCommand(this.paths.masterSocket, 'show proc');
+    return out.split('\n').filter((l) => /^\d+\s+worker\s+0\b/.test(l)).map((l) => l.split(/\s+/)[0]!);
+  }
+
+  private async setRuntime(route: AppRoute): Promise<void> {
+    const commands: string[] = [];
+    const after: string[] = [];
+    for (const color of COLORS) {
+      const backend = backendName(route.app, color);
+      const targets = route.targets.filter((t) => t.color === color);
+      const used = new Set([...this.slots.values()].filter((s) => s.backend === backend).map((s) => s.server));
+      const mine = new Set<string>();
+      const state = await this.serverStates(backend);
+      for (const t of targets) {
+        let slot = this.slots.get(t.id);
+        if (!slot || slot.backend !== backend) {
+          const free = Array.from({ length: SLOTS }, (_, i) => `s${i}`).find((s) => !used.has(s)) ?? this.reclaim(backend, targets.map((x) => x.id));
+          slot = { backend, server: free };
+          this.slots.set(t.id, slot);
+          used.add(free);
+        }
+        mine.add(slot.server);
+        // Only what changed: touching a serving slot for nothing is a needless risk to its connections.
+        const now = state.get(slot.server);
+        if (now?.addr !== t.host || now.port !== t.port) commands.push(`set server ${backend}/${slot.server} addr ${t.host} port ${t.port}`);
+        if (now?.ready !== true) commands.push(`set server ${backend}/${slot.server} state ready`);
+      }
+      // Slots that take no new request: existing sessions finish; nothing new is sent.
+      for (let i = 0; i < SLOTS; i++) if (!mine.has(`s${i}`) && state.get(`s${i}`)?.ready !== false) after.push(`set server ${backend}/s${i} state maint`);
+    }
+    await this.runtime(commands);
+    const standby: Color = route.color === 'blue' ? 'green' : 'blue';
+    await this.setMap(this.paths.activeMap, route.app, backendName(route.app, route.color));
+    if (usesStandbyMap(route)) await this.setMap(this.paths.standbyMap, route.app, backendName(route.app, standby));
+    await this.runtime(after);
+    this.writeMaps();
+  }
+
+  /** Every slot of a backend is held: give back the ones of targets that are no longer routed. */
+  private reclaim(backend: string, keep: readonly string[]): string {
+    for (const [id, slot] of this.slots) {
+      if (slot.backend === backend && !keep.includes(id)) {
+        this.slots.delete(id);
+        return slot.server;
+      }
+    }
+    throw new SwitchyardError('RouteFailed', `no free server slot in ${backend}`);
+  }
+
+  private async setMap(map: string, key: string, value: string): Promise<void> {
+    const set = await haproxyCommand(this.paths.adminSocket, `set map ${map} ${key} ${value}`);
+    if (/not found|unknown/i.test(set)) await haproxyCommand(this.paths.adminSocket, `add map ${map} ${key} ${value}`);
+    // Read back: the flip counts only once HAProxy says so.
+    const got = await haproxyCommand(this.paths.adminSocket, `get map ${map} ${key}`);
+    if (!got.includes(`value="${value}"`)) {
+      throw new SwitchyardError('RouteFailed', `HAProxy did not confirm ${key} -> ${value} in ${map}: ${got.trim()}`);
+    }
+  }
+
+  private async runtime(commands: readonly string[]): Promise<void> {
+    // Batches stay well under the CLI's line limit.
+    for (let i = 0; i < commands.length; i += 32) {
+      const out = await haproxyCommand(this.paths.adminSocket, commands.slice(i, i + 32).join(';'));
+      const bad = out.split('\n').find((l) => /^(No such|Require|Invalid|Unknown)/i.test(l.trim()));
+      if (bad) throw new SwitchyardError('RouteFailed', `HAProxy runtime API: ${bad.trim()}`);
+    }
+  }
+
+  private async reloadIfChanged(next: Map<string, AppRoute>): Promise<void> {
+    const config = renderConfig([...next.values()], this.paths);
+    if (existsSync(this.paths.config) && readFileSync(this.paths.config, 'utf8') === config) return;
+    await this.check(config);
+    // Keep what the running workers know (addresses, states) across the reload.
+    writeFileSync(this.paths.serverState, await haproxyCommand(this.paths.adminSocket, 'show servers state'));
+    const before = await this.workers();
+    writeFileSync(`${this.paths.config}.new`, config);
+    renameSync(`${this.paths.config}.new`, this.paths.config);
+    this.writeMaps(next);
+    await haproxyCommand(this.paths.masterSocket, 'reload');
+    const deadline = this.clock.now() + READY_WAIT_MS;
+    while (this.clock.now() < deadline) {
+      const now = await this.workers().catch(() => [] as string[]);
+      if (now.length && now.some((p) => !before.includes(p)) && (await haproxyCommand(this.paths.adminSocket, 'show info').catch(() => '')).includes('Pid:')) {
+        for (const route of next.values()) await this.setRuntime(route);
+        return;
+      }
+      await this.clock.sleep(50);
+    }
+    throw new SwitchyardError('RouteFailed', 'HAProxy did not come back from a reload in time', { hint: `see ${this.paths.config}` });
+  }
+
+  /** `haproxy -c` on a candidate file: a configuration HAProxy refuses never replaces the running one. */
+  private async check(config: string): Promise<void> {
+    const candidate = join(this.paths.dir, 'haproxy.cfg.check');
+    writeFileSync(candidate, config);
+    try {
+      await run(this.bin, ['-c', '-q', '-f', candidate]);
+    } catch (e) {
+      throw new SwitchyardError('RouteFailed', `HAProxy refused the new configuration, the running one is kept: ${firstAlert(e)}`, {
+        hint: `the refused file is ${candidate}`,
+      });
+    }
+    rmSync(candidate, { force: true });
+  }
+
+  private writeMaps(table: Map<string, AppRoute> = this.table): void {
+    const lines = (pick: (r: AppRoute) => Color) => [...table.values()].map((r) => `${r.app} ${backendName(r.app, pick(r))}\n`).join('');
+    writeFileSync(this.paths.activeMap, lines((r) => r.color));
+    writeFileSync(this.paths.standbyMap, lines((r) => (r.color === 'blue' ? 'green' : 'blue')));
+  }
+
+  /** Address and admin state of each slot of a backend, from `show servers state`. */
+  private async serverStates(backend: string): Promise<Map<string, { addr: string; port: number; ready: boolean }>> {
+    const out = await haproxyCommand(this.paths.adminSocket, `show servers state ${backend}`);
+    const states = new Map<string, { addr: string; port: number; ready: boolean }>();
+    // Columns: be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ... srv_port (18th).
+    for (const line of out.split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 18 || f[1] !== backend) continue;
+      states.set(f[3]!, { addr: f[4]!, port: Number(f[18]), ready: (Number(f[6]) & 0x0f) === 0 }); // no maintenance or drain flag
+    }
+    return states;
+  }
+
+  private async sessions(ids: readonly string[]): Promise<number> {
+    if (!ids.length) return 0;
+    const rows = parseStat(await haproxyCommand(this.paths.adminSocket, 'show stat'));
+    return ids.reduce((n, id) => {
+      const slot = this.slots.get(id)!;
+      const row = rows.find((r) => r.pxname === slot.backend && r.svname === slot.server);
+      return n + Number(row?.scur ?? 0);
+    }, 0);
+  }
+
+  private save(): void {
+    const saved: Saved = { routes: [...this.table.values()], slots: Object.fromEntries(this.slots) };
+    writeFileSync(`${this.paths.routes}.tmp`, `${JSON.stringify(saved, null, 2)}\n`);
+    renameSync(`${this.paths.routes}.tmp`, this.paths.routes);
+  }
+
+  private async running(): Promise<boolean> {
+    if (!existsSync(this.paths.adminSocket)) return false;
+    return (await haproxyCommand(this.paths.adminSocket, 'show info').catch(() => '')).includes('Pid:');
+  }
+
+  private async waitForAdmin(): Promise<void> {
+    const deadline = this.clock.now() + READY_WAIT_MS;
+    while (this.clock.now() < deadline) {
+      const master = (await haproxyCommand(this.paths.masterSocket, 'show proc').catch(() => '')).includes('master');
+      if (master && (await this.running())) return;
+      await this.clock.sleep(50);
+    }
+    throw new SwitchyardError('RouteFailed', 'HAProxy started but its runtime API does not answer');
+  }
+}
+
+function readSaved(path: string): Saved {
+  try {
+    const saved = JSON.parse(readFileSync(path, 'utf8')) as Partial<Saved>;
+    return { routes: saved.routes ?? [], slots: saved.slots ?? {} };
+  } catch {
+    return { routes: [], slots: {} };
+  }
+}
+
+function firstAlert(e: unknown): string {
+  const text = `${(e as { stderr?: string }).stderr ?? ''}${(e as { stdout?: string }).stdout ?? ''}` || (e as Error).message;
+  return text.split('\n').find((l) => /ALERT|error/i.test(l))?.trim() ?? text.trim().split('\n')[0] ?? 'unknown error';
+}

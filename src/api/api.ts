@@ -1,0 +1,100 @@
+// The agent's HTTP API. Handlers only parse and delegate. Loopback by default; every call that changes
+// something needs the bearer token, and so does every call when the API binds a non-loopback address
+// (the agent refuses to start that way without a token). The webhook authenticates with its own secret.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { SwitchyardError } from '../core/errors.js';
+import { readBody, sendJson } from '../core/http-json.js';
+import type { JournalEntry } from '../core/journal.js';
+import type { AgentStatus } from '../core/status.js';
+import { sameSecret, verifyWebhook } from './webhook.js';
+
+const MAX_BODY = 1024 * 1024;
+
+export interface ApiHandlers {
+  status(): AgentStatus;
+  history(filter: { app?: string; limit?: number }): Promise<JournalEntry[]>;
+  sync(): void;
+  suspend(app: string): Promise<boolean>;
+  resume(app: string): Promise<boolean>;
+  /** A verified push: fetch now. */
+  pushed(provider: string): void;
+  metrics(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface ApiOptions {
+  host: string;
+  port: number;
+  token: string;
+  webhookSecret?: string;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+export function startApi(handlers: ApiHandlers, opts: ApiOptions): Promise<{ server: Server; url: string }> {
+  const openReads = isLoopback(opts.host);
+  const server = createServer((req, res) => {
+    route(handlers, opts, openReads, req, res).catch((e: unknown) => sendJson(res, 500, { error: (e as Error).message }));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new SwitchyardError('PortInUse', `cannot listen on ${opts.host}:${opts.port} for the API: ${e.code ?? e.message}`, { hint: 'pass another --api HOST:PORT' })),
+    );
+    server.listen(opts.port, opts.host, () => {
+      const addr = server.address();
+      const bound = typeof addr === 'object' && addr ? addr.port : opts.port;
+      resolve({ server, url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${bound}` });
+    });
+  });
+}
+
+async function route(h: ApiHandlers, opts: ApiOptions, openReads: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://agent');
+  const path = url.pathname;
+  if (req.method === 'POST' && path === '/hooks/git') return webhook(h, opts, req, res);
+  if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { ok: true });
+
+  const mutating = req.method !== 'GET';
+  if ((mutating || !openReads) && !authorized(req, opts.token)) {
+    return sendJson(res, 401, { error: 'a bearer token is required', hint: 'send Authorization: Bearer <token>; the CLI reads it from the agent state dir, or pass --token / SWITCHYARD_API_TOKEN' });
+  }
+  if (req.method === 'GET' && path === '/status') return sendJson(res, 200, h.status());
+  if (req.method === 'GET' && path === '/history') {
+    const limit = Number(url.searchParams.get('limit') ?? 0) || undefined;
+    const app = url.searchParams.get('app') ?? undefined;
+    return sendJson(res, 200, await h.history({ ...(app ? { app } : {}), ...(limit ? { limit } : {}) }));
+  }
+  if (req.method === 'GET' && path === '/metrics') {
+    const m = await h.metrics();
+    res.writeHead(200, { 'content-type': m.contentType });
+    res.end(m.body);
+    return;
+  }
+  if (req.method === 'POST' && path === '/sync') {
+    h.sync();
+    return sendJson(res, 202, { accepted: true, hint: 'failed commits are tried again on this pass' });
+  }
+  const suspend = /^\/apps\/([a-z0-9-]+)\/(suspend|resume)$/.exec(path);
+  if (req.method === 'POST' && suspend) {
+    const [, app, verb] = suspend;
+    const known = verb === 'suspend' ? await h.suspend(app!) : await h.resume(app!);
+    return known ? sendJson(res, 200, { app, [verb === 'suspend' ? 'suspended' : 'resumed']: true }) : sendJson(res, 404, { error: `no app "${app}"`, hint: 'see GET /status' });
+  }
+  sendJson(res, 404, { error: `no route ${req.method} ${path}`, hint: 'GET /status, /history, /metrics; POST /sync, /apps/NAME/suspend, /apps/NAME/resume, /hooks/git' });
+}
+
+async function webhook(h: ApiHandlers, opts: ApiOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!opts.webhookSecret) return sendJson(res, 404, { error: 'the webhook is off', hint: 'set webhookSecret in the agent config (or SWITCHYARD_WEBHOOK_SECRET)' });
+  const body = await readBody(req, MAX_BODY);
+  if (!body) return sendJson(res, 413, { error: `body larger than ${MAX_BODY} bytes` });
+  const verdict = verifyWebhook(opts.webhookSecret, req.headers, body);
+  if (!verdict.ok) return sendJson(res, 401, { error: verdict.why });
+  h.pushed(verdict.provider);
+  sendJson(res, 202, { accepted: true });
+}
+
+function authorized(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? '';
+  return header.startsWith('Bearer ') && sameSecret(header.slice('Bearer '.length), token);
+}

@@ -1,0 +1,120 @@
+// The desired state of one app, after validation and defaults: what the rest of the agent works from.
+import type { Location } from './errors.js';
+
+export const COLORS = ['blue', 'green'] as const;
+export type Color = (typeof COLORS)[number];
+
+export function otherColor(color: Color): Color {
+  return color === 'blue' ? 'green' : 'blue';
+}
+
+export interface HealthSpec {
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  healthyThreshold: number;
+  /** Consecutive failures after a pass that fail the gate at once. */
+  unhealthyThreshold: number;
+  startTimeoutMs: number;
+  /** The status a healthy target answers; undefined: any 2xx. */
+  expectStatus?: number;
+  /** A TCP connect instead of an HTTP request. */
+  tcp: boolean;
+}
+
+export interface VolumeSpec {
+  /** A named volume, or a host path (bind mount); exactly one. */
+  name?: string;
+  hostPath?: string;
+  path: string;
+  readOnly: boolean;
+}
+
+/** An env value read from a file on the agent's host when the target is created. */
+export interface EnvFile {
+  file: string;
+  /** Where it was asked for, for errors. */
+  field: string;
+}
+
+/** An image built on the agent's host from a folder of the repository. */
+export interface BuildSpec {
+  /** From the folder that holds apps/. */
+  context: string;
+  dockerfile: string;
+  args: Record<string, string>;
+  /** Where it was asked for (file:line, field), for errors. */
+  location?: Location;
+}
+
+/** One color after merging the shared fields with the color's own. */
+export interface ColorSpec {
+  /** With `build`, the content-hash tag, set once the context has been read (resolveBuilds). */
+  image: string;
+  build?: BuildSpec;
+  replicas: number;
+  env: Record<string, string>;
+  envFiles: Record<string, EnvFile>;
+  command?: string[];
+  args?: string[];
+  resources: { memoryBytes?: number; cpus?: number };
+  volumes: VolumeSpec[];
+  labels: Record<string, string>;
+  privileged: boolean;
+  network: 'bridge' | 'host';
+  pid?: 'host';
+  capAdd: string[];
+  devices: string[];
+}
+
+/** How requests choose a color beyond `active`. Everything is off unless the app asks for it. */
+export interface RoutingSpec {
+  preview?: { header: string; cookie: string; port?: number };
+  canary?: { weight: number; sticky: boolean };
+  rules: { header?: string; cookie?: string; value: string; color: Color }[];
+}
+
+/** A container with no route that runs the active color's image and settings with its own command. */
+export interface WorkerSpec {
+  name: string;
+  command?: string[];
+  args?: string[];
+  replicas: number;
+  env: Record<string, string>;
+}
+
+export interface AppSpec {
+  name: string;
+  /** Where it came from, for messages: the file path in the repository. */
+  file: string;
+  listen: number;
+  port: number;
+  drainTimeoutMs: number;
+  /** After a flip, how long the old color stays running; undefined: forever. */
+  scaleDownDelayMs?: number;
+  /** New targets brought up at a time when the serving color changes in place. */
+  surge: number;
+  health: HealthSpec;
+  colors: Record<Color, ColorSpec>;
+  active: Color;
+  routing: RoutingSpec;
+  workers: WorkerSpec[];
+}
+
+export interface DesiredState {
+  commit: string;
+  apps: AppSpec[];
+}
+
+export const DEFAULTS = {
+  replicas: 1,
+  drainTimeoutMs: 30_000,
+  health: { path: '/', intervalMs: 1000, timeoutMs: 2000, healthyThreshold: 3, unhealthyThreshold: 3, startTimeoutMs: 60_000, tcp: false },
+  preview: { header: 'X-Switchyard-Color', cookie: 'switchyard-color' },
+} as const;
+
+/** The inactive color takes requests only when preview, a canary or a rule asks for it. */
+export function routesStandby(app: Pick<AppSpec, 'routing'>): boolean {
+  const r = app.routing;
+  return Boolean(r.preview || (r.canary && r.canary.weight > 0) || r.rules.length);
+}

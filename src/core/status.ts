@@ -1,0 +1,74 @@
+// The agent's status, in one vocabulary (Flux-style): per app a Ready condition, plus Reconciling or
+// Stalled while true, each with a PascalCase reason from the catalogue (core/errors.ts) and a lowercase
+// message. Both the last attempted and the last applied commit are kept, so a bad commit never hides
+// the good one that is live. The reconciler writes it (reconciler/status-store.ts); the API, the CLI and
+// the metrics read it; nothing reads it to decide what to do.
+import type { Color } from './app.js';
+import type { Code } from './errors.js';
+import type { ColorCounters } from './route.js';
+
+export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled';
+/** A condition's reason: a code of the catalogue. */
+export type Reason = Code;
+
+export interface Condition {
+  type: ConditionType;
+  status: 'True' | 'False';
+  reason: Reason;
+  message: string;
+  lastTransitionTime: string;
+}
+
+export interface TargetStatus {
+  id: string;
+  name: string;
+  replica: number;
+  state: string;
+  address?: string;
+  routed: boolean;
+  /** Docker's HEALTHCHECK verdict, when the image has one. */
+  health?: string;
+  /** Restarts by Docker's restart policy and the last exit code, for a target that is crash-looping. */
+  restarts?: number;
+  exitCode?: number;
+  /** The OOM killer ended it: it needs more memory than its limit. */
+  oomKilled?: boolean;
+  /** The data plane took it out of rotation for now: it failed to reach it several times in a row. */
+  ejected?: boolean;
+}
+
+export interface AppStatus {
+  name: string;
+  file: string;
+  conditions: Condition[];
+  desiredColor: Color;
+  activeColor?: Color;
+  lastAttemptedCommit?: string;
+  lastAppliedCommit?: string;
+  /** Epoch ms when the active color last changed. */
+  activeSince?: number;
+  targets: Record<Color, TargetStatus[]>;
+  /** The data plane's counters per color: requests, 5xx, in flight, last hit (epoch ms). */
+  traffic: Partial<Record<Color, ColorCounters>>;
+  /** An operator suspended it: the agent changes nothing about it until resumed. */
+  suspended?: boolean;
+}
+
+export interface AgentStatus {
+  instance: string;
+  source: { description: string; lastCommit?: string; lastFetchAt?: number; error?: string };
+  desired: { commit?: string; lastAttemptedCommit?: string; errors: string[] };
+  apps: Record<string, AppStatus>;
+  /** When the last pass succeeded (epoch ms), and the alarm raised when that is too long ago. */
+  lastSuccessAt?: number;
+  stale?: { since: number; message: string };
+  /**
+   * Since when (epoch ms) the pass in progress has been running, while one is. A pass stuck on something
+   * unbounded (a build, a long gate) shows here; the stale alarm is only raised between passes.
+   */
+  passRunningSince?: number;
+}
+
+export function readyCondition(app: AppStatus): Condition | undefined {
+  return app.conditions.find((c) => c.type === 'Ready');
+}

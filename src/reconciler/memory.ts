@@ -1,0 +1,71 @@
+// What the reconciler remembers between passes to decide what to do. The status is written from
+// outcomes and never read back; this is the only state decisions come from (besides git and the host).
+// The failed-commit memory is also kept on disk, so that a restart does not retry a commit that failed.
+import type { AppSpec, DesiredState } from '../core/app.js';
+import type { Code } from '../core/errors.js';
+import type { CommitInfo } from '../core/source.js';
+import type { FailedCommitStore, SuspensionStore } from '../core/stores.js';
+
+export class Memory {
+  /** The desired state in force (the newest valid commit, or the last good one) and who made it. */
+  desired: DesiredState | undefined;
+  desiredInfo: CommitInfo | undefined;
+  /** The commit last loaded, valid or not: an unchanged tip is not loaded again. */
+  loadedCommit: string | undefined;
+  /** How long the last fetch took, for the journal. */
+  fetchMs: number | undefined;
+  /** Per app, the commit whose apply failed for a reason that needs a human: not retried for that commit. */
+  private failed: Map<string, string> | undefined;
+  /** Per app, the spec (env files resolved) last applied or found in place, and its commit. */
+  readonly applied = new Map<string, { spec: AppSpec; commit: string }>();
+  /** Apps whose repair of the last applied state failed for good: not tried again until an event or a sync. */
+  readonly repairFailed = new Set<string>();
+  /** Per app, the reason of the phase it was last put in: a crash loop is journaled when it is entered. */
+  readonly lastReason = new Map<string, Code>();
+  private suspended: Set<string> | undefined;
+
+  constructor(
+    private readonly suspensions: SuspensionStore,
+    private readonly failedStore: FailedCommitStore,
+  ) {}
+
+  async failedCommits(): Promise<ReadonlyMap<string, string>> {
+    this.failed ??= await this.failedStore.load();
+    return this.failed;
+  }
+
+  async setFailed(app: string, commit: string | undefined): Promise<void> {
+    const failed = (await this.failedCommits()) as Map<string, string>;
+    if (failed.get(app) === commit) return;
+    if (commit) failed.set(app, commit);
+    else failed.delete(app);
+    await this.failedStore.save(failed);
+  }
+
+  /** An operator asks to try again: every failed commit and failed repair, forgotten at once. */
+  forgetFailures(): Promise<void> {
+    this.repairFailed.clear();
+    this.failed = new Map();
+    return this.failedStore.save(this.failed);
+  }
+
+  async suspendedApps(): Promise<Set<string>> {
+    this.suspended ??= await this.suspensions.load();
+    return this.suspended;
+  }
+
+  async setSuspended(app: string, on: boolean): Promise<void> {
+    const set = await this.suspendedApps();
+    if (on) set.add(app);
+    else set.delete(app);
+    await this.suspensions.save(set);
+  }
+
+  /** An app left the repository: nothing about it is remembered. */
+  async forgetApp(app: string): Promise<void> {
+    this.applied.delete(app);
+    this.repairFailed.delete(app);
+    this.lastReason.delete(app);
+    await this.setFailed(app, undefined);
+  }
+}

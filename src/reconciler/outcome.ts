@@ -1,0 +1,65 @@
+// The outcome of the reconcile, written and never read back: the status (conditions, commits, targets),
+// the journal, the metrics, the notifications and the log lines that go with them. Steps say what
+// happened; this module says it everywhere it must be said.
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { Journal, JournalEntry } from '../core/journal.js';
+import type { Logger } from '../core/log.js';
+import type { Observer } from '../core/observer.js';
+import type { CommitInfo } from '../core/source.js';
+import type { StatusStore } from './status-store.js';
+
+export interface OutcomeDeps {
+  status: StatusStore;
+  journal: Journal;
+  clock: Clock;
+  log: Logger;
+  /** Told about flip results and stale alarms (an outgoing webhook, or nothing). */
+  notify?: (event: Record<string, unknown>) => void;
+  /** Metrics, or nothing. */
+  observer?: Observer;
+}
+
+export class Outcome {
+  constructor(private readonly deps: OutcomeDeps) {}
+
+  get status(): StatusStore {
+    return this.deps.status;
+  }
+
+  get log(): Logger {
+    return this.deps.log;
+  }
+
+  /** The journal is the audit trail, but a full disk must not stop deployments: log and go on. */
+  async record(entry: Omit<JournalEntry, 'at'>): Promise<void> {
+    await this.deps.journal
+      .append({ at: new Date(this.deps.clock.now()).toISOString(), ...entry })
+      .catch((e) => this.deps.log.error({ err: errorMessage(e) }, 'cannot write the journal'));
+  }
+
+  notify(event: Record<string, unknown>): void {
+    this.deps.notify?.(event);
+  }
+
+  pass(durationMs: number, ok: boolean): void {
+    this.deps.observer?.pass(durationMs, ok);
+  }
+
+  flip(app: string, durationMs: number, ok: boolean): void {
+    this.deps.observer?.flip(app, durationMs, ok);
+  }
+
+  /** The stale alarm: in the status, the log and a notification (once per alarm). */
+  stale(message: string): void {
+    this.deps.status.raiseStale(message);
+    this.deps.log.error({ reason: 'Stale' }, message);
+    this.notify({ event: 'stale', message });
+  }
+}
+
+/** Who made a commit and why, as the journal keeps it. */
+export function commitFields(info: CommitInfo | undefined): Pick<JournalEntry, 'author' | 'message' | 'committedAt'> {
+  if (!info) return {};
+  return { author: info.author, message: info.message.split('\n')[0]!, committedAt: new Date(info.timestamp * 1000).toISOString() };
+}

@@ -1,0 +1,123 @@
+// One reconcile pass, as ordered steps, each in its own module under steps/ with the conditions it sets:
+//   fetch -> load (source.ts) -> secrets -> observe -> plan (decide.ts) -> apply (apply.ts) -> prune
+//   (prune.ts) -> report (report.ts).
+// While apps are being changed, a newer commit on the branch cancels the pass (supersede.ts). A container
+// event for an app the pass is already done with starts a run scoped to that app at once (runApp).
+import type { DesiredState } from '../core/app.js';
+import { errorMessage } from '../core/errors.js';
+import type { SecretReader, LastGoodStore } from '../core/stores.js';
+import type { Source } from '../core/source.js';
+import { resolveEnvFiles } from '../desired/env-files.js';
+import { isNoop, plan, type LiveState } from '../plan/plan.js';
+import type { Policy } from '../policy/policy.js';
+import type { Memory } from './memory.js';
+import type { Outcome } from './outcome.js';
+import { applyApp, setPhase, type ApplyDeps } from './steps/apply.js';
+import { decide, holdOf, type Guards, type Hold } from './steps/decide.js';
+import { prune } from './steps/prune.js';
+import { reportTargets } from './steps/report.js';
+import { fetchAndLoad } from './steps/source.js';
+import { watchTip } from './supersede.js';
+
+export interface PassDeps extends ApplyDeps {
+  source: Source;
+  policy: Policy;
+  lastGood: LastGoodStore;
+  secrets: SecretReader;
+}
+
+export class Pass {
+  /** The desired state the pass in progress works from (env files resolved), and the apps it is done with. */
+  private current: { desired: DesiredState; done: Set<string>; signal: AbortSignal } | undefined;
+
+  constructor(
+    private readonly deps: PassDeps,
+    private readonly memory: Memory,
+    private readonly out: Outcome,
+  ) {}
+
+  /**
+   * One pass. True unless the source or the host could not be read (the loop then backs off). With
+   * `intervalMs`, a newer commit on the branch, checked once per interval, cancels the work in progress and
+   * `onSuperseded` is told, so that the loop runs again at once.
+   */
+  async run(signal: AbortSignal | undefined, supersede?: { intervalMs: number; onSuperseded: () => void }): Promise<boolean> {
+    const { deps, memory, out } = this;
+    const fetched = await fetchAndLoad(deps, memory, out);
+    if (!memory.desired) return fetched;
+
+    // secrets
+    const { state: desired, errors: unreadable } = await resolveEnvFiles(memory.desired, deps.secrets);
+    for (const [name, errors] of unreadable) {
+      const app = desired.apps.find((a) => a.name === name)!;
+      for (const e of errors) out.log.error({ app: name, reason: 'SecretUnavailable' }, e.toString());
+      out.status.track(app);
+      setPhase(out, memory, name, { phase: 'Stalled', reason: 'SecretUnavailable', message: `${errors.map((e) => e.toString()).join('; ')}; the app is left as it is` });
+    }
+
+    // observe
+    let live: LiveState;
+    try {
+      live = await this.observe();
+    } catch (e) {
+      out.log.warn({ err: errorMessage(e) }, 'cannot observe live state; retrying next pass');
+      return false;
+    }
+
+    // plan
+    const suspended = await memory.suspendedApps();
+    const decision = decide(desired, live, { suspended, unreadable, failed: await memory.failedCommits() }, deps.listenHost, deps.clock.now());
+    const repairs = decision.held.filter((h) => h.hold.why === 'failed');
+    const work = [...decision.apply, ...repairs.map((h) => h.plan)].filter((ap) => !isNoop(ap));
+
+    // apply
+    const superseded = new AbortController();
+    const done = new AbortController();
+    const watcher = work.length && supersede ? watchTip(deps, desired.commit, supersede.intervalMs, superseded, done.signal, supersede.onSuperseded, out.log) : undefined;
+    const passSignal = signal ? AbortSignal.any([signal, superseded.signal]) : superseded.signal;
+    const current = (this.current = { desired, done: new Set<string>(), signal: passSignal });
+    const finished = (name: string) => () => current.done.add(name);
+    await Promise.all([
+      ...decision.apply.map((ap) => applyApp(ap, live, undefined, deps, memory, out, passSignal).finally(finished(ap.app.name))),
+      ...repairs.map(({ plan: ap, hold }) => applyApp(ap, live, failedCommit(hold), deps, memory, out, passSignal).finally(finished(ap.app.name))),
+    ]);
+    this.current = undefined;
+    done.abort();
+    await watcher;
+    for (const name of suspended) out.status.update(name, { suspended: true });
+
+    // prune
+    await prune(decision.prune, decision.pruneRefused, deps, memory, out, desired.commit);
+
+    // report: observed again only when this pass changed something.
+    await reportTargets(desired.apps, deps, out, work.length || decision.prune.length ? undefined : live);
+    return fetched;
+  }
+
+  /** The apps the pass in progress is done with, and what it worked from; undefined between passes. */
+  inProgress(): { desired: DesiredState; done: ReadonlySet<string>; signal: AbortSignal } | undefined {
+    return this.current;
+  }
+
+  /** A run scoped to one app, on the desired state of the pass in progress (a container event). */
+  async runApp(name: string, desired: DesiredState, signal?: AbortSignal): Promise<void> {
+    const { deps, memory, out } = this;
+    const spec = desired.apps.find((a) => a.name === name);
+    if (!spec) return;
+    const live = await this.observe();
+    const [ap] = plan({ commit: desired.commit, apps: [spec] }, live, deps.listenHost, deps.clock.now()).apps;
+    const guards: Guards = { suspended: await memory.suspendedApps(), unreadable: new Map(), failed: await memory.failedCommits() };
+    const hold = holdOf(ap!, guards);
+    if (hold?.why === 'suspended') return;
+    await applyApp(ap!, live, failedCommit(hold), deps, memory, out, signal);
+    await reportTargets([spec], deps, out);
+  }
+
+  private async observe(): Promise<LiveState> {
+    return { targets: await this.deps.runtime.list(), routes: await this.deps.router.routes() };
+  }
+}
+
+function failedCommit(hold: Hold | undefined): string | undefined {
+  return hold?.why === 'failed' ? hold.commit : undefined;
+}

@@ -1,0 +1,57 @@
+// Step 5, plan, with the agent's guards: the pure plan of desired against live state, then what the
+// agent will not touch this pass. Pure, and shared by the pass and `switchyard plan`, so that a preview
+// never predicts a change the agent would not make.
+//   - a suspended app is left exactly as it is (and never pruned);
+//   - an app with an env file that cannot be read is left as it is (and never pruned);
+//   - an app whose newest commit failed for a reason that needs a human is not applied again for that
+//     commit: only what serves it is healed, from the last applied spec;
+//   - a desired state with no apps never prunes (a guard like Argo CD's allowEmpty).
+import type { DesiredState } from '../../core/app.js';
+import type { SwitchyardError } from '../../core/errors.js';
+import { isNoop, plan, type AppPlan, type LiveState, type PrunePlan } from '../../plan/plan.js';
+
+export interface Guards {
+  suspended: ReadonlySet<string>;
+  /** Per app, the env files that could not be read. */
+  unreadable: ReadonlyMap<string, readonly SwitchyardError[]>;
+  /** Per app, the commit that failed for a reason that needs a human. */
+  failed: ReadonlyMap<string, string>;
+}
+
+export type Hold = { app: string; why: 'suspended' } | { app: string; why: 'secrets'; errors: readonly SwitchyardError[] } | { app: string; why: 'failed'; commit: string };
+
+export interface Decision {
+  commit: string;
+  /** Apps to carry out as planned (no-ops included: they settle the app's status). */
+  apply: AppPlan[];
+  /** Apps the agent leaves alone this pass, and why; `failed` ones only have what serves them healed. */
+  held: { hold: Hold; plan: AppPlan }[];
+  prune: PrunePlan[];
+  /** Apps gone from the repository that are not pruned because the desired state has no apps at all. */
+  pruneRefused: PrunePlan[];
+}
+
+/** Why the agent leaves this app's plan alone this pass, or undefined when it carries it out. */
+export function holdOf(p: AppPlan, guards: Guards): Hold | undefined {
+  const app = p.app.name;
+  if (guards.suspended.has(app)) return { app, why: 'suspended' };
+  const errors = guards.unreadable.get(app);
+  if (errors) return { app, why: 'secrets', errors };
+  // A plan with nothing to do clears the failure: the host already matches the commit.
+  if (guards.failed.get(app) === p.commit && !isNoop(p)) return { app, why: 'failed', commit: p.commit };
+  return undefined;
+}
+
+export function decide(desired: DesiredState, live: LiveState, guards: Guards, listenHost: string, now: number): Decision {
+  const p = plan(desired, live, listenHost, now);
+  const apply: AppPlan[] = [];
+  const held: Decision['held'] = [];
+  for (const ap of p.apps) {
+    const hold = holdOf(ap, guards);
+    if (hold) held.push({ hold, plan: ap });
+    else apply.push(ap);
+  }
+  const prune = p.prune.filter((x) => !guards.suspended.has(x.app));
+  const empty = !desired.apps.length;
+  return { commit: p.commit, apply, held, prune: empty ? [] : prune, pruneRefused: empty ? prune : [] };
+}

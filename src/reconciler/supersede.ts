@@ -1,0 +1,29 @@
+// Supersede: while a pass is changing apps (a long health gate, a roll), a newer commit on the branch
+// cancels it. Gates stop, what the pass created is disposed, the route stays, and the next pass starts
+// at once with the newest commit.
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import type { Source } from '../core/source.js';
+
+/** Aborts `superseded` when the branch tip moves past `commit`, checking once per interval until `done`. */
+export async function watchTip(
+  deps: { source: Source; clock: Clock },
+  commit: string,
+  intervalMs: number,
+  superseded: AbortController,
+  done: AbortSignal,
+  onSuperseded: () => void,
+  log: Logger,
+): Promise<void> {
+  const both = AbortSignal.any([done, superseded.signal]);
+  while (!both.aborted) {
+    await deps.clock.sleep(intervalMs, both);
+    if (both.aborted) return;
+    const tip = await deps.source.latest().catch(() => undefined);
+    if (tip && tip.commit !== commit) {
+      log.info({ commit, newer: tip.commit }, 'a newer commit supersedes the work in progress');
+      onSuperseded();
+      superseded.abort();
+    }
+  }
+}
