@@ -1,25 +1,26 @@
-// `switchyard plan`: what applying a ref would do to this host, per app, changing nothing. The agent's own
-// steps: the snapshot, the loader with the host's policy, env files, the live containers and the data
-// plane's routes, the pure plan. Exit codes: 0 no changes, 2 changes, 1 error (like terraform's
-// -detailed-exitcode), so PR CI can tell them apart.
-import { resolveEnvFiles } from '../desired/env-files.js';
+// `switchyard plan`: what applying a ref would do to this host, per app, changing nothing. It runs the
+// agent's own steps up to plan (reconciler/preview.ts), with the guards the agent applies: suspended apps,
+// commits that failed and are not retried, unreadable env files, the empty-prune guard. Exit codes: 0 no
+// changes, 2 changes, 1 error (like terraform's -detailed-exitcode), so PR CI can tell them apart.
+import { join } from 'node:path';
+import { FileFailedCommits } from '../adapters/files/failed-commits.js';
 import { FileSecretReader } from '../adapters/files/secrets.js';
-import { loadCommit } from '../desired/load-commit.js';
-import { SwitchyardError } from '../core/errors.js';
-import { plan } from '../plan/plan.js';
-import { planReport, renderPlan } from '../plan/render.js';
+import { FileSuspensions } from '../adapters/files/suspensions.js';
+import { connectDocker, DockerRuntime } from '../adapters/docker/runtime.js';
+import { GitSource } from '../adapters/git/git-source.js';
 import { haproxyPaths, HaproxyRouter } from '../adapters/haproxy/haproxy-router.js';
 import { controlAnswers } from '../adapters/dataplane/proxy-control.js';
 import { proxyFiles } from '../adapters/dataplane/proxy-files.js';
 import { RemoteRouter } from '../adapters/dataplane/remote-router.js';
-import type { AppRoute } from '../core/route.js';
-import { connectDocker, DockerRuntime } from '../adapters/docker/runtime.js';
-import { GitSource } from '../adapters/git/git-source.js';
 import { systemClock } from '../core/clock.js';
-import { join } from 'node:path';
+import { SwitchyardError } from '../core/errors.js';
+import type { AppRoute } from '../core/route.js';
 import type { AgentConfig } from '../config/agent-config.js';
+import { preview } from '../reconciler/preview.js';
 import { readConfig } from './config-flags.js';
+import { planReport, renderPlan } from './plan-report.js';
 import { FORMATS, githubAnnotation, problemRecord, type Format } from './problems.js';
+import { failedCommitsPath, suspensionsPath } from './run.js';
 
 const SHA = /^[0-9a-f]{40}$/;
 
@@ -33,17 +34,24 @@ export async function showPlan(args: string[]): Promise<number> {
   const tip = await source.latest();
   const snapshot = ref && SHA.test(ref) ? await source.at(ref) : tip;
 
-  const loaded = await loadCommit(snapshot, config.policy, source);
-  const withEnv = loaded.ok ? await resolveEnvFiles(loaded.state, new FileSecretReader(config.policy.envFilePaths)) : undefined;
-  const resolved = !loaded.ok ? loaded : withEnv!.errors.size ? { ok: false as const, errors: [...withEnv!.errors.values()].flat() } : { ok: true as const, state: withEnv!.state };
-  if (!resolved.ok) {
-    if (format === 'json') process.stdout.write(`${JSON.stringify({ commit: snapshot.commit, ok: false, errors: resolved.errors.map((e) => problemRecord(e)) }, null, 2)}\n`);
-    else for (const e of resolved.errors) process.stdout.write(`${format === 'github' ? githubAnnotation(e) : e.toString()}\n`);
-    process.stderr.write(`commit ${snapshot.commit.slice(0, 12)} would be refused: ${resolved.errors.length} error(s); nothing live would change.\n`);
+  const result = await preview(snapshot, {
+    source,
+    policy: config.policy,
+    secrets: new FileSecretReader(config.policy.envFilePaths),
+    runtime: new DockerRuntime(connectDocker(), config.instance),
+    router: { routes: () => currentRoutes(config) },
+    suspensions: new FileSuspensions(suspensionsPath(config)),
+    failedCommits: new FileFailedCommits(failedCommitsPath(config)),
+    listenHost: config.listenHost,
+    clock: systemClock,
+  });
+  if (!result.ok) {
+    if (format === 'json') process.stdout.write(`${JSON.stringify({ commit: snapshot.commit, ok: false, errors: result.errors.map((e) => problemRecord(e)) }, null, 2)}\n`);
+    else for (const e of result.errors) process.stdout.write(`${format === 'github' ? githubAnnotation(e) : e.toString()}\n`);
+    process.stderr.write(`commit ${snapshot.commit.slice(0, 12)} would be refused: ${result.errors.length} error(s); nothing live would change.\n`);
     return 1;
   }
-  const live = { targets: await new DockerRuntime(connectDocker(), config.instance).list(), routes: await currentRoutes(config) };
-  const report = planReport(plan(resolved.state, live, config.listenHost, systemClock.now()));
+  const report = planReport(result.decision);
   process.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderPlan(report, source.description));
   return report.changes ? 2 : 0;
 }

@@ -12,6 +12,7 @@ import { FileJournal } from '../adapters/files/journal.js';
 import { Metrics } from '../api/metrics.js';
 import { cronSchedule } from '../reconciler/schedule.js';
 import { FileSuspensions } from '../adapters/files/suspensions.js';
+import { FileFailedCommits } from '../adapters/files/failed-commits.js';
 import { FileLastGood } from '../adapters/files/last-good.js';
 import { StatusStore } from '../reconciler/status-store.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -74,7 +75,8 @@ export async function runAgent(args: string[]): Promise<number> {
     clock,
     log,
     listenHost: config.listenHost,
-    suspensions: new FileSuspensions(join(config.stateDir, `${config.instance}.suspended.json`)),
+    suspensions: new FileSuspensions(suspensionsPath(config)),
+    failedCommits: new FileFailedCommits(failedCommitsPath(config)),
     staleAfter: config.staleAfter,
     observer: metrics,
     ...(config.notifyUrl ? { notify: webhookNotifier(config.notifyUrl, config.instance, log) } : {}),
@@ -151,6 +153,14 @@ async function apiToken(config: Readonly<AgentConfig>, host: string): Promise<st
     await writeFile(path, `${token}\n`, { mode: 0o600 });
     return token;
   }
+}
+
+export function suspensionsPath(config: Pick<AgentConfig, 'stateDir' | 'instance'>): string {
+  return join(config.stateDir, `${config.instance}.suspended.json`);
+}
+
+export function failedCommitsPath(config: Pick<AgentConfig, 'stateDir' | 'instance'>): string {
+  return join(config.stateDir, `${config.instance}.failed-commits.json`);
 }
 
 export function tokenPath(config: Pick<AgentConfig, 'stateDir' | 'instance'>): string {

@@ -23,13 +23,17 @@ export class Memory {
   /** Per app, the reason of the phase it was last put in: a crash loop is journaled when it is entered. */
   readonly lastReason = new Map<string, Code>();
   private suspended: Set<string> | undefined;
+  /** Saves of the failed-commit memory, one after the other (a sync may save while a pass does). */
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly suspensions: SuspensionStore,
     private readonly failedStore: FailedCommitStore,
   ) {}
 
+  /** The failed commits, once every save asked for so far is on disk. */
   async failedCommits(): Promise<ReadonlyMap<string, string>> {
+    await this.saving;
     this.failed ??= await this.failedStore.load();
     return this.failed;
   }
@@ -39,14 +43,21 @@ export class Memory {
     if (failed.get(app) === commit) return;
     if (commit) failed.set(app, commit);
     else failed.delete(app);
-    await this.failedStore.save(failed);
+    await this.save();
   }
 
   /** An operator asks to try again: every failed commit and failed repair, forgotten at once. */
   forgetFailures(): Promise<void> {
     this.repairFailed.clear();
     this.failed = new Map();
-    return this.failedStore.save(this.failed);
+    return this.save();
+  }
+
+  private save(): Promise<void> {
+    const failed = new Map(this.failed);
+    const saved = this.saving.then(() => this.failedStore.save(failed));
+    this.saving = saved.catch(() => undefined);
+    return saved;
   }
 
   async suspendedApps(): Promise<Set<string>> {

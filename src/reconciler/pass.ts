@@ -16,6 +16,7 @@ import { applyApp, setPhase, type ApplyDeps } from './steps/apply.js';
 import { decide, holdOf, type Guards, type Hold } from './steps/decide.js';
 import { prune } from './steps/prune.js';
 import { reportTargets } from './steps/report.js';
+import { observe } from './steps/observe.js';
 import { fetchAndLoad } from './steps/source.js';
 import { watchTip } from './supersede.js';
 
@@ -58,7 +59,7 @@ export class Pass {
     // observe
     let live: LiveState;
     try {
-      live = await this.observe();
+      live = await observe(deps);
     } catch (e) {
       out.log.warn({ err: errorMessage(e) }, 'cannot observe live state; retrying next pass');
       return false;
@@ -67,8 +68,9 @@ export class Pass {
     // plan
     const suspended = await memory.suspendedApps();
     const decision = decide(desired, live, { suspended, unreadable, failed: await memory.failedCommits() }, deps.listenHost, deps.clock.now());
-    const repairs = decision.held.filter((h) => h.hold.why === 'failed');
-    const work = [...decision.apply, ...repairs.map((h) => h.plan)].filter((ap) => !isNoop(ap));
+    // Carried out: apps with no hold, and the failed ones (only what serves them is healed).
+    const apply = decision.apps.filter((a) => !a.hold || a.hold.why === 'failed');
+    const work = apply.filter((a) => !isNoop(a.plan));
 
     // apply
     const superseded = new AbortController();
@@ -77,14 +79,16 @@ export class Pass {
     const passSignal = signal ? AbortSignal.any([signal, superseded.signal]) : superseded.signal;
     const current = (this.current = { desired, done: new Set<string>(), signal: passSignal });
     const finished = (name: string) => () => current.done.add(name);
-    await Promise.all([
-      ...decision.apply.map((ap) => applyApp(ap, live, undefined, deps, memory, out, passSignal).finally(finished(ap.app.name))),
-      ...repairs.map(({ plan: ap, hold }) => applyApp(ap, live, failedCommit(hold), deps, memory, out, passSignal).finally(finished(ap.app.name))),
-    ]);
+    await Promise.all(apply.map(({ plan: ap, hold }) => applyApp(ap, live, failedCommit(hold), deps, memory, out, passSignal).finally(finished(ap.app.name))));
     this.current = undefined;
     done.abort();
     await watcher;
-    for (const name of suspended) out.status.update(name, { suspended: true });
+    // A suspended app is shown as it is, also by an agent that has just started.
+    for (const { plan: ap } of decision.apps.filter((a) => a.hold?.why === 'suspended')) {
+      out.status.track(ap.app);
+      if (ap.currentRoute) out.status.update(ap.app.name, { activeColor: ap.currentRoute.color });
+      out.status.update(ap.app.name, { suspended: true });
+    }
 
     // prune
     await prune(decision.prune, decision.pruneRefused, deps, memory, out, desired.commit);
@@ -104,17 +108,13 @@ export class Pass {
     const { deps, memory, out } = this;
     const spec = desired.apps.find((a) => a.name === name);
     if (!spec) return;
-    const live = await this.observe();
+    const live = await observe(deps);
     const [ap] = plan({ commit: desired.commit, apps: [spec] }, live, deps.listenHost, deps.clock.now()).apps;
     const guards: Guards = { suspended: await memory.suspendedApps(), unreadable: new Map(), failed: await memory.failedCommits() };
     const hold = holdOf(ap!, guards);
     if (hold?.why === 'suspended') return;
     await applyApp(ap!, live, failedCommit(hold), deps, memory, out, signal);
     await reportTargets([spec], deps, out);
-  }
-
-  private async observe(): Promise<LiveState> {
-    return { targets: await this.deps.runtime.list(), routes: await this.deps.router.routes() };
   }
 }
 

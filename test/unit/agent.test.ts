@@ -1,34 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Agent } from '../../src/reconciler/agent.js';
-import { MemoryJournal } from '../../src/adapters/files/journal.js';
-import { MemoryLastGood } from '../../src/adapters/files/last-good.js';
-import { MemorySuspensions } from '../../src/adapters/files/suspensions.js';
-import { StatusStore } from '../../src/reconciler/status-store.js';
-import { silentLogger } from '../../src/core/log.js';
-import { DEFAULT_POLICY } from '../../src/policy/policy.js';
+import { FileSuspensions } from '../../src/adapters/files/suspensions.js';
 import { appYaml } from '../support/app-yaml.js';
 import { BAD_INPUTS, VALID_APP } from '../support/bad-inputs.js';
-import { FakeClock, FakeProber, FakeRouter, FakeRuntime, FakeSource } from '../support/fakes.js';
-
-/** Lets the agent's promises run until `cond` holds (no clock involved: a bounded number of turns). */
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setImmediate(r));
-  expect(cond()).toBe(true);
-}
-
-function setup(lastGood = new MemoryLastGood()) {
-  const clock = new FakeClock();
-  const source = new FakeSource();
-  const runtime = new FakeRuntime();
-  const router = new FakeRouter(runtime.calls);
-  const prober = new FakeProber();
-  const status = new StatusStore('test', 'fake', clock);
-  const secrets = { files: new Map<string, string>(), read: async (path: string) => { const v = secrets.files.get(path); if (v === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' }); return v; } };
-  const journal = new MemoryJournal();
-  const suspensions = new MemorySuspensions();
-  const agent = new Agent({ source, status, lastGood, secrets, journal, suspensions, staleAfter: 3, policy: DEFAULT_POLICY, runtime, router, prober, clock, log: silentLogger, listenHost: '127.0.0.1' });
-  return { clock, source, runtime, router, prober, status, agent, lastGood, secrets, journal, suspensions };
-}
+import { setup, until } from '../support/agent-world.js';
 
 describe('agent', () => {
   it('applies a commit and reports Ready with the applied commit', async () => {
@@ -65,7 +42,7 @@ describe('agent', () => {
     expect(first.lastGood.commit).toBe('c1');
 
     // A new process: same host (runtime), fresh router and memory, the same record on disk.
-    const second = setup(first.lastGood);
+    const second = setup({ lastGood: first.lastGood });
     second.source.history.set('c1', first.source.history.get('c1')!);
     second.source.next = first.source.next;
     for (const [id, t] of first.runtime.targets) second.runtime.targets.set(id, t);
@@ -403,28 +380,34 @@ describe('agent', () => {
     expect(agent.status().passRunningSince).toBeUndefined();
   });
 
-  it('leaves a suspended app alone, remembers the suspension across a restart, and catches up on resume', async () => {
-    const first = setup();
-    first.source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
-    await first.agent.reconcile();
-    expect(await first.agent.suspend('web')).toBe(true);
-    expect(await first.agent.suspend('nope')).toBe(false);
-    first.source.commitFiles('c2', { 'apps/web.yaml': appYaml({ listen: 9000, active: 'green' }) });
-    await first.agent.reconcile();
-    expect(first.router.table.get('web')!.color).toBe('blue');
-    expect(first.agent.status().apps.web).toMatchObject({ suspended: true, lastAppliedCommit: 'c1' });
+  it('leaves a suspended app alone, remembers the suspension across a restart (on disk), and catches up on resume', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-susp-'));
+    try {
+      const first = setup({ suspensions: new FileSuspensions(join(dir, 'test.suspended.json')) });
+      first.source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+      await first.agent.reconcile();
+      expect(await first.agent.suspend('web')).toBe(true);
+      expect(await first.agent.suspend('nope')).toBe(false);
+      first.source.commitFiles('c2', { 'apps/web.yaml': appYaml({ listen: 9000, active: 'green' }) });
+      await first.agent.reconcile();
+      expect(first.router.table.get('web')!.color).toBe('blue');
+      expect(first.agent.status().apps.web).toMatchObject({ suspended: true, lastAppliedCommit: 'c1' });
 
-    const second = setup();
-    second.suspensions.apps = new Set(first.suspensions.apps);
-    Object.assign(second, {});
-    second.source.next = first.source.next;
-    for (const [id, t] of first.runtime.targets) second.runtime.targets.set(id, t);
-    second.router.table.set('web', first.router.table.get('web')!);
-    await second.agent.reconcile();
-    expect(second.router.table.get('web')!.color).toBe('blue');
-    expect(await second.agent.resume('web')).toBe(true);
-    await second.agent.reconcile();
-    expect(second.router.table.get('web')!.color).toBe('green');
+      // A new process: the same host and data plane, and only what the first one left on disk.
+      const second = setup({ suspensions: new FileSuspensions(join(dir, 'test.suspended.json')) });
+      second.source.next = first.source.next;
+      for (const [id, t] of first.runtime.targets) second.runtime.targets.set(id, t);
+      second.router.table.set('web', first.router.table.get('web')!);
+      await second.agent.reconcile();
+      expect(second.router.table.get('web')!.color).toBe('blue');
+      expect(second.agent.status().apps.web).toMatchObject({ suspended: true });
+      expect(second.runtime.calls.filter((c) => c.startsWith('create'))).toEqual([]);
+      expect(await second.agent.resume('web')).toBe(true);
+      await second.agent.reconcile();
+      expect(second.router.table.get('web')!.color).toBe('green');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('on a cron schedule, sleeps until woken after a good pass, and still backs off after a failed one', async () => {

@@ -4,7 +4,9 @@ import type { AppSpec, Color } from '../../src/core/app.js';
 import { DEFAULTS } from '../../src/core/app.js';
 import { describe as describePlan, desiredRoute, isNoop, plan } from '../../src/plan/plan.js';
 import { specHash } from '../../src/plan/target-spec.js';
-import { planReport, renderPlan } from '../../src/plan/render.js';
+import { planReport, renderPlan } from '../../src/commands/plan-report.js';
+import { decide, type Guards } from '../../src/reconciler/steps/decide.js';
+import { SwitchyardError } from '../../src/core/errors.js';
 import { color } from '../support/specs.js';
 import type { AppRoute } from '../../src/core/route.js';
 import type { LiveTarget } from '../../src/core/target.js';
@@ -192,12 +194,13 @@ describe('plan', () => {
     const bumpedLive = [live(a('bumped'), 'blue', 0), live(a('bumped'), 'green', 0)];
     const fresh = a('fresh');
     const gone = { ...live(steady, 'blue', 0), app: 'gone' };
-    const p = plan(
+    const p = decide(
       { commit: '0123456789abcdef0123456789abcdef01234567', apps: [steady, flip, bumped, fresh] },
       {
         targets: [...steadyLive, ...flipLive, ...bumpedLive, gone],
         routes: [routeOf(steady, steadyLive.slice(0, 1)), routeOf(flip, flipLive.slice(0, 1), 'blue'), routeOf(a('bumped'), bumpedLive.slice(0, 1)), { ...routeOf(steady, [gone]), app: 'gone' }],
       },
+      NO_GUARDS,
       '127.0.0.1',
       NOW,
     );
@@ -214,4 +217,29 @@ describe('plan', () => {
       ].join('\n'),
     );
   });
+
+  it('shows what the agent will not touch: a suspended app, a failed commit, an unreadable env file, and no prune on an empty commit', () => {
+    const a = (name: string) => app({ name, colors: { blue: color(`${name}:1`, 1), green: color(`${name}:2`, 1) } });
+    const [paused, broken, secret] = [a('paused'), a('broken'), a('secret')];
+    const commit = '0123456789abcdef0123456789abcdef01234567';
+    const guards: Guards = {
+      suspended: new Set(['paused']),
+      failed: new Map([['broken', commit]]),
+      unreadable: new Map([['secret', [new SwitchyardError('SecretUnavailable', 'cannot read /etc/switchyard/secrets/db for DB: ENOENT', { location: { file: 'apps/secret.yaml', field: 'colors.blue.env.DB' } })]]]),
+    };
+    const report = planReport(decide({ commit, apps: [paused, broken, secret] }, { targets: [], routes: [] }, guards, '127.0.0.1', NOW));
+    expect(report.changes).toBe(false);
+    expect(report.apps.map((x) => [x.app, x.action])).toEqual([['paused', 'suspended'], ['broken', 'held'], ['secret', 'held']]);
+    expect(report.apps[1]!.changes[0]).toMatch(/^commit 0123456789ab failed for this app and is not retried/);
+    expect(report.apps[2]!.changes[0]).toMatch(/SecretUnavailable.*apps\/secret\.yaml colors\.blue\.env\.DB/);
+
+    const gone = { ...live(a('gone'), 'blue', 0), app: 'gone' };
+    const empty = planReport(decide({ commit, apps: [] }, { targets: [gone], routes: [] }, NO_GUARDS, '127.0.0.1', NOW));
+    expect(empty).toMatchObject({ changes: false, prune: [], notPruned: ['gone'] });
+    expect(renderPlan(empty, 'repo@main')).toMatch(/not pruned: gone \(the commit has no apps: the agent never prunes everything\)\nNo changes\.\n$/);
+    // The same host with an app left: the orphan is pruned.
+    expect(planReport(decide({ commit, apps: [paused] }, { targets: [gone], routes: [] }, NO_GUARDS, '127.0.0.1', NOW)).prune).toEqual([{ app: 'gone', targets: 1, routed: false }]);
+  });
 });
+
+const NO_GUARDS: Guards = { suspended: new Set(), unreadable: new Map(), failed: new Map() };

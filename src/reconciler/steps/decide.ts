@@ -22,10 +22,12 @@ export type Hold = { app: string; why: 'suspended' } | { app: string; why: 'secr
 
 export interface Decision {
   commit: string;
-  /** Apps to carry out as planned (no-ops included: they settle the app's status). */
-  apply: AppPlan[];
-  /** Apps the agent leaves alone this pass, and why; `failed` ones only have what serves them healed. */
-  held: { hold: Hold; plan: AppPlan }[];
+  /**
+   * Every app of the desired state, in order, with its plan: carried out as planned when it has no hold
+   * (no-ops included: they settle the app's status); else left alone this pass, and why (`failed` ones
+   * only have what serves them healed).
+   */
+  apps: { plan: AppPlan; hold?: Hold }[];
   prune: PrunePlan[];
   /** Apps gone from the repository that are not pruned because the desired state has no apps at all. */
   pruneRefused: PrunePlan[];
@@ -44,14 +46,11 @@ export function holdOf(p: AppPlan, guards: Guards): Hold | undefined {
 
 export function decide(desired: DesiredState, live: LiveState, guards: Guards, listenHost: string, now: number): Decision {
   const p = plan(desired, live, listenHost, now);
-  const apply: AppPlan[] = [];
-  const held: Decision['held'] = [];
-  for (const ap of p.apps) {
+  const apps = p.apps.map((ap) => {
     const hold = holdOf(ap, guards);
-    if (hold) held.push({ hold, plan: ap });
-    else apply.push(ap);
-  }
+    return hold ? { plan: ap, hold } : { plan: ap };
+  });
   const prune = p.prune.filter((x) => !guards.suspended.has(x.app));
   const empty = !desired.apps.length;
-  return { commit: p.commit, apply, held, prune: empty ? [] : prune, pruneRefused: empty ? prune : [] };
+  return { commit: p.commit, apps, prune: empty ? [] : prune, pruneRefused: empty ? prune : [] };
 }

@@ -1,0 +1,35 @@
+// `switchyard plan`: the agent's own steps up to plan (load, secrets, observe, decide) on one snapshot,
+// with the same guards (suspensions and failed commits as the agent recorded them, the empty-prune
+// guard), so that a preview never predicts a change the agent would not make. It changes nothing.
+import type { Clock } from '../core/clock.js';
+import type { SwitchyardError } from '../core/errors.js';
+import type { Router } from '../core/route.js';
+import type { Runtime } from '../core/runtime.js';
+import type { Snapshot, Source } from '../core/source.js';
+import type { FailedCommitStore, SecretReader, SuspensionStore } from '../core/stores.js';
+import { resolveEnvFiles } from '../desired/env-files.js';
+import { loadCommit } from '../desired/load-commit.js';
+import type { Policy } from '../policy/policy.js';
+import { decide, type Decision } from './steps/decide.js';
+import { observe } from './steps/observe.js';
+
+export interface PreviewDeps {
+  source: Pick<Source, 'folder'>;
+  policy: Policy;
+  secrets: SecretReader;
+  runtime: Pick<Runtime, 'list'>;
+  router: Pick<Router, 'routes'>;
+  suspensions: SuspensionStore;
+  failedCommits: FailedCommitStore;
+  listenHost: string;
+  clock: Clock;
+}
+
+export async function preview(snapshot: Snapshot, deps: PreviewDeps): Promise<{ ok: true; decision: Decision } | { ok: false; errors: SwitchyardError[] }> {
+  const loaded = await loadCommit(snapshot, deps.policy, deps.source);
+  if (!loaded.ok) return loaded;
+  const { state, errors: unreadable } = await resolveEnvFiles(loaded.state, deps.secrets);
+  const live = await observe(deps);
+  const guards = { suspended: await deps.suspensions.load(), unreadable, failed: await deps.failedCommits.load() };
+  return { ok: true, decision: decide(state, live, guards, deps.listenHost, deps.clock.now()) };
+}
