@@ -2,7 +2,7 @@
 // something needs the bearer token, and so does every call when the API binds a non-loopback address
 // (the agent refuses to start that way without a token). The webhook authenticates with its own secret.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { SwitchyardError } from '../core/errors.js';
+import { CATALOGUE, SwitchyardError, type Code } from '../core/errors.js';
 import { readBody, sendJson } from '../core/http-json.js';
 import type { JournalEntry } from '../core/journal.js';
 import type { AgentStatus } from '../core/status.js';
@@ -57,7 +57,7 @@ async function route(h: ApiHandlers, opts: ApiOptions, openReads: boolean, req: 
 
   const mutating = req.method !== 'GET';
   if ((mutating || !openReads) && !authorized(req, opts.token)) {
-    return sendJson(res, 401, { error: 'a bearer token is required', hint: 'send Authorization: Bearer <token>; the CLI reads it from the agent state dir, or pass --token / SWITCHYARD_API_TOKEN' });
+    return sendError(res, 'Unauthorized', 'a bearer token is required', 'send Authorization: Bearer <token>; the CLI reads it from the agent state dir, or pass --token / SWITCHYARD_API_TOKEN');
   }
   if (req.method === 'GET' && path === '/status') return sendJson(res, 200, h.status());
   if (req.method === 'GET' && path === '/history') {
@@ -79,19 +79,24 @@ async function route(h: ApiHandlers, opts: ApiOptions, openReads: boolean, req: 
   if (req.method === 'POST' && suspend) {
     const [, app, verb] = suspend;
     const known = verb === 'suspend' ? await h.suspend(app!) : await h.resume(app!);
-    return known ? sendJson(res, 200, { app, [verb === 'suspend' ? 'suspended' : 'resumed']: true }) : sendJson(res, 404, { error: `no app "${app}"`, hint: 'see GET /status' });
+    return known ? sendJson(res, 200, { app, [verb === 'suspend' ? 'suspended' : 'resumed']: true }) : sendError(res, 'NotFound', `no app "${app}"`, 'see GET /status');
   }
-  sendJson(res, 404, { error: `no route ${req.method} ${path}`, hint: 'GET /status, /history, /metrics; POST /sync, /apps/NAME/suspend, /apps/NAME/resume, /hooks/git' });
+  sendError(res, 'NotFound', `no route ${req.method} ${path}`, 'GET /status, /history, /metrics; POST /sync, /apps/NAME/suspend, /apps/NAME/resume, /hooks/git');
 }
 
 async function webhook(h: ApiHandlers, opts: ApiOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (!opts.webhookSecret) return sendJson(res, 404, { error: 'the webhook is off', hint: 'set webhookSecret in the agent config (or SWITCHYARD_WEBHOOK_SECRET)' });
+  if (!opts.webhookSecret) return sendError(res, 'NotFound', 'the webhook is off', 'set webhookSecret in the agent config (or SWITCHYARD_WEBHOOK_SECRET)');
   const body = await readBody(req, MAX_BODY);
-  if (!body) return sendJson(res, 413, { error: `body larger than ${MAX_BODY} bytes` });
+  if (!body) return sendError(res, 'PayloadTooLarge', `body larger than ${MAX_BODY} bytes`);
   const verdict = verifyWebhook(opts.webhookSecret, req.headers, body);
-  if (!verdict.ok) return sendJson(res, 401, { error: verdict.why });
+  if (!verdict.ok) return sendError(res, 'Unauthorized', verdict.why);
   h.pushed(verdict.provider);
   sendJson(res, 202, { accepted: true });
+}
+
+/** An error answer: the catalogue's status for the code, and the code itself for programs. */
+function sendError(res: ServerResponse, code: Code, error: string, hint?: string): void {
+  sendJson(res, CATALOGUE[code].http ?? 500, { code, error, ...(hint ? { hint } : {}) });
 }
 
 function authorized(req: IncomingMessage, token: string): boolean {
