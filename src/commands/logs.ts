@@ -2,7 +2,8 @@
 // targets and workers), each line prefixed with its container, read from the Docker engine on this host.
 import { DEFAULT_STATE_DIR } from '../config/agent-config.js';
 import { SwitchyardError } from '../core/errors.js';
-import { connectDocker, DockerRuntime } from '../adapters/docker/runtime.js';
+import { connectDocker } from '../adapters/docker/connect.js';
+import { DockerRuntime } from '../adapters/docker/containers.js';
 import { parseFlags } from './flags.js';
 
 export async function logs(args: string[]): Promise<number> {

@@ -27,7 +27,8 @@ import { HaproxyRouter, haproxyPaths } from '../adapters/haproxy/haproxy-router.
 import { ensureProxy } from '../adapters/dataplane/proxy-launcher.js';
 import { RemoteRouter } from '../adapters/dataplane/remote-router.js';
 import type { Router } from '../core/route.js';
-import { connectDocker, DockerRuntime } from '../adapters/docker/runtime.js';
+import { connectDocker } from '../adapters/docker/connect.js';
+import { DockerRuntime } from '../adapters/docker/containers.js';
 import { GitSource } from '../adapters/git/git-source.js';
 import { readConfig } from './config-flags.js';
 

@@ -5,7 +5,8 @@
 // point. The moments are drawn from a seeded generator (printed).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Color } from '../../src/core/app.js';
-import { connectDocker, DockerRuntime } from '../../src/adapters/docker/runtime.js';
+import { connectDocker } from '../../src/adapters/docker/connect.js';
+import { DockerRuntime } from '../../src/adapters/docker/containers.js';
 import { startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';

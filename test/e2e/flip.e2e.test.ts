@@ -3,7 +3,8 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readyCondition } from '../../src/core/status.js';
-import { connectDocker, DockerRuntime } from '../../src/adapters/docker/runtime.js';
+import { connectDocker } from '../../src/adapters/docker/connect.js';
+import { DockerRuntime } from '../../src/adapters/docker/containers.js';
 import { startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';

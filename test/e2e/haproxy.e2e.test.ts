@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { HaproxyRouter, haproxyPaths } from '../../src/adapters/haproxy/haproxy-router.js';
-import { connectDocker, DockerRuntime } from '../../src/adapters/docker/runtime.js';
+import { connectDocker } from '../../src/adapters/docker/connect.js';
+import { DockerRuntime } from '../../src/adapters/docker/containers.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';

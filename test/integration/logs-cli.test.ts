@@ -1,7 +1,8 @@
 // `switchyard logs` on the real engine: lines from each of an app's containers, prefixed with it.
 import { execFile } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectDocker, DockerRuntime } from '../../src/adapters/docker/runtime.js';
+import { connectDocker } from '../../src/adapters/docker/connect.js';
+import { DockerRuntime } from '../../src/adapters/docker/containers.js';
 import type { TargetSpec } from '../../src/core/target.js';
 import { color } from '../support/specs.js';
 import { instanceName, testImages, until } from '../support/run.js';

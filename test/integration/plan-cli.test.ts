@@ -8,7 +8,8 @@ import { instanceName, stateDir as newStateDir, testImages } from '../support/ru
 import { color } from '../support/specs.js';
 import { FileFailedCommits } from '../../src/adapters/files/failed-commits.js';
 import { FileSuspensions } from '../../src/adapters/files/suspensions.js';
-import { connectDocker, DockerRuntime } from '../../src/adapters/docker/runtime.js';
+import { connectDocker } from '../../src/adapters/docker/connect.js';
+import { DockerRuntime } from '../../src/adapters/docker/containers.js';
 
 describe('switchyard plan (CLI)', () => {
   const instance = instanceName();

@@ -4,7 +4,8 @@
 // restart policy starts them again, on new ports: the route must follow them through the gate.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { join } from 'node:path';
-import { connectDocker, DockerRuntime } from '../../src/adapters/docker/runtime.js';
+import { connectDocker } from '../../src/adapters/docker/connect.js';
+import { DockerRuntime } from '../../src/adapters/docker/containers.js';
 import { startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/backend.js';

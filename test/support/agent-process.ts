@@ -6,7 +6,8 @@ import { controlAnswers } from '../../src/adapters/dataplane/proxy-control.js';
 import { proxyFiles } from '../../src/adapters/dataplane/proxy-files.js';
 import { RemoteRouter } from '../../src/adapters/dataplane/remote-router.js';
 import type { Runtime } from '../../src/core/runtime.js';
-import { connectDocker, DockerRuntime } from '../../src/adapters/docker/runtime.js';
+import { connectDocker } from '../../src/adapters/docker/connect.js';
+import { DockerRuntime } from '../../src/adapters/docker/containers.js';
 import { startGitServer, TestRepo, type GitServer } from './git-server.js';
 import { instanceName, processGone, stateDir as newStateDir, until } from './run.js';
 
