@@ -2,24 +2,20 @@
 // if any); the app's route is a single reference that `apply` swaps. A request reads that reference and
 // registers as in flight on its target in the same synchronous step, so no request falls between
 // "chosen" and "counted", and every request accepted after a swap (including the next one on a
-// kept-alive connection) is routed by the new table. Draining never blocks new requests: it only
-// watches counters.
+// kept-alive connection) is routed by the new table. Draining never blocks new requests: it waits on
+// each target's own count (backend.ts: one object per target with its pool, in-flight count, passive
+// health and drain).
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Pool } from 'undici';
 import { connect, type Socket } from 'node:net';
 import type { Clock } from '../../core/clock.js';
 import { COLORS, otherColor, type Color } from '../../core/app.js';
 import { SwitchyardError } from '../../core/errors.js';
+import { Backend } from './backend.js';
 import { chooseColor, type Choice } from './choose-color.js';
 import { forward, hasBody } from './forward.js';
 import { LATENCY_BUCKETS_MS, observeLatency, type AppRoute, type ColorCounters, type Router, type RouteTarget } from '../../core/route.js';
 
 const SAFE_TO_RETRY = new Set(['GET', 'HEAD', 'OPTIONS']);
-const DRAIN_POLL_MS = 20;
-/** Passive health: this many connection failures in a row take a target out of rotation... */
-const EJECT_AFTER_FAILURES = 3;
-/** ...for this long; then it gets one request again. */
-const EJECT_FOR_MS = 10_000;
 
 type Mode = 'main' | 'preview';
 
@@ -48,9 +44,8 @@ export interface EmbeddedProxyOptions {
 
 export class EmbeddedProxy implements Router {
   private readonly listeners = new Map<string, Listener>();
-  private readonly inFlight = new Map<string, number>();
-  private readonly pools = new Map<string, Pool>();
-  private readonly failures = new Map<string, { count: number; ejectedUntil: number }>();
+  /** Every target a request went to, by id (kept while requests are in flight on it). */
+  private readonly backends = new Map<string, Backend>();
   private readonly tunnels = new Set<Tunnel>();
   /** Ports closed by a remove or a port change whose requests in flight are still finishing. */
   private readonly closing = new Set<Promise<void>>();
@@ -108,20 +103,16 @@ export class EmbeddedProxy implements Router {
   }
 
   async drain(targetIds: readonly string[], timeoutMs: number): Promise<number> {
-    const deadline = this.clock.now() + timeoutMs;
-    const left = () => targetIds.reduce((n, id) => n + (this.inFlight.get(id) ?? 0), 0);
-    while (left() > 0 && this.clock.now() < deadline) await this.clock.sleep(DRAIN_POLL_MS);
-    const remaining = left();
+    const backends = targetIds.flatMap((id) => this.backends.get(id) ?? []);
+    const timeout = new AbortController();
+    await Promise.race([Promise.all(backends.map((b) => b.idle())), this.clock.sleep(timeoutMs, timeout.signal)]);
+    timeout.abort();
+    const remaining = backends.reduce((n, b) => n + b.requestsInFlight, 0);
     const routed = new Set([...this.listeners.values()].flatMap((l) => l.route.targets.map((t) => t.id)));
-    for (const id of targetIds) {
-      if (routed.has(id)) continue;
-      // Close kept-alive sockets to a retired target. Sockets still carrying a request (the drain timed
-      // out) are left to finish or to fail when the target is removed: never cut them here.
-      const pool = this.pools.get(id);
-      if (pool && !this.inFlight.get(id)) void pool.destroy().catch(() => undefined);
-      else if (pool) void pool.close().catch(() => undefined);
-      this.pools.delete(id);
-      this.failures.delete(id);
+    for (const b of backends) {
+      if (routed.has(b.id)) continue;
+      b.retire();
+      if (!b.requestsInFlight) this.backends.delete(b.id);
     }
     return remaining;
   }
@@ -132,7 +123,7 @@ export class EmbeddedProxy implements Router {
     const out = structuredClone(listener.counters);
     const now = this.clock.now();
     for (const color of COLORS) {
-      const ejected = listener.pools[color].filter((t) => (this.failures.get(t.id)?.ejectedUntil ?? 0) > now).map((t) => t.id);
+      const ejected = listener.pools[color].filter((t) => this.backends.get(t.id)?.ejected(now)).map((t) => t.id);
       if (ejected.length && out[color]) out[color].ejected = ejected;
     }
     return out;
@@ -142,8 +133,8 @@ export class EmbeddedProxy implements Router {
     await Promise.all([...this.listeners.keys()].map((app) => this.remove(app)));
     await Promise.all(this.closing);
     for (const t of this.tunnels) t.close();
-    await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
-    this.pools.clear();
+    await Promise.all([...this.backends.values()].map((b) => b.destroy()));
+    this.backends.clear();
   }
 
   private async listen(route: AppRoute, mode: Mode, port: number): Promise<Server> {
@@ -176,9 +167,10 @@ export class EmbeddedProxy implements Router {
     let pool = listener.pools[color];
     if (tried.size) pool = pool.filter((t) => !tried.has(t.id));
     if (!pool.length) return undefined;
-    if (this.failures.size) {
-      const now = this.clock.now();
-      const inRotation = pool.filter((t) => (this.failures.get(t.id)?.ejectedUntil ?? 0) <= now);
+    const now = this.clock.now();
+    const out = (t: RouteTarget) => this.backends.get(t.id)?.ejected(now);
+    if (pool.some(out)) {
+      const inRotation = pool.filter((t) => !out(t));
       // When every target is out of rotation, trying one beats refusing the request.
       if (inRotation.length) pool = inRotation;
     }
@@ -206,20 +198,21 @@ export class EmbeddedProxy implements Router {
     counters.requests++;
     counters.inFlight++;
     const started = (counters.lastHit = this.clock.now());
-    this.inFlight.set(target.id, (this.inFlight.get(target.id) ?? 0) + 1);
+    const backend = this.backendFor(target);
+    backend.begin();
     let finished = false;
     const done = () => {
       if (finished) return;
       finished = true;
       counters.inFlight--;
-      this.inFlight.set(target.id, (this.inFlight.get(target.id) ?? 1) - 1);
+      backend.end();
       // Answered in full (not retried elsewhere, not cut): one latency observation.
       if (res.writableFinished) observeLatency(counters.latency!, this.clock.now() - started);
     };
 
-    forward(this.poolFor(target), req, res, choice.setCookie, {
+    forward(backend.dispatcher(target), req, res, choice.setCookie, {
       response: (status) => {
-        if (this.failures.size) this.failures.delete(target.id);
+        backend.answered();
         if (status >= 500) counters.errors5xx++;
       },
       failure: (err, answered) => {
@@ -227,7 +220,7 @@ export class EmbeddedProxy implements Router {
           res.destroy();
           return;
         }
-        this.recordFailure(target.id);
+        backend.unreachable(this.clock.now());
         // No answer yet: retry on another target when that cannot repeat a side effect.
         if (canRetry(req, err)) {
           done();
@@ -240,13 +233,6 @@ export class EmbeddedProxy implements Router {
       },
     });
     res.on('close', done);
-  }
-
-  private recordFailure(id: string): void {
-    const f = this.failures.get(id) ?? { count: 0, ejectedUntil: 0 };
-    f.count++;
-    if (f.count >= EJECT_AFTER_FAILURES) f.ejectedUntil = this.clock.now() + EJECT_FOR_MS;
-    this.failures.set(id, f);
   }
 
   private upgrade(app: string, mode: Mode, req: IncomingMessage, client: Socket, head: Buffer): void {
@@ -303,13 +289,13 @@ export class EmbeddedProxy implements Router {
     }
   }
 
-  private poolFor(target: RouteTarget): Pool {
-    let pool = this.pools.get(target.id);
-    if (!pool) {
-      pool = new Pool(`http://${target.host}:${target.port}`, { connections: 512, keepAliveTimeout: 4000 });
-      this.pools.set(target.id, pool);
+  private backendFor(target: RouteTarget): Backend {
+    let backend = this.backends.get(target.id);
+    if (!backend) {
+      backend = new Backend(target.id, target);
+      this.backends.set(target.id, backend);
     }
-    return pool;
+    return backend;
   }
 }
 
