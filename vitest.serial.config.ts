@@ -2,13 +2,13 @@
 // scripts/test.sh. A second Docker engine shares the host's ephemeral port range and mount table with
 // the first, so it runs only while no other test creates containers.
 import { defineConfig } from 'vitest/config';
-import base from './vitest.config.js';
+import { system } from './vitest.config.js';
 
 export default defineConfig({
   test: {
-    ...base.test,
-    include: ['test/serial/**/*.test.ts'],
-    exclude: [],
+    pool: 'forks',
     maxWorkers: 1,
+    include: ['test/serial/**/*.test.ts'],
+    ...system,
   },
 });

@@ -17,7 +17,9 @@ for lib in $(ldd "$node_bin" | grep -oE '/[^ ]+' | sort -u); do
   cp -L "$lib" "$root$lib"
 done
 [ -f /etc/ssl/certs/ca-certificates.crt ] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
-(cd "$here" && npm run --silent build)
+# The test suite builds dist/ once for every test that runs the CLI, and says so: rebuilding it here would
+# rewrite files other tests are running from.
+[ "${SWITCHYARD_DIST_READY:-}" = 1 ] || (cd "$here" && npm run --silent build)
 cp -r "$here/package.json" "$here/package-lock.json" "$here/bin" "$here/dist" "$here/schemas" "$root/app/"
 (cd "$root/app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
 cp "$here/packaging/Dockerfile" "$ctx/Dockerfile"

@@ -13,7 +13,8 @@ describe('agent container image', () => {
   });
 
   it('builds without a registry and runs the CLI, validating a repository mounted into it', async () => {
-    const built = await run('bash', ['packaging/build-image.sh', tag], { maxBuffer: 16 * 1024 * 1024 });
+    // dist/ was built by the global setup; other tests run the CLI from it meanwhile.
+    const built = await run('bash', ['packaging/build-image.sh', tag], { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, SWITCHYARD_DIST_READY: '1' } });
     expect(built.stdout.trim().split('\n').pop()).toBe(tag);
     const { version } = (await import('../../package.json', { with: { type: 'json' } })).default as { version: string };
     expect((await run('docker', ['run', '--rm', tag, '--version'])).stdout).toBe(`${version}\n`);
