@@ -80,7 +80,7 @@ export class HaproxyRouter implements Router {
   async apply(route: AppRoute): Promise<void> {
     for (const color of COLORS) {
       const n = route.targets.filter((t) => t.color === color).length;
-      if (n > SLOTS) throw new SwitchyardError('RouteFailed', `app "${route.app}": ${n} ${color} targets, more than the ${SLOTS} HAProxy slots`, { hint: `use at most ${SLOTS} replicas with the haproxy router` });
+      if (n > SLOTS) throw new SwitchyardError('RouteFailed', `app "${route.app}": ${n} ${color} targets, more than the ${SLOTS} HAProxy slots`, { hint: `use at most ${SLOTS} replicas with the haproxy router`, retry: 'needs-human' });
     }
     const next = new Map(this.table).set(route.app, route);
     await this.reloadIfChanged(next);
@@ -203,7 +203,7 @@ export class HaproxyRouter implements Router {
         return slot.server;
       }
     }
-    throw new SwitchyardError('RouteFailed', `no free server slot in ${backend}`);
+    throw new SwitchyardError('RouteFailed', `no free server slot in ${backend}`, { hint: `use at most ${SLOTS} replicas with the haproxy router`, retry: 'needs-human' });
   }
 
   private async setMap(map: string, key: string, value: string): Promise<void> {
@@ -255,8 +255,10 @@ export class HaproxyRouter implements Router {
     try {
       await run(this.bin, ['-c', '-q', '-f', candidate]);
     } catch (e) {
+      // The file comes from the commit's apps: trying it again cannot help until they change.
       throw new SwitchyardError('RouteFailed', `HAProxy refused the new configuration, the running one is kept: ${firstAlert(e)}`, {
         hint: `the refused file is ${candidate}`,
+        retry: 'needs-human',
       });
     }
     rmSync(candidate, { force: true });
