@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { FileFailedCommits } from '../adapters/files/failed-commits.js';
 import { FileSecretReader } from '../adapters/files/secrets.js';
+import { realHost } from '../adapters/files/host-view.js';
 import { FileSuspensions } from '../adapters/files/suspensions.js';
 import { connectDocker } from '../adapters/docker/connect.js';
 import { DockerRuntime } from '../adapters/docker/containers.js';
@@ -45,6 +46,7 @@ export async function showPlan(args: string[]): Promise<number> {
     failedCommits: new FileFailedCommits(failedCommitsPath(config)),
     listenHost: config.listenHost,
     clock: systemClock,
+    host: realHost,
   });
   if (!result.ok) {
     if (format === 'json') process.stdout.write(`${JSON.stringify({ commit: snapshot.commit, ok: false, errors: result.errors.map((e) => problemRecord(e)) }, null, 2)}\n`);

@@ -17,7 +17,9 @@ import { FileLastGood } from '../adapters/files/last-good.js';
 import { StatusStore } from '../reconciler/status-store.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { AgentConfig } from '../config/agent-config.js';
+import { mountProblem } from '../policy/policy.js';
 import { FileSecretReader } from '../adapters/files/secrets.js';
+import { realHost } from '../adapters/files/host-view.js';
 import { parseDuration } from '../core/duration.js';
 import { errorMessage, SwitchyardError } from '../core/errors.js';
 import { healthProber } from '../adapters/probe/http-prober.js';
@@ -70,12 +72,20 @@ export async function runAgent(args: string[]): Promise<number> {
     journal,
     secrets: new FileSecretReader(config.policy.envFilePaths),
     policy: config.policy,
-    runtime: new DockerRuntime(connectDocker(), config.instance, { credentials: config.registries, readContext: (commit, dir) => source.folder(commit, dir) }),
+    runtime: new DockerRuntime(connectDocker(), config.instance, {
+      credentials: config.registries,
+      readContext: (commit, dir) => source.folder(commit, dir),
+      beforeCreate: (spec) => {
+        const denied = mountProblem(spec, config.policy, realHost);
+        if (denied) throw denied;
+      },
+    }),
     router,
     prober,
     clock,
     log,
     listenHost: config.listenHost,
+    host: realHost,
     suspensions: new FileSuspensions(suspensionsPath(config)),
     failedCommits: new FileFailedCommits(failedCommitsPath(config)),
     staleAfter: config.staleAfter,

@@ -2,6 +2,8 @@
 // when valid, 1 when not; text for people, --format json for programs, --format github for annotations.
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { realHost } from '../adapters/files/host-view.js';
+import { TEXT_ONLY } from '../core/host-path.js';
 import { loadAgentConfig } from '../config/agent-config.js';
 import { resolveBuilds } from '../desired/builds.js';
 import { isAppFile, loadDesired } from '../desired/load.js';
@@ -17,11 +19,12 @@ export async function validateDir(args: string[]): Promise<number> {
   if (!FORMATS.includes(format)) throw new SwitchyardError('UsageError', `--format "${values.format}" is not a format`, { hint: `one of ${FORMATS.join(', ')}` });
   const dir = positionals[0] ?? '.';
   // The host's policy when its agent config is given (only its policy is used, so the repository
-  // setting is filled in), else the default policy, which is the strictest.
+  // setting is filled in), with host paths judged by what their links resolve to on this host; else the
+  // default policy, which is the strictest, on the text alone (a repository's CI is not the host).
   const policy = values.config
     ? loadAgentConfig({ flags: { repo: '-' }, env: {}, file: { path: values.config, text: readFileSync(values.config, 'utf8') } }).policy
     : DEFAULT_POLICY;
-  const loaded = loadDesired('work-tree', readAppFiles(dir), policy);
+  const loaded = loadDesired('work-tree', readAppFiles(dir), policy, values.config ? realHost : TEXT_ONLY);
   const result = loaded.ok ? await resolveBuilds(loaded.state, async (sub) => readFolder(join(dir, sub))) : loaded;
   // Paths as seen from where the command runs, so that annotations land on the right file.
   const prefix = dir === '.' ? '' : `${relative('.', dir) || '.'}/`;

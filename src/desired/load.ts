@@ -4,6 +4,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { SwitchyardError } from '../core/errors.js';
 import type { SnapshotFile } from '../core/source.js';
 import { checkPolicy, DEFAULT_POLICY, type Policy } from '../policy/policy.js';
+import { TEXT_ONLY, type HostView } from '../core/host-path.js';
 import { COLORS, type AppSpec, type DesiredState } from '../core/app.js';
 import { fieldPath, toAppSpec, type RawApp, type RawContainer } from './app-spec.js';
 import { closest } from './did-you-mean.js';
@@ -20,11 +21,12 @@ export function isAppFile(path: string): boolean {
   return APP_FILE.test(path);
 }
 
-export function loadDesired(commit: string, files: readonly SnapshotFile[], policy: Policy = DEFAULT_POLICY): LoadResult {
+/** `host`: how host paths are judged (as text, or resolved on the agent's host: core/host-path.ts). */
+export function loadDesired(commit: string, files: readonly SnapshotFile[], policy: Policy = DEFAULT_POLICY, host: HostView = TEXT_ONLY): LoadResult {
   const errors: SwitchyardError[] = [];
   const apps: { spec: AppSpec; locator: YamlLocator }[] = [];
   for (const file of files.filter((f) => isAppFile(f.path)).sort((a, b) => a.path.localeCompare(b.path))) {
-    const loaded = loadAppFile(file, policy);
+    const loaded = loadAppFile(file, policy, host);
     if ('errors' in loaded) errors.push(...loaded.errors);
     else apps.push(loaded);
   }
@@ -37,7 +39,7 @@ function invalid(message: string, location: SwitchyardError['location'], hint?: 
   return new SwitchyardError('ValidationFailed', message, { location, ...(hint ? { hint } : {}) });
 }
 
-function loadAppFile(file: SnapshotFile, policy: Policy): { spec: AppSpec; locator: YamlLocator } | { errors: SwitchyardError[] } {
+function loadAppFile(file: SnapshotFile, policy: Policy, host: HostView): { spec: AppSpec; locator: YamlLocator } | { errors: SwitchyardError[] } {
   const where = { file: file.path, line: 1, col: 1 };
   if (file.symlink) {
     return { errors: [invalid('file is a symbolic link; Switchyard never follows links', where, 'commit the app file itself')] };
@@ -78,7 +80,7 @@ function loadAppFile(file: SnapshotFile, policy: Policy): { spec: AppSpec; locat
     const build = spec.colors[color].build;
     if (build) build.location = locator.value([...fieldPath(raw, color, 'build'), 'context']);
   }
-  const errors = [...semanticErrors(raw, spec, locator), ...checkPolicy(spec, policy, (color, key, more = []) => locator.value([...fieldPath(raw, color, key as keyof RawContainer), ...more]))];
+  const errors = [...semanticErrors(raw, spec, locator), ...checkPolicy(spec, policy, (color, key, more = []) => locator.value([...fieldPath(raw, color, key as keyof RawContainer), ...more]), host)];
   if (errors.length) return { errors: errors.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0)) };
   return { spec, locator };
 }

@@ -1,10 +1,10 @@
 // The host-safety policy: what a repository may ask of this host. It lives in the agent's own
 // configuration, never in the repository, so a pull request cannot widen it. Everything that can
 // give a container power over the host is denied unless the operator allows it.
-import { posix } from 'node:path';
 import { COLORS, type AppSpec } from '../core/app.js';
+import type { TargetSpec } from '../core/target.js';
 import { SwitchyardError, type Location } from '../core/errors.js';
-import { isUnder } from '../core/host-path.js';
+import { ENGINE_SOCKETS, isUnder, normalizePath, SYSTEM_PATHS, TEXT_ONLY, touches, type HostView } from '../core/host-path.js';
 
 export interface Policy {
   allowPrivileged: boolean;
@@ -37,9 +37,13 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
 /** Where a color's field was written (the color's own block, or the shared top of the file). */
 export type FieldLocator = (color: (typeof COLORS)[number], key: string, more?: (string | number)[]) => Location;
 
-export function checkPolicy(app: AppSpec, policy: Policy, at: FieldLocator): SwitchyardError[] {
+/**
+ * What `app` asks of the host that the policy refuses. Host paths (bind mounts, env files) are judged by
+ * their normalised text and, with a HostView of the real host, by what their links resolve to.
+ */
+export function checkPolicy(app: AppSpec, policy: Policy, at: FieldLocator, host: HostView = TEXT_ONLY): SwitchyardError[] {
   const errors = new Map<string, SwitchyardError>();
-  const deny = (loc: Location, rule: keyof Policy, message: string, hint: string) => {
+  const deny = (loc: Location, rule: keyof Policy | 'hostSystemPaths', message: string, hint: string) => {
     const key = `${loc.line}:${loc.col}:${rule}:${message}`;
     if (!errors.has(key)) {
       errors.set(key, new SwitchyardError('PolicyDenied', `${message}: denied by the agent's policy (rule "${rule}")`, { location: loc, hint }));
@@ -58,22 +62,66 @@ export function checkPolicy(app: AppSpec, policy: Policy, at: FieldLocator): Swi
     if (c.devices.length && !policy.allowDevices) deny(at(color, 'devices'), 'allowDevices', 'host devices', ask('allowDevices'));
     c.volumes.forEach((v, i) => {
       if (!v.hostPath) return;
-      const path = posix.normalize(v.hostPath);
-      if (/(^|\/)docker\.sock$/.test(path) || path === '/var/run' || path === '/run' || isUnder('/var/run/docker.sock', path)) {
-        const what = /docker\.sock$/.test(path) ? `mounting the Docker socket (${v.hostPath})` : `mounting ${v.hostPath}, which holds the Docker socket`;
-        if (!policy.allowDockerSocket) deny(at(color, 'volumes', [i, 'hostPath']), 'allowDockerSocket', what, 'a container with the Docker socket is root on the host; run such tools outside Switchyard');
-      } else if (!policy.bindMountPaths.some((p) => isUnder(path, p))) {
-        deny(at(color, 'volumes', [i, 'hostPath']), 'bindMountPaths', `host path ${v.hostPath}`, `use a named volume, or a path under ${policy.bindMountPaths.join(', ') || '(none allowed)'}`);
+      const problem = hostPathProblem(v.hostPath, policy.bindMountPaths, policy.allowDockerSocket, host);
+      if (!problem) return;
+      const loc = at(color, 'volumes', [i, 'hostPath']);
+      if (problem.rule === 'allowDockerSocket') {
+        const what = /\.sock$/.test(problem.real) ? `mounting the Docker socket (${problem.shown})` : `mounting ${problem.shown}, which holds the Docker socket`;
+        deny(loc, 'allowDockerSocket', what, 'a container with the Docker socket is root on the host; run such tools outside Switchyard');
+      } else if (problem.rule === 'hostSystemPaths') {
+        deny(loc, 'hostSystemPaths', `mounting ${problem.shown}, which is or holds ${problem.touched}`, "the host's system folders are never mounted, whatever the policy allows; use a named volume");
+      } else {
+        deny(loc, 'bindMountPaths', `host path ${problem.shown}`, `use a named volume, or a path under ${policy.bindMountPaths.join(', ') || '(none allowed)'}`);
       }
     });
     for (const [name, f] of Object.entries(c.envFiles)) {
-      if (!policy.envFilePaths.some((p) => isUnder(posix.normalize(f.file), p))) {
-        deny(at(color, 'env', [name, 'file']), 'envFilePaths', `reading ${f.file} into ${name}`, `put the file under ${policy.envFilePaths.join(', ') || '(none allowed)'}`);
-      }
+      const problem = hostPathProblem(f.file, policy.envFilePaths, false, host);
+      if (problem) deny(at(color, 'env', [name, 'file']), 'envFilePaths', `reading ${problem.shown} into ${name}`, `put the file under ${policy.envFilePaths.join(', ') || '(none allowed)'}`);
     }
     if (policy.images && !policy.images.some((p) => c.image.startsWith(p))) {
       deny(at(color, 'image'), 'images', `image ${c.image}`, `use an image from ${policy.images.join(', ')}`);
     }
   }
   return [...errors.values()];
+}
+
+/**
+ * Why a host path may not be used (mounted, or read as an env file), or undefined when it may: it must lie
+ * in an allowed folder, both as written and as its links resolve, and must never be, hold or lie in the
+ * engine's socket (unless `socketAllowed`) or the host's system folders.
+ */
+export function hostPathProblem(
+  path: string,
+  allowed: readonly string[],
+  socketAllowed: boolean,
+  host: HostView,
+): { rule: 'allowDockerSocket' | 'hostSystemPaths' | 'outside'; shown: string; real: string; touched?: string } | undefined {
+  const written = normalizePath(path);
+  const real = host.realpath(written);
+  const shown = real === written ? path : `${path}, a link to ${real}`;
+  for (const p of [written, real]) {
+    if (!socketAllowed && touches(p, ENGINE_SOCKETS)) return { rule: 'allowDockerSocket', shown, real: p };
+    const system = touches(p, SYSTEM_PATHS);
+    if (system) return { rule: 'hostSystemPaths', shown, real: p, touched: system };
+  }
+  const inside = (p: string) => allowed.some((dir) => isUnder(p, dir) || isUnder(p, host.realpath(normalizePath(dir))));
+  if (!inside(written) || !inside(real)) return { rule: 'outside', shown, real };
+  return undefined;
+}
+
+/**
+ * The bind mounts of a target checked again right before its container is created: a link planted in an
+ * allowed folder after the commit was validated must not get through.
+ */
+export function mountProblem(spec: Pick<TargetSpec, 'app' | 'color' | 'volumes'>, policy: Policy, host: HostView): SwitchyardError | undefined {
+  for (const v of spec.volumes) {
+    if (!v.hostPath) continue;
+    const problem = hostPathProblem(v.hostPath, policy.bindMountPaths, policy.allowDockerSocket, host);
+    if (!problem) continue;
+    const rule = problem.rule === 'outside' ? 'bindMountPaths' : problem.rule;
+    return new SwitchyardError('PolicyDenied', `${spec.app}/${spec.color}: host path ${problem.shown} may not be mounted: denied by the agent's policy (rule "${rule}")`, {
+      hint: 'the path changed on the host since the commit was checked (a symbolic link?); fix it on the host, then `switchyard sync`',
+    });
+  }
+  return undefined;
 }

@@ -5,11 +5,9 @@
 // event for an app the pass is already done with starts a run scoped to that app at once (runApp).
 import type { DesiredState } from '../core/app.js';
 import { errorMessage } from '../core/errors.js';
-import type { SecretReader, LastGoodStore } from '../core/stores.js';
-import type { Source } from '../core/source.js';
+import type { SecretReader } from '../core/stores.js';
 import { resolveEnvFiles } from '../desired/env-files.js';
 import { isNoop, plan, type LiveState } from '../plan/plan.js';
-import type { Policy } from '../policy/policy.js';
 import type { Memory } from './memory.js';
 import type { Outcome } from './outcome.js';
 import { applyApp, setPhase, type ApplyDeps } from './steps/apply.js';
@@ -17,13 +15,10 @@ import { decide, holdOf, type Guards, type Hold } from './steps/decide.js';
 import { prune } from './steps/prune.js';
 import { reportTargets } from './steps/report.js';
 import { observe } from './steps/observe.js';
-import { fetchAndLoad } from './steps/source.js';
+import { fetchAndLoad, type SourceDeps } from './steps/source.js';
 import { watchTip } from './supersede.js';
 
-export interface PassDeps extends ApplyDeps {
-  source: Source;
-  policy: Policy;
-  lastGood: LastGoodStore;
+export interface PassDeps extends ApplyDeps, SourceDeps {
   secrets: SecretReader;
 }
 

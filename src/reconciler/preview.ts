@@ -2,6 +2,7 @@
 // with the same guards (suspensions and failed commits as the agent recorded them, the empty-prune
 // guard), so that a preview never predicts a change the agent would not make. It changes nothing.
 import type { Clock } from '../core/clock.js';
+import type { HostView } from '../core/host-path.js';
 import type { SwitchyardError } from '../core/errors.js';
 import type { Router } from '../core/route.js';
 import type { Runtime } from '../core/runtime.js';
@@ -23,10 +24,11 @@ export interface PreviewDeps {
   failedCommits: FailedCommitStore;
   listenHost: string;
   clock: Clock;
+  host?: HostView;
 }
 
 export async function preview(snapshot: Snapshot, deps: PreviewDeps): Promise<{ ok: true; decision: Decision } | { ok: false; errors: SwitchyardError[] }> {
-  const loaded = await loadCommit(snapshot, deps.policy, deps.source);
+  const loaded = await loadCommit(snapshot, deps.policy, deps.source, deps.host);
   if (!loaded.ok) return loaded;
   const { state, errors: unreadable } = await resolveEnvFiles(loaded.state, deps.secrets);
   const live = await observe(deps);

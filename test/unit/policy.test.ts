@@ -32,6 +32,8 @@ describe('host-safety policy', () => {
     { name: 'a bind mount outside the allowed folders', extra: 'volumes:\n  - { hostPath: /etc, path: /host-etc }\n', line: 6, field: 'volumes[0].hostPath', rule: 'bindMountPaths' },
     { name: 'an env value from a file outside the allowed folders', extra: 'env:\n  KEY: { file: /etc/shadow }\n', line: 6, field: 'env.KEY.file', rule: 'envFilePaths' },
     { name: 'an escape from the allowed env folder', extra: 'env:\n  KEY: { file: /etc/switchyard/secrets/../../shadow }\n', line: 6, field: 'env.KEY.file', rule: 'envFilePaths' },
+    { name: 'the folder of the Docker socket with a trailing slash', extra: 'volumes:\n  - { hostPath: /run/, path: /x }\n', line: 6, field: 'volumes[0].hostPath', rule: 'allowDockerSocket' },
+    { name: 'the folder of the containerd socket', extra: 'volumes:\n  - { hostPath: /run/containerd, path: /x }\n', line: 6, field: 'volumes[0].hostPath', rule: 'allowDockerSocket' },
   ];
   it.each(cases)('refuses $name, naming the rule and the place', ({ extra, line, field, rule }) => {
     const r = load(extra);
@@ -56,6 +58,35 @@ describe('host-safety policy', () => {
     expect(load('capAdd: [SYS_ADMIN]\n', policy).ok).toBe(false);
     expect(load('volumes:\n  - { hostPath: /srv/database, path: /data }\n', policy).ok).toBe(false);
     expect(load('volumes:\n  - { hostPath: /var/run/docker.sock, path: /s }\n', { ...policy, bindMountPaths: ['/var/run'] }).ok).toBe(false);
+  });
+
+  it("never mounts the host's system folders or the engine's socket, even inside bindMountPaths, however the path is written", () => {
+    const everything: Policy = { ...DEFAULT_POLICY, bindMountPaths: ['/'] };
+    const mount = (hostPath: string, policy = everything) => load(`volumes:\n  - { hostPath: '${hostPath}', path: /x }\n`, policy);
+    const rule = (r: ReturnType<typeof load>) => (r.ok ? 'allowed' : /rule "(\w+)"/.exec(r.errors[0]!.message)![1]);
+    expect(rule(mount('/proc'))).toBe('hostSystemPaths');
+    expect(rule(mount('/sys/fs/cgroup'))).toBe('hostSystemPaths');
+    expect(rule(mount('/var/lib/docker/volumes/x/_data'))).toBe('hostSystemPaths');
+    expect(rule(mount('/var/lib/'))).toBe('hostSystemPaths');
+    expect(rule(mount('/var//run/'))).toBe('allowDockerSocket');
+    expect(rule(mount('/run/docker.sock/'))).toBe('allowDockerSocket');
+    expect(rule(mount('/srv/data'))).toBe('allowed');
+    // Allowing the socket allows the socket, not the system folders that / also holds.
+    expect(rule(mount('/', { ...everything, allowDockerSocket: true }))).toBe('hostSystemPaths');
+    expect(rule(mount('/var/run/docker.sock', { ...everything, allowDockerSocket: true }))).toBe('allowed');
+  });
+
+  it('judges a host path by where its links lead, when it is given the host', () => {
+    const policy: Policy = { ...DEFAULT_POLICY, bindMountPaths: ['/srv/data'] };
+    const links: Record<string, string> = { '/srv/data/sock': '/run/docker.sock', '/srv/data/etc': '/etc', '/srv/data/ok': '/srv/data/real' };
+    const host = { realpath: (p: string) => links[p] ?? p };
+    const mount = (hostPath: string) => {
+      const r = loadDesired('c1', [{ path: 'apps/web.yaml', content: enc(base.replace('image: img:1\n', `image: img:1\nvolumes:\n  - { hostPath: ${hostPath}, path: /x }\n`)) }], policy, host);
+      return r.ok ? 'allowed' : r.errors[0]!.toString();
+    };
+    expect(mount('/srv/data/sock')).toMatch(/volumes\[0\]\.hostPath: mounting the Docker socket \(\/srv\/data\/sock, a link to \/run\/docker\.sock\): denied .*"allowDockerSocket"/);
+    expect(mount('/srv/data/etc')).toMatch(/host path \/srv\/data\/etc, a link to \/etc: denied .*"bindMountPaths"/);
+    expect(mount('/srv/data/ok')).toBe('allowed');
   });
 
   it('refuses an image outside the allow-list when there is one', () => {

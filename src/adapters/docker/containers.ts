@@ -27,6 +27,8 @@ export interface DockerRuntimeOptions {
   actionTimeoutMs?: number;
   /** How long an image pull may go without progress (default PULL_IDLE_TIMEOUT_MS). */
   pullIdleTimeoutMs?: number;
+  /** Called right before a container is created; throws to refuse it (the host policy's last word on mounts). */
+  beforeCreate?: (spec: TargetSpec) => void;
 }
 
 // The bounds are far above what a healthy engine takes. Builds are left unbounded: a build step may be
@@ -40,6 +42,7 @@ export class DockerRuntime implements Runtime {
   private readonly bindHost: string;
   private readonly readTimeoutMs: number;
   private readonly actionTimeoutMs: number;
+  private readonly beforeCreate: ((spec: TargetSpec) => void) | undefined;
 
   constructor(
     private readonly docker: Docker,
@@ -49,6 +52,7 @@ export class DockerRuntime implements Runtime {
     this.bindHost = opts.bindHost ?? '127.0.0.1';
     this.readTimeoutMs = opts.readTimeoutMs ?? READ_TIMEOUT_MS;
     this.actionTimeoutMs = opts.actionTimeoutMs ?? ACTION_TIMEOUT_MS;
+    this.beforeCreate = opts.beforeCreate;
     this.images = new Images(docker, instance, { credentials: opts.credentials ?? {}, readContext: opts.readContext, pullIdleTimeoutMs: opts.pullIdleTimeoutMs ?? PULL_IDLE_TIMEOUT_MS });
   }
 
@@ -79,6 +83,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async create(spec: TargetSpec): Promise<LiveTarget> {
+    this.beforeCreate?.(spec);
     const portKey = `${spec.port}/tcp`;
     const name = containerName(this.instance, spec);
     let container: Docker.Container;

@@ -6,6 +6,7 @@
 import { errorMessage } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import type { DesiredState } from '../../core/app.js';
+import type { HostView } from '../../core/host-path.js';
 import type { Source } from '../../core/source.js';
 import type { LastGoodStore } from '../../core/stores.js';
 import { loadCommit } from '../../desired/load-commit.js';
@@ -18,6 +19,8 @@ export interface SourceDeps {
   policy: Policy;
   lastGood: LastGoodStore;
   clock: Clock;
+  /** How host paths are judged: resolved on the agent's host in production; as text when absent. */
+  host?: HostView;
 }
 
 /** Updates the desired state in force in `memory`. False when the fetch failed (the loop backs off). */
@@ -30,7 +33,7 @@ export async function fetchAndLoad(deps: SourceDeps, memory: Memory, out: Outcom
     memory.fetchMs = clock.now() - fetchStart;
     status.fetched(snapshot.commit);
     if (snapshot.commit === memory.loadedCommit) return true;
-    const loaded = await loadCommit(snapshot, deps.policy, source);
+    const loaded = await loadCommit(snapshot, deps.policy, source, deps.host);
     memory.loadedCommit = snapshot.commit;
     if (loaded.ok) {
       memory.desired = loaded.state;
@@ -60,7 +63,7 @@ async function recoverLastGood(deps: SourceDeps, memory: Memory, out: Outcome): 
   if (!commit) return undefined;
   try {
     const snapshot = await deps.source.at(commit);
-    const loaded = await loadCommit(snapshot, deps.policy, deps.source);
+    const loaded = await loadCommit(snapshot, deps.policy, deps.source, deps.host);
     if (!loaded.ok) return undefined;
     out.status.desiredInForce(commit);
     memory.desiredInfo = snapshot.info;
