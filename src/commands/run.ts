@@ -75,6 +75,7 @@ export async function runAgent(args: string[]): Promise<number> {
     runtime: new DockerRuntime(connectDocker(), config.instance, {
       credentials: config.registries,
       readContext: (commit, dir) => source.folder(commit, dir),
+      externalVolumes: config.policy.externalVolumes,
       beforeCreate: (spec) => {
         const denied = mountProblem(spec, config.policy, realHost);
         if (denied) throw denied;

@@ -21,6 +21,8 @@ export interface Policy {
   envFilePaths: string[];
   /** Image name prefixes that may run (e.g. "registry.example.com/"); absent: any image. */
   images?: string[];
+  /** Named volumes that exist on the host and are mounted as they are; every other named volume is the app's own. */
+  externalVolumes: string[];
 }
 
 export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
@@ -32,6 +34,7 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   allowDockerSocket: false,
   bindMountPaths: [],
   envFilePaths: ['/etc/switchyard/secrets'],
+  externalVolumes: [],
 });
 
 /** Where a color's field was written (the color's own block, or the shared top of the file). */

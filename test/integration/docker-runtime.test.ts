@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDocker } from '../../src/adapters/docker/connect.js';
 import { DockerRuntime } from '../../src/adapters/docker/containers.js';
@@ -144,8 +145,8 @@ describe('docker runtime (real engine, API 1.41)', () => {
     await expect(nowhere.list()).rejects.toMatchObject({ code: 'DockerUnavailable', retry: 'transient', hint: expect.stringMatching(/start dockerd/) });
   });
 
-  it('applies command, args, labels, limits and a named volume; our labels always win', async () => {
-    const volume = `sy-test-${inject('runId')}-data`;
+  it('applies command, args, labels, limits and a named volume of the app\'s own; our labels always win', async () => {
+    const volume = 'data';
     const t = await runtime.create(spec({
       replica: 5,
       command: ['/bin/busybox', 'httpd'],
@@ -159,9 +160,35 @@ describe('docker runtime (real engine, API 1.41)', () => {
     expect(info.Config.Cmd).toEqual(['-f', '-p', '8080', '-h', '/www']);
     expect(info.Config.Labels).toMatchObject({ team: 'web', 'dev.switchyard.app': 'web' });
     expect(info.HostConfig).toMatchObject({ Memory: 64 * 1024 * 1024, NanoCpus: 500_000_000, Privileged: false });
-    expect(info.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: volume, Destination: '/data' })]);
+    // The app's volume is the engine's INSTANCE-web-data, created with the agent's labels.
+    expect(info.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: `${instance}-web-data`, Destination: '/data' })]);
+    const labels = JSON.parse(execFileSync('docker', ['volume', 'inspect', '-f', '{{json .Labels}}', `${instance}-web-data`], { encoding: 'utf8' }));
+    expect(labels).toEqual({ 'dev.switchyard.instance': instance, 'dev.switchyard.app': 'web' });
     await until('the target to answer', async () => ((await fetch(`http://127.0.0.1:${t.address!.port}/healthz`).catch(() => undefined))?.ok ? true : undefined));
     await runtime.remove(t.id);
-    execFileSync('docker', ['volume', 'rm', volume]);
+    execFileSync('docker', ['volume', 'rm', `${instance}-web-data`]);
+  });
+
+  it('refuses a volume of that name the agent did not create for the app (a bind of /run made by hand), unless the policy lists it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sy-vol-'));
+    // Made by hand: a "local" volume that is really a bind of a host folder (here a harmless temp folder).
+    const made = (name: string) => execFileSync('docker', ['volume', 'create', '--label', `${TEST_LABEL}=${inject('runId')}`, '--driver', 'local', '--opt', 'type=none', '--opt', 'o=bind', '--opt', `device=${root}`, name], { encoding: 'utf8' }).trim();
+    made(`${instance}-web-cache`);
+    made(`sy-ext-${inject('runId')}`);
+    try {
+      await expect(runtime.create(spec({ replica: 6, volumes: [{ name: 'cache', path: '/cache', readOnly: false }] }))).rejects.toMatchObject({
+        code: 'PolicyDenied',
+        message: expect.stringMatching(new RegExp(`volume "cache" of web: the engine already has a volume ${instance}-web-cache that this agent did not create for this app`)),
+        hint: expect.stringMatching(/externalVolumes/),
+      });
+      const listed = new DockerRuntime(connectDocker(), instance, { externalVolumes: [`sy-ext-${inject('runId')}`] });
+      const t = await listed.create(spec({ replica: 7, volumes: [{ name: `sy-ext-${inject('runId')}`, path: '/ext', readOnly: true }] }));
+      const info = JSON.parse(execFileSync('docker', ['inspect', t.id], { encoding: 'utf8' }))[0];
+      expect(info.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: `sy-ext-${inject('runId')}`, Destination: '/ext' })]);
+      await listed.remove(t.id);
+    } finally {
+      execFileSync('docker', ['volume', 'rm', `${instance}-web-cache`, `sy-ext-${inject('runId')}`]);
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

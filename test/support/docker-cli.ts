@@ -52,6 +52,14 @@ export function cleanupRun(runId: string, instancePrefix: string): void {
         .filter(([id, instance]) => id && instance?.startsWith(instancePrefix))
         .map(([id]) => id!)
     : [];
+  // Named volumes the agents created for their apps, and volumes the tests made (labelled with the run).
+  const volumes = execFileSync('docker', ['volume', 'ls', '--filter', 'label=dev.switchyard.instance', '--format', '{{.Name}} {{.Label "dev.switchyard.instance"}}'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.trim().split(' '))
+    .filter(([name, instance]) => name && instance?.startsWith(instancePrefix))
+    .map(([name]) => name!);
+  const madeVolumes = execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${runId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  if (volumes.length + madeVolumes.length) spawnSync('docker', ['volume', 'rm', '-f', ...volumes, ...madeVolumes], { stdio: 'ignore' });
   // Built images first: they are children of the test images.
   if (ours.length) spawnSync('docker', ['rmi', '-f', ...new Set(ours)], { stdio: 'ignore' });
   if (images.length) spawnSync('docker', ['rmi', '-f', ...new Set(images)], { stdio: 'ignore' });

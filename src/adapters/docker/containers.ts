@@ -11,6 +11,7 @@ import { watchEvents } from './events.js';
 import { Images, type ContextReader, type RegistryCredentials } from './images.js';
 import { containerLogs, type LogOptions } from './logs.js';
 import { containerName, LABEL, parseLabels, targetLabels } from './labels.js';
+import { Volumes } from './volumes.js';
 
 const STOP_GRACE_SECONDS = 10;
 
@@ -27,6 +28,8 @@ export interface DockerRuntimeOptions {
   actionTimeoutMs?: number;
   /** How long an image pull may go without progress (default PULL_IDLE_TIMEOUT_MS). */
   pullIdleTimeoutMs?: number;
+  /** Named volumes mounted as they are (the policy's externalVolumes); the others are the app's own (volumes.ts). */
+  externalVolumes?: readonly string[];
   /** Called right before a container is created; throws to refuse it (the host policy's last word on mounts). */
   beforeCreate?: (spec: TargetSpec) => void;
 }
@@ -39,6 +42,7 @@ export const PULL_IDLE_TIMEOUT_MS = 300_000;
 
 export class DockerRuntime implements Runtime {
   private readonly images: Images;
+  private readonly volumes: Volumes;
   private readonly bindHost: string;
   private readonly readTimeoutMs: number;
   private readonly actionTimeoutMs: number;
@@ -53,6 +57,7 @@ export class DockerRuntime implements Runtime {
     this.readTimeoutMs = opts.readTimeoutMs ?? READ_TIMEOUT_MS;
     this.actionTimeoutMs = opts.actionTimeoutMs ?? ACTION_TIMEOUT_MS;
     this.beforeCreate = opts.beforeCreate;
+    this.volumes = new Volumes(docker, instance, opts.externalVolumes ?? [], this.actionTimeoutMs);
     this.images = new Images(docker, instance, { credentials: opts.credentials ?? {}, readContext: opts.readContext, pullIdleTimeoutMs: opts.pullIdleTimeoutMs ?? PULL_IDLE_TIMEOUT_MS });
   }
 
@@ -90,6 +95,11 @@ export class DockerRuntime implements Runtime {
     const hostNetwork = spec.network === 'host';
     // A worker takes no traffic: nothing is published for it.
     const publish = !hostNetwork && !spec.worker;
+    const mounts: Docker.MountSettings[] = [];
+    for (const v of spec.volumes) {
+      const source = v.name ? await this.volumes.source(spec.app, v.name) : v.hostPath!;
+      mounts.push({ Type: v.name ? 'volume' : 'bind', Source: source, Target: v.path, ReadOnly: v.readOnly });
+    }
     try {
       container = await this.createPulling(spec, {
         name,
@@ -110,11 +120,7 @@ export class DockerRuntime implements Runtime {
           Init: true,
           ...(spec.resources.memoryBytes ? { Memory: spec.resources.memoryBytes } : {}),
           ...(spec.resources.cpus ? { NanoCpus: Math.round(spec.resources.cpus * 1e9) } : {}),
-          Mounts: spec.volumes.map((v) =>
-            v.name
-              ? { Type: 'volume' as const, Source: v.name, Target: v.path, ReadOnly: v.readOnly }
-              : { Type: 'bind' as const, Source: v.hostPath!, Target: v.path, ReadOnly: v.readOnly },
-          ),
+          Mounts: mounts,
           // Allowed only where the agent's policy said so (checked when the commit was loaded).
           Privileged: spec.privileged,
           ...(spec.pid ? { PidMode: spec.pid } : {}),
