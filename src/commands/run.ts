@@ -76,6 +76,7 @@ export async function runAgent(args: string[]): Promise<number> {
       credentials: config.registries,
       readContext: (commit, dir) => source.folder(commit, dir),
       externalVolumes: config.policy.externalVolumes,
+      buildNetwork: config.policy.buildNetwork,
       beforeCreate: (spec) => {
         const denied = mountProblem(spec, config.policy, realHost);
         if (denied) throw denied;

@@ -8,7 +8,7 @@ import { loadAgentConfig } from '../config/agent-config.js';
 import { resolveBuilds } from '../desired/builds.js';
 import { isAppFile, loadDesired } from '../desired/load.js';
 import { SwitchyardError } from '../core/errors.js';
-import { DEFAULT_POLICY } from '../policy/policy.js';
+import { DEFAULT_POLICY, type Policy } from '../policy/policy.js';
 import type { SnapshotFile } from '../core/source.js';
 import { parseFlags } from './flags.js';
 import { FORMATS, githubAnnotation, problemRecord, type Format } from './problems.js';
@@ -21,11 +21,11 @@ export async function validateDir(args: string[]): Promise<number> {
   // The host's policy when its agent config is given (only its policy is used, so the repository
   // setting is filled in), with host paths judged by what their links resolve to on this host; else the
   // default policy, which is the strictest, on the text alone (a repository's CI is not the host).
-  const policy = values.config
+  const policy: Policy = values.config
     ? loadAgentConfig({ flags: { repo: '-' }, env: {}, file: { path: values.config, text: readFileSync(values.config, 'utf8') } }).policy
     : DEFAULT_POLICY;
   const loaded = loadDesired('work-tree', readAppFiles(dir), policy, values.config ? realHost : TEXT_ONLY);
-  const result = loaded.ok ? await resolveBuilds(loaded.state, async (sub) => readFolder(join(dir, sub))) : loaded;
+  const result = loaded.ok ? await resolveBuilds(loaded.state, async (sub) => readFolder(join(dir, sub)), { offline: policy.buildNetwork === 'none' }) : loaded;
   // Paths as seen from where the command runs, so that annotations land on the right file.
   const prefix = dir === '.' ? '' : `${relative('.', dir) || '.'}/`;
   if (format === 'json') {

@@ -9,5 +9,5 @@ import { loadDesired, type LoadResult } from './load.js';
 export async function loadCommit(snapshot: Snapshot, policy: Policy, source: Pick<Source, 'folder'>, host?: HostView): Promise<LoadResult> {
   const loaded = loadDesired(snapshot.commit, snapshot.files, policy, host);
   if (!loaded.ok) return loaded;
-  return resolveBuilds(loaded.state, (dir) => source.folder(snapshot.commit, dir));
+  return resolveBuilds(loaded.state, (dir) => source.folder(snapshot.commit, dir), { offline: policy.buildNetwork === 'none' });
 }

@@ -23,6 +23,10 @@ export interface Policy {
   images?: string[];
   /** Named volumes that exist on the host and are mounted as they are; every other named volume is the app's own. */
   externalVolumes: string[];
+  /** Images may be built on this host from `build:` contexts of the repository. */
+  allowBuilds: boolean;
+  /** The network a build's RUN steps have: the engine's default, or none (then no ADD from a URL either). */
+  buildNetwork: 'default' | 'none';
 }
 
 export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
@@ -35,6 +39,8 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   bindMountPaths: [],
   envFilePaths: ['/etc/switchyard/secrets'],
   externalVolumes: [],
+  allowBuilds: true,
+  buildNetwork: 'default',
 });
 
 /** Where a color's field was written (the color's own block, or the shared top of the file). */
@@ -62,6 +68,7 @@ export function checkPolicy(app: AppSpec, policy: Policy, at: FieldLocator, host
     c.capAdd.forEach((cap, i) => {
       if (!policy.allowCapAdd.includes(cap)) deny(at(color, 'capAdd', [i]), 'allowCapAdd', `capability ${cap}`, ask('allowCapAdd'));
     });
+    if (c.build && !policy.allowBuilds) deny(at(color, 'build'), 'allowBuilds', `building an image on this host (${c.build.context})`, 'name a prebuilt image with `image`, or ask an operator to allow builds (policy.allowBuilds)');
     if (c.devices.length && !policy.allowDevices) deny(at(color, 'devices'), 'allowDevices', 'host devices', ask('allowDevices'));
     c.volumes.forEach((v, i) => {
       if (!v.hostPath) return;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveBuilds } from '../../src/desired/builds.js';
 import { loadDesired } from '../../src/desired/load.js';
+import { DEFAULT_POLICY } from '../../src/policy/policy.js';
 import { tarball } from '../../src/adapters/docker/tar.js';
 import type { SnapshotFile } from '../../src/core/source.js';
 
@@ -89,5 +90,23 @@ describe('build contexts', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('when the policy gives builds no network, refuses a Dockerfile that ADDs from a URL (the engine would fetch it on the host), naming its line', async () => {
+    const dockerfile = 'FROM base\nCOPY app /app\nadd --chown=1:1 http://127.0.0.1:8500/v1/kv/secrets /secrets\n';
+    const offline = await resolveBuilds(loaded(), folder({ ...CONTEXT, Dockerfile: dockerfile }), { offline: true });
+    expect(!offline.ok && offline.errors.map((e) => e.toString())).toEqual([
+      expect.stringMatching(/^apps\/web\.yaml:5:12 build\.context: images\/web\/Dockerfile:3: ADD from http:\/\/127\.0\.0\.1:8500\/v1\/kv\/secrets: denied by the agent's policy \(rule "buildNetwork"\)/),
+    ]);
+    const json = await resolveBuilds(loaded(), folder({ ...CONTEXT, Dockerfile: 'FROM base\nADD ["https://example.com/x.tgz", "/x"]\n' }), { offline: true });
+    expect(json.ok).toBe(false);
+    // A local ADD is fine offline; a URL is fine with the engine's default network.
+    expect((await resolveBuilds(loaded(), folder({ ...CONTEXT, Dockerfile: 'FROM base\nADD app /app\n' }), { offline: true })).ok).toBe(true);
+    expect((await resolveBuilds(loaded(), folder({ ...CONTEXT, Dockerfile: dockerfile }))).ok).toBe(true);
+  });
+
+  it('refuses a build: when the policy does not allow builds on this host', () => {
+    const r = loadDesired('c1', [{ path: 'apps/web.yaml', content: enc(APP) }], { ...DEFAULT_POLICY, allowBuilds: false });
+    expect(!r.ok && r.errors.map((e) => e.toString())).toEqual([expect.stringMatching(/^apps\/web\.yaml:5:3 build: building an image on this host \(images\/web\): denied by the agent's policy \(rule "allowBuilds"\)/)]);
   });
 });

@@ -28,6 +28,8 @@ export interface DockerRuntimeOptions {
   actionTimeoutMs?: number;
   /** How long an image pull may go without progress (default PULL_IDLE_TIMEOUT_MS). */
   pullIdleTimeoutMs?: number;
+  /** The network of a build's RUN steps (the policy's buildNetwork; default: the engine's). */
+  buildNetwork?: 'default' | 'none';
   /** Named volumes mounted as they are (the policy's externalVolumes); the others are the app's own (volumes.ts). */
   externalVolumes?: readonly string[];
   /** Called right before a container is created; throws to refuse it (the host policy's last word on mounts). */
@@ -58,7 +60,7 @@ export class DockerRuntime implements Runtime {
     this.actionTimeoutMs = opts.actionTimeoutMs ?? ACTION_TIMEOUT_MS;
     this.beforeCreate = opts.beforeCreate;
     this.volumes = new Volumes(docker, instance, opts.externalVolumes ?? [], this.actionTimeoutMs);
-    this.images = new Images(docker, instance, { credentials: opts.credentials ?? {}, readContext: opts.readContext, pullIdleTimeoutMs: opts.pullIdleTimeoutMs ?? PULL_IDLE_TIMEOUT_MS });
+    this.images = new Images(docker, instance, { credentials: opts.credentials ?? {}, readContext: opts.readContext, pullIdleTimeoutMs: opts.pullIdleTimeoutMs ?? PULL_IDLE_TIMEOUT_MS, buildNetwork: opts.buildNetwork ?? 'default' });
   }
 
   async list(): Promise<LiveTarget[]> {

@@ -27,7 +27,7 @@ export class Images {
   constructor(
     private readonly docker: Docker,
     private readonly instance: string,
-    private readonly opts: { credentials: RegistryCredentials; readContext: ContextReader | undefined; pullIdleTimeoutMs: number },
+    private readonly opts: { credentials: RegistryCredentials; readContext: ContextReader | undefined; pullIdleTimeoutMs: number; buildNetwork: 'default' | 'none' },
   ) {}
 
   /** Makes spec.image exist on the host: built from its context, or pulled. */
@@ -85,6 +85,8 @@ export class Images {
         labels: { [LABEL.instance]: this.instance, [LABEL.app]: spec.app, [LABEL.commit]: spec.commit },
         rm: true,
         forcerm: true,
+        // RUN steps without any network when the host's policy says so (buildNetwork: none).
+        ...(this.opts.buildNetwork === 'none' ? { networkmode: 'none' } : {}),
       });
       output = await new Promise((resolve, reject) => this.docker.modem.followProgress(stream, (err: Error | null, out: { stream?: string; error?: string }[]) => (err ? reject(err) : resolve(out))));
     } catch (e) {
