@@ -10,6 +10,7 @@ import { FileSuspensions } from '../adapters/files/suspensions.js';
 import { connectDocker } from '../adapters/docker/connect.js';
 import { DockerRuntime } from '../adapters/docker/containers.js';
 import { GitSource } from '../adapters/git/git-source.js';
+import { SLOTS } from '../adapters/haproxy/config.js';
 import { haproxyPaths, HaproxyRouter } from '../adapters/haproxy/haproxy-router.js';
 import { controlAnswers } from '../adapters/dataplane/proxy-control.js';
 import { proxyFiles } from '../adapters/dataplane/proxy-files.js';
@@ -46,7 +47,7 @@ export async function showPlan(args: string[]): Promise<number> {
     failedCommits: new FileFailedCommits(failedCommitsPath(config)),
     listenHost: config.listenHost,
     clock: systemClock,
-    host: realHost,
+    host: config.router === 'haproxy' ? { ...realHost, maxTargetsPerColor: SLOTS } : realHost,
   });
   if (!result.ok) {
     if (format === 'json') process.stdout.write(`${JSON.stringify({ commit: snapshot.commit, ok: false, errors: result.errors.map((e) => problemRecord(e)) }, null, 2)}\n`);

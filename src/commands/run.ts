@@ -25,6 +25,7 @@ import { errorMessage, SwitchyardError } from '../core/errors.js';
 import { healthProber } from '../adapters/probe/http-prober.js';
 import type { Prober } from '../core/prober.js';
 import { createLogger, type Logger } from '../core/log.js';
+import { SLOTS } from '../adapters/haproxy/config.js';
 import { HaproxyRouter, haproxyPaths } from '../adapters/haproxy/haproxy-router.js';
 import { ensureProxy } from '../adapters/dataplane/proxy-launcher.js';
 import { RemoteRouter } from '../adapters/dataplane/remote-router.js';
@@ -87,7 +88,7 @@ export async function runAgent(args: string[]): Promise<number> {
     clock,
     log,
     listenHost: config.listenHost,
-    host: realHost,
+    host: config.router === 'haproxy' ? { ...realHost, maxTargetsPerColor: SLOTS } : realHost,
     suspensions: new FileSuspensions(suspensionsPath(config)),
     failedCommits: new FileFailedCommits(failedCommitsPath(config)),
     staleAfter: config.staleAfter,

@@ -3,7 +3,8 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { realHost } from '../adapters/files/host-view.js';
-import { TEXT_ONLY } from '../core/host-path.js';
+import { SLOTS } from '../adapters/haproxy/config.js';
+import { TEXT_ONLY } from '../core/host.js';
 import { loadAgentConfig } from '../config/agent-config.js';
 import { resolveBuilds } from '../desired/builds.js';
 import { isAppFile, loadDesired } from '../desired/load.js';
@@ -21,10 +22,11 @@ export async function validateDir(args: string[]): Promise<number> {
   // The host's policy when its agent config is given (only its policy is used, so the repository
   // setting is filled in), with host paths judged by what their links resolve to on this host; else the
   // default policy, which is the strictest, on the text alone (a repository's CI is not the host).
-  const policy: Policy = values.config
-    ? loadAgentConfig({ flags: { repo: '-' }, env: {}, file: { path: values.config, text: readFileSync(values.config, 'utf8') } }).policy
-    : DEFAULT_POLICY;
-  const loaded = loadDesired('work-tree', readAppFiles(dir), policy, values.config ? realHost : TEXT_ONLY);
+  const config = values.config ? loadAgentConfig({ flags: { repo: '-' }, env: {}, file: { path: values.config, text: readFileSync(values.config, 'utf8') } }) : undefined;
+  const policy: Policy = config?.policy ?? DEFAULT_POLICY;
+  // With the host's config, also what its data plane can route (HAProxy has a fixed number of slots).
+  const host = config ? { ...realHost, ...(config.router === 'haproxy' ? { maxTargetsPerColor: SLOTS } : {}) } : TEXT_ONLY;
+  const loaded = loadDesired('work-tree', readAppFiles(dir), policy, host);
   const result = loaded.ok ? await resolveBuilds(loaded.state, async (sub) => readFolder(join(dir, sub)), { offline: policy.buildNetwork === 'none' }) : loaded;
   // Paths as seen from where the command runs, so that annotations land on the right file.
   const prefix = dir === '.' ? '' : `${relative('.', dir) || '.'}/`;

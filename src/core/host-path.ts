@@ -24,11 +24,3 @@ export const SYSTEM_PATHS = ['/var/lib/docker', '/var/lib/containerd', '/proc', 
 export function touches(path: string, paths: readonly string[]): string | undefined {
   return paths.find((p) => isUnder(path, p) || isUnder(p, path));
 }
-
-/** How the policy sees host paths: as text only (a repository's CI), or resolved on the agent's host. */
-export interface HostView {
-  /** The path with every symbolic link resolved (a missing tail is kept as written). */
-  realpath(path: string): string;
-}
-
-export const TEXT_ONLY: HostView = { realpath: normalizePath };

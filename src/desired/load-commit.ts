@@ -1,6 +1,6 @@
 // A commit's desired state: its app files validated (pure), then the build contexts it names read from
 // the same commit and hashed into image tags. Either step's errors refuse the commit whole.
-import type { HostView } from '../core/host-path.js';
+import type { HostView } from '../core/host.js';
 import type { Policy } from '../policy/policy.js';
 import type { Snapshot, Source } from '../core/source.js';
 import { resolveBuilds } from './builds.js';

@@ -1,10 +1,10 @@
 // Turns the files of one snapshot into a validated DesiredState, or into every error found, each
 // located (file:line:col, field) with a hint. A snapshot with any error is refused whole.
-import { LineCounter, parseDocument } from 'yaml';
+import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { SwitchyardError } from '../core/errors.js';
 import type { SnapshotFile } from '../core/source.js';
 import { checkPolicy, DEFAULT_POLICY, type Policy } from '../policy/policy.js';
-import { TEXT_ONLY, type HostView } from '../core/host-path.js';
+import { TEXT_ONLY, type HostView } from '../core/host.js';
 import { COLORS, type AppSpec, type DesiredState } from '../core/app.js';
 import { fieldPath, toAppSpec, type RawApp, type RawContainer } from './app-spec.js';
 import { closest } from './did-you-mean.js';
@@ -16,6 +16,13 @@ export type LoadResult = { ok: true; state: DesiredState } | { ok: false; errors
 const APP_FILE = /(^|\/)apps\/[^/]+\.ya?ml$/;
 const MAX_FILE_BYTES = 256 * 1024;
 const MAX_ALIASES = 100;
+/** A commit's apps/ folder: at most this many app files, and this many bytes in all. */
+export const MAX_APP_FILES = 500;
+export const MAX_APPS_BYTES = 8 * 1024 * 1024;
+/** Errors reported per file: a file with thousands of mistakes must not stall the agent's loop. */
+const MAX_ERRORS_PER_FILE = 50;
+/** Keys that would reach an object's prototype in JavaScript: never data. */
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 export function isAppFile(path: string): boolean {
   return APP_FILE.test(path);
@@ -25,7 +32,13 @@ export function isAppFile(path: string): boolean {
 export function loadDesired(commit: string, files: readonly SnapshotFile[], policy: Policy = DEFAULT_POLICY, host: HostView = TEXT_ONLY): LoadResult {
   const errors: SwitchyardError[] = [];
   const apps: { spec: AppSpec; locator: YamlLocator }[] = [];
-  for (const file of files.filter((f) => isAppFile(f.path)).sort((a, b) => a.path.localeCompare(b.path))) {
+  const appFiles = files.filter((f) => isAppFile(f.path)).sort((a, b) => a.path.localeCompare(b.path));
+  const bytes = appFiles.reduce((n, f) => n + f.content.length, 0);
+  if (appFiles.length > MAX_APP_FILES || bytes > MAX_APPS_BYTES) {
+    const where = { file: appFiles[0]?.path.replace(/[^/]+$/, '') ?? 'apps/' };
+    return { ok: false, errors: [invalid(`${appFiles.length} app files, ${bytes} bytes: more than the limit of ${MAX_APP_FILES} files and ${MAX_APPS_BYTES} bytes`, where, 'split the apps over several agents (--path), or remove what is not needed')] };
+  }
+  for (const file of appFiles) {
     const loaded = loadAppFile(file, policy, host);
     if ('errors' in loaded) errors.push(...loaded.errors);
     else apps.push(loaded);
@@ -54,7 +67,8 @@ function loadAppFile(file: SnapshotFile, policy: Policy, host: HostView): { spec
     return { errors: [invalid('file is not valid UTF-8', where, 're-save it as UTF-8')] };
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  // Duplicate keys are found by keyProblems: the parser's own check takes quadratic time (2 s for 20,000 keys).
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
   const locator = new YamlLocator(file.path, doc, lines);
   if (doc.errors.length) {
     return {
@@ -63,6 +77,8 @@ function loadAppFile(file: SnapshotFile, policy: Policy, host: HostView): { spec
       ),
     };
   }
+  const badKeys = keyProblems(doc, locator);
+  if (badKeys.length) return { errors: badKeys };
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
@@ -71,8 +87,10 @@ function loadAppFile(file: SnapshotFile, policy: Policy, host: HostView): { spec
   }
   const validate = appValidator();
   if (!validate(data)) {
-    const errors = (validate.errors ?? []).map((e) => schemaError(e, locator));
-    return { errors: errors.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0)) };
+    const all = validate.errors ?? [];
+    const errors = all.slice(0, MAX_ERRORS_PER_FILE).map((e) => schemaError(e, locator)).sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0));
+    if (all.length > MAX_ERRORS_PER_FILE) errors.push(invalid(`${all.length - MAX_ERRORS_PER_FILE} more error(s) in this file`, where, 'fix the ones above first'));
+    return { errors };
   }
   const raw = data as RawApp;
   const spec = toAppSpec(file.path, raw);
@@ -83,6 +101,35 @@ function loadAppFile(file: SnapshotFile, policy: Policy, host: HostView): { spec
   const errors = [...semanticErrors(raw, spec, locator), ...checkPolicy(spec, policy, (color, key, more = []) => locator.value([...fieldPath(raw, color, key as keyof RawContainer), ...more]), host)];
   if (errors.length) return { errors: errors.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0)) };
   return { spec, locator };
+}
+
+/**
+ * Keys that are duplicates within their map, and `__proto__`, `constructor` or `prototype` anywhere, each
+ * at its place (at most MAX_ERRORS_PER_FILE of them).
+ */
+function keyProblems(doc: Document, locator: YamlLocator): SwitchyardError[] {
+  const errors: SwitchyardError[] = [];
+  const at = (node: { range?: [number, number, number] | null }) => locator.offset(node.range?.[0] ?? 0);
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(key) && isScalar(pair.key)) errors.push(invalid(`Map keys must be unique: "${String(key)}" is there already`, at(pair.key), 'keep one of them'));
+        seen.add(key);
+        if (errors.length >= MAX_ERRORS_PER_FILE) break;
+      }
+      if (errors.length >= MAX_ERRORS_PER_FILE) return visit.BREAK;
+      return undefined;
+    },
+    Pair(_, pair) {
+      if (isScalar(pair.key) && FORBIDDEN_KEYS.has(String(pair.key.value))) {
+        errors.push(invalid(`"${String(pair.key.value)}" cannot be a key`, at(pair.key), "rename it: this key would reach into JavaScript's object prototype"));
+      }
+      return errors.length >= MAX_ERRORS_PER_FILE ? visit.BREAK : undefined;
+    },
+  });
+  return errors;
 }
 
 function schemaError(e: ErrorObject, locator: YamlLocator): SwitchyardError {

@@ -4,7 +4,8 @@
 import { COLORS, type AppSpec } from '../core/app.js';
 import type { TargetSpec } from '../core/target.js';
 import { SwitchyardError, type Location } from '../core/errors.js';
-import { ENGINE_SOCKETS, isUnder, normalizePath, SYSTEM_PATHS, TEXT_ONLY, touches, type HostView } from '../core/host-path.js';
+import { ENGINE_SOCKETS, isUnder, normalizePath, SYSTEM_PATHS, touches } from '../core/host-path.js';
+import { TEXT_ONLY, type HostView } from '../core/host.js';
 
 export interface Policy {
   allowPrivileged: boolean;
@@ -62,6 +63,11 @@ export function checkPolicy(app: AppSpec, policy: Policy, at: FieldLocator, host
   for (const color of COLORS) {
     const c = app.colors[color];
     if (c.replicas === 0 && color !== app.active) continue;
+    const max = host.maxTargetsPerColor;
+    if (max !== undefined && c.replicas > max) {
+      const loc = at(color, 'replicas');
+      errors.set(`${loc.line}:${loc.col}:replicas`, new SwitchyardError('ValidationFailed', `${c.replicas} replicas, more than the ${max} targets per color this host's data plane can route`, { location: loc, hint: `use at most ${max} replicas, or the embedded router (--router embedded)` }));
+    }
     if (c.privileged && !policy.allowPrivileged) deny(at(color, 'privileged'), 'allowPrivileged', 'privileged mode', ask('allowPrivileged'));
     if (c.network === 'host' && !policy.allowHostNetwork) deny(at(color, 'network'), 'allowHostNetwork', 'the host network', ask('allowHostNetwork'));
     if (c.pid === 'host' && !policy.allowHostPid) deny(at(color, 'pid'), 'allowHostPid', "the host's process namespace", ask('allowHostPid'));

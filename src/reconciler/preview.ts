@@ -2,7 +2,7 @@
 // with the same guards (suspensions and failed commits as the agent recorded them, the empty-prune
 // guard), so that a preview never predicts a change the agent would not make. It changes nothing.
 import type { Clock } from '../core/clock.js';
-import type { HostView } from '../core/host-path.js';
+import type { HostView } from '../core/host.js';
 import type { SwitchyardError } from '../core/errors.js';
 import type { Router } from '../core/route.js';
 import type { Runtime } from '../core/runtime.js';

@@ -33,5 +33,8 @@ export const BAD_INPUTS: BadInput[] = [
   { name: 'alias bomb', text: 'a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n', line: 1, message: /alias/i },
   { name: 'too large', text: `# ${'x'.repeat(300 * 1024)}\n`, line: 1, message: /more than the limit/ },
   { name: 'a privileged container', text: valid.replace('active: blue', 'active: blue\nprivileged: true'), line: 24, field: 'privileged', message: /denied by the agent's policy \(rule "allowPrivileged"\)/, code: 'PolicyDenied' },
+  { name: 'a __proto__ key in env', text: valid.replace('      GREETING: hello', '      __proto__: { polluted: "1" }'), line: 17, message: /"__proto__" cannot be a key/, hint: /prototype/ },
+  { name: 'a constructor key at the top', text: valid.replace('active: blue', 'active: blue\nconstructor: x'), line: 24, message: /"constructor" cannot be a key/ },
+  { name: 'a rule value with a newline', text: valid.replace('active: blue', 'active: blue\nrules:\n  - { header: X-Beta, value: "1\\nbackend x", color: green }'), line: 25, field: 'rules[0].value', message: /is not valid/, hint: /without quotes, backslashes, \$ or control characters/ },
   { name: 'a bind mount of the Docker socket', text: valid.replace('active: blue', 'active: blue\nvolumes:\n  - { hostPath: /var/run/docker.sock, path: /s }'), line: 25, field: 'volumes[0].hostPath', message: /rule "allowDockerSocket"/, code: 'PolicyDenied' },
 ];

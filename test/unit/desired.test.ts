@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadDesired } from '../../src/desired/load.js';
+import { loadDesired, MAX_APP_FILES } from '../../src/desired/load.js';
 import { color } from '../support/specs.js';
 import { BAD_INPUTS, VALID_APP as valid } from '../support/bad-inputs.js';
 
@@ -22,6 +22,21 @@ describe('desired: loading app files', () => {
   it('fills defaults for everything optional', () => {
     const r = load({ 'apps/a.yml': 'name: a\nlisten: 1\nport: 2\ncolors:\n  blue: {image: x}\n  green: {image: y}\nactive: green\n' });
     expect(r.ok && r.state.apps[0]).toMatchObject({ drainTimeoutMs: 30_000, health: { path: '/', healthyThreshold: 3 }, colors: { blue: { replicas: 1, env: {} } } });
+  });
+
+  it('refuses a commit with more app files or bytes under apps/ than the limits, before parsing any', () => {
+    const many = Object.fromEntries(Array.from({ length: MAX_APP_FILES + 1 }, (_, i) => [`apps/a${i}.yaml`, 'name: [']));
+    const r = load(many);
+    expect(!r.ok && r.errors.map((e) => e.toString())).toEqual([expect.stringMatching(new RegExp(`^apps/: ${MAX_APP_FILES + 1} app files, \\d+ bytes: more than the limit of ${MAX_APP_FILES} files`))]);
+    const big = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`apps/b${i}.yaml`, `# ${'x'.repeat(240 * 1024)}\n`]));
+    expect(!load(big).ok && (load(big) as { errors: Error[] }).errors[0]!.message).toMatch(/more than the limit of .* and 8388608 bytes/);
+  });
+
+  it('reports at most 50 errors of a file with thousands, and says how many more there are', () => {
+    const text = `name: web\n${Array.from({ length: 2000 }, (_, i) => `k${i}: ${i}`).join('\n')}\n`;
+    const r = load({ 'apps/web.yaml': text });
+    expect(!r.ok && r.errors).toHaveLength(51);
+    expect(!r.ok && r.errors.at(-1)!.message).toMatch(/^\d+ more error\(s\) in this file$/);
   });
 
   it('ignores files outside apps/ and non-YAML files', () => {

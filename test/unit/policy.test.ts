@@ -89,6 +89,22 @@ describe('host-safety policy', () => {
     expect(mount('/srv/data/ok')).toBe('allowed');
   });
 
+  it('refuses more replicas than the data plane can route (HAProxy\'s slots), at the replicas field', () => {
+    const text = base.replace('    replicas: 1\n', '    replicas: 17\n');
+    const r = loadDesired('c1', [{ path: 'apps/web.yaml', content: enc(text) }], DEFAULT_POLICY, { realpath: (p) => p, maxTargetsPerColor: 16 });
+    expect(!r.ok && r.errors.map((e) => e.toString())).toEqual([expect.stringMatching(/^apps\/web\.yaml:8:15 colors\.green\.replicas: 17 replicas, more than the 16 targets per color this host's data plane can route/)]);
+    expect(loadDesired('c1', [{ path: 'apps/web.yaml', content: enc(text) }]).ok).toBe(true);
+  });
+
+  it('refuses a rule value that could break a data plane\'s configuration (a newline, a quote, $), at its line', () => {
+    const rule = (value: string) => loadDesired('c1', [{ path: 'apps/web.yaml', content: enc(`${base}rules:\n  - { header: X-Beta, value: ${JSON.stringify(value)}, color: green }\n`) }]);
+    for (const bad of ['1\nbackend evil', 'a"b', 'x$HOME', 'back\\slash']) {
+      const r = rule(bad);
+      expect(!r.ok && r.errors[0]!.toString(), bad).toMatch(/^apps\/web\.yaml:11:\d+ rules\[0\]\.value: .* is not valid \(hint: The exact value to match: printable text/);
+    }
+    expect(rule('beta user 1').ok).toBe(true);
+  });
+
   it('refuses an image outside the allow-list when there is one', () => {
     const policy: Policy = { ...DEFAULT_POLICY, images: ['registry.example.com/'] };
     const r = load('', policy);

@@ -3,7 +3,8 @@
 // link anywhere above it still counts.
 import { realpathSync } from 'node:fs';
 import { posix } from 'node:path';
-import { normalizePath, type HostView } from '../../core/host-path.js';
+import { normalizePath } from '../../core/host-path.js';
+import type { HostView } from '../../core/host.js';
 
 export const realHost: HostView = {
   realpath(path: string): string {

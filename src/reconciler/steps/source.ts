@@ -6,7 +6,7 @@
 import { errorMessage } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import type { DesiredState } from '../../core/app.js';
-import type { HostView } from '../../core/host-path.js';
+import type { HostView } from '../../core/host.js';
 import type { Source } from '../../core/source.js';
 import type { LastGoodStore } from '../../core/stores.js';
 import { loadCommit } from '../../desired/load-commit.js';

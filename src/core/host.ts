@@ -1,0 +1,13 @@
+// The host a commit will run on, as the loader sees it: its paths (as text only, in a repository's CI; or
+// with links resolved, on the agent's host) and what its data plane can route.
+import { normalizePath } from './host-path.js';
+
+export interface HostView {
+  /** The path with every symbolic link resolved (a missing tail is kept as written). */
+  realpath(path: string): string;
+  /** The most targets of one color the data plane can route (HAProxy's server slots); absent: no limit. */
+  maxTargetsPerColor?: number;
+}
+
+/** Paths as text only, no limit known: what a repository's CI can judge. */
+export const TEXT_ONLY: HostView = { realpath: normalizePath };
