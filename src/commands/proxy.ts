@@ -1,7 +1,8 @@
 // `switchyard proxy`: the data plane as its own process. It serves the routes it is given over its
 // control socket, keeps them on disk, and outlives any number of agent restarts. `--stop` asks a
 // running one to drain and exit.
-import { writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { writeFileSync, rmSync } from 'node:fs';
+import { ownerOnly } from '../core/owner-only.js';
 import { systemClock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
@@ -36,7 +37,7 @@ export async function runProxy(args: string[]): Promise<number> {
   }
 
   const log = createLogger({ level: values['log-level'], pretty: false });
-  mkdirSync(values['state-dir'], { recursive: true });
+  ownerOnly(values['state-dir']);
   await clearStaleSocket(files.socket);
   const store = new RouteStore(files.routes);
   const proxy = new EmbeddedProxy(systemClock);

@@ -21,6 +21,7 @@ import { mountProblem } from '../policy/policy.js';
 import { FileSecretReader } from '../adapters/files/secrets.js';
 import { realHost } from '../adapters/files/host-view.js';
 import { parseDuration } from '../core/duration.js';
+import { ownerOnly } from '../core/owner-only.js';
 import { errorMessage, SwitchyardError } from '../core/errors.js';
 import { healthProber } from '../adapters/probe/http-prober.js';
 import type { Prober } from '../core/prober.js';
@@ -41,6 +42,7 @@ export async function runAgent(args: string[]): Promise<number> {
   if (intervalMs < 100) throw new SwitchyardError('UsageError', `interval "${config.interval}" is shorter than 100ms`, { hint: 'e.g. --interval 5s' });
   const [, apiHost, apiPort] = /^(.+):(\d+)$/.exec(config.api)!;
 
+  ownerOnly(config.stateDir);
   // Refuse a bad API setup before anything starts.
   const token = await apiToken(config, apiHost!);
   const log = createLogger({ level: config.logLevel });

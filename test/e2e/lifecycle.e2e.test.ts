@@ -3,6 +3,8 @@
 // rollback brings it back through the gate; an app removed from the repository is pruned, and a commit
 // with no apps at all prunes nothing.
 import { execFileSync } from 'node:child_process';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { JournalEntry } from '../../src/core/journal.js';
 import { E2eWorld } from '../support/agent-process.js';
@@ -86,5 +88,21 @@ describe('drift, scale-down and prune on the real engine', () => {
     await until('the refusal', () => (w.agent.logs.some((l) => String(l.msg).startsWith('desired state has no apps: refusing to prune everything') && l.commit === empty) ? true : undefined));
     await serving(listen.web, 'blue');
     expect((await targets('web')).filter((t) => t.running).length).toBe(2);
+  });
+
+  it('keeps its state folder owner-only: the folder 0700, every file in it 0600 (token, journal, routes, records, git cache)', () => {
+    const loose: string[] = [];
+    const walk = (dir: string) => {
+      if ((statSync(dir).mode & 0o777) !== 0o700) loose.push(`${dir} ${(statSync(dir).mode & 0o777).toString(8)}`);
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        const st = lstatSync(path);
+        if (st.isDirectory()) walk(path);
+        else if (st.isFile() && (st.mode & 0o077) !== 0) loose.push(`${path} ${(st.mode & 0o777).toString(8)}`);
+      }
+    };
+    walk(w.stateDir);
+    expect(readdirSync(w.stateDir)).toEqual(expect.arrayContaining([`${w.instance}.journal.jsonl`, `${w.instance}.api-token`, `${w.instance}.routes.json`]));
+    expect(loose).toEqual([]);
   });
 });

@@ -107,6 +107,10 @@ describe('git source (isomorphic-git against git http-backend)', () => {
     const noBranch = new GitSource({ repo: `${server.url}/desired.git`, branch: 'nope', cacheDir: cache });
     await expect(noBranch.latest()).rejects.toMatchObject({ code: 'FetchFailed', message: expect.stringMatching(/branch "nope" not found/) });
     expect(redactUrl('https://u:p@h/x')).toBe('https://***@h/x');
+    // A password with an @ in it, a token in the query, and a URL quoted inside an error message.
+    expect(redactUrl('https://deploy:p@ss@git.example.com/ops/desired.git')).toBe('https://***@git.example.com/ops/desired.git');
+    expect(redactUrl('https://git.example.com/x.git?access_token=abc123&ref=main')).toBe('https://git.example.com/x.git?access_token=***&ref=main');
+    expect(redactUrl('HTTP Error: 401 at https://u:s3cr@t@h:8080/r.git/info/refs?service=git-upload-pack')).toBe('HTTP Error: 401 at https://***@h:8080/r.git/info/refs?service=git-upload-pack');
   });
 
   it('fails with FetchFailed instead of hanging when the server stops answering, before or during its answer', async () => {

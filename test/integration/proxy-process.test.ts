@@ -1,5 +1,5 @@
 // The standalone proxy process, for real: started by the launcher, driven over its control socket.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { ensureProxy } from '../../src/adapters/dataplane/proxy-launcher.js';
@@ -25,8 +25,14 @@ describe('proxy process', () => {
     await backend.close();
   });
 
-  it('is started once, then adopted; its control socket is for its owner only', async () => {
+  it('is started once, then adopted; its control socket is for its owner only; it inherits none of the agent\'s secrets', async () => {
+    // The agent's environment holds its secrets; the long-lived proxy must not.
+    Object.assign(process.env, { SWITCHYARD_WEBHOOK_SECRET: 'hook-s3cret', SWITCHYARD_GIT_PASSWORD: 'git-s3cret', SWITCHYARD_API_TOKEN: 'api-s3cret', SY_TEST_HARMLESS: 'kept' });
     const first = await ensureProxy(dir, instance, systemClock);
+    for (const k of ['SWITCHYARD_WEBHOOK_SECRET', 'SWITCHYARD_GIT_PASSWORD', 'SWITCHYARD_API_TOKEN', 'SY_TEST_HARMLESS']) delete process.env[k];
+    const environ = readFileSync(`/proc/${first.info.pid}/environ`, 'utf8').split('\0');
+    expect(environ).toContain('SY_TEST_HARMLESS=kept');
+    expect(environ.join('\n')).not.toMatch(/s3cret/);
     const second = await ensureProxy(dir, instance, systemClock);
     expect(first.started).toBe(true);
     expect(second).toMatchObject({ started: false, info: { pid: first.info.pid } });

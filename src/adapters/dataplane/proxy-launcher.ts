@@ -6,6 +6,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../core/clock.js';
 import { SwitchyardError } from '../../core/errors.js';
+import { withoutSecrets } from '../../core/process-env.js';
 import { controlAnswers, type ControlInfo } from './proxy-control.js';
 import { proxyFiles } from './proxy-files.js';
 import { dirname } from 'node:path';
@@ -23,6 +24,7 @@ export async function ensureProxy(stateDir: string, instance: string, clock: Clo
   const child = spawn(process.execPath, [BIN, 'proxy', '--state-dir', stateDir, '--instance', instance], {
     detached: true,
     stdio: ['ignore', out, out],
+    env: withoutSecrets(process.env),
   });
   child.unref();
   const deadline = clock.now() + START_WAIT_MS;

@@ -158,8 +158,9 @@ export class GitSource implements Source {
   }
 }
 
+/** Errors from isomorphic-git and the transport may quote the URL with its credentials: never passed on. */
 function fetchFailed(message: string, hint: string, cause?: unknown): SwitchyardError {
-  return new SwitchyardError('FetchFailed', message, { hint, cause });
+  return new SwitchyardError('FetchFailed', redactUrl(message), { hint, cause });
 }
 
 function localGitdir(repo: string): string {
@@ -167,7 +168,12 @@ function localGitdir(repo: string): string {
   return fs.existsSync(dotGit) ? dotGit : repo;
 }
 
-/** Never print credentials embedded in a URL. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, '//***@');
+const SECRET_PARAMS = /([?&](?:access_token|private_token|token|password|passwd|secret|key|sig|signature)=)[^&#\s]*/gi;
+
+/**
+ * Never print credentials in a URL, wherever it stands in `text`: the user info (up to the last `@` before
+ * the host, so a password with an `@` in it goes too) and query parameters that carry a secret.
+ */
+export function redactUrl(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi, '$1***@').replace(SECRET_PARAMS, '$1***');
 }

@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import type { Clock } from '../../core/clock.js';
 import { COLORS, type Color } from '../../core/app.js';
 import { SwitchyardError } from '../../core/errors.js';
+import { withoutSecrets } from '../../core/process-env.js';
 import type { AppRoute, ColorCounters, Router } from '../../core/route.js';
 import { backendName, renderConfig, SLOTS, usesStandbyMap, type HaproxyPaths } from './config.js';
 import { haproxyCommand, parseStat } from './runtime-api.js';
@@ -68,7 +69,7 @@ export class HaproxyRouter implements Router {
     this.writeMaps();
     if (!existsSync(this.paths.serverState)) writeFileSync(this.paths.serverState, '');
     try {
-      await run(this.bin, ['-W', '-D', '-f', this.paths.config, '-p', this.paths.pid, '-S', `${this.paths.masterSocket},mode,600`]);
+      await run(this.bin, ['-W', '-D', '-f', this.paths.config, '-p', this.paths.pid, '-S', `${this.paths.masterSocket},mode,600`], { env: withoutSecrets(process.env) });
     } catch (e) {
       throw new SwitchyardError('RouteFailed', `HAProxy did not start: ${firstAlert(e)}`, { hint: `check ${this.paths.config}` });
     }
