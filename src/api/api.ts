@@ -6,7 +6,7 @@ import { CATALOGUE, SwitchyardError, type Code } from '../core/errors.js';
 import { readBody, sendJson } from '../core/http-json.js';
 import type { JournalEntry } from '../core/journal.js';
 import type { AgentStatus } from '../core/status.js';
-import { sameSecret, verifyWebhook } from './webhook.js';
+import { Deliveries, sameSecret, verifyWebhook } from './webhook.js';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -26,16 +26,29 @@ export interface ApiOptions {
   port: number;
   token: string;
   webhookSecret?: string;
+  /**
+   * Host names (besides loopback ones) that tokenless reads on a loopback API may name: a page from any
+   * other site that a browser resolves to 127.0.0.1 (DNS rebinding) must not read the status.
+   */
+  allowedHosts?: readonly string[];
 }
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
+/** The host name of a Host header: `[::1]:7070` -> `::1`, `localhost:7070` -> `localhost`. */
+function hostName(header: string | undefined): string {
+  const h = (header ?? '').trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
+  return h.replace(/:\d+$/, '');
+}
+
 export function startApi(handlers: ApiHandlers, opts: ApiOptions): Promise<{ server: Server; url: string }> {
   const openReads = isLoopback(opts.host);
+  const deliveries = new Deliveries();
   const server = createServer((req, res) => {
-    route(handlers, opts, openReads, req, res).catch((e: unknown) => sendJson(res, 500, { error: (e as Error).message }));
+    route(handlers, opts, openReads, deliveries, req, res).catch((e: unknown) => sendJson(res, 500, { error: (e as Error).message }));
   });
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
@@ -49,13 +62,18 @@ export function startApi(handlers: ApiHandlers, opts: ApiOptions): Promise<{ ser
   });
 }
 
-async function route(h: ApiHandlers, opts: ApiOptions, openReads: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(h: ApiHandlers, opts: ApiOptions, openReads: boolean, deliveries: Deliveries, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://agent');
   const path = url.pathname;
-  if (req.method === 'POST' && path === '/hooks/git') return webhook(h, opts, req, res);
+  if (req.method === 'POST' && path === '/hooks/git') return webhook(h, opts, deliveries, req, res);
   if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { ok: true });
 
   const mutating = req.method !== 'GET';
+  const name = hostName(req.headers.host);
+  const trustedHost = isLoopback(name) || Boolean(opts.allowedHosts?.includes(name));
+  if (openReads && !mutating && !trustedHost && !authorized(req, opts.token)) {
+    return sendError(res, 'Unauthorized', `a request naming Host "${name}" needs the bearer token`, 'tokenless reads answer loopback names only (a DNS-rebinding guard); send the token, or list the name in apiAllowedHosts');
+  }
   if ((mutating || !openReads) && !authorized(req, opts.token)) {
     return sendError(res, 'Unauthorized', 'a bearer token is required', 'send Authorization: Bearer <token>; the CLI reads it from the agent state dir, or pass --token / SWITCHYARD_API_TOKEN');
   }
@@ -84,12 +102,13 @@ async function route(h: ApiHandlers, opts: ApiOptions, openReads: boolean, req: 
   sendError(res, 'NotFound', `no route ${req.method} ${path}`, 'GET /status, /history, /metrics; POST /sync, /apps/NAME/suspend, /apps/NAME/resume, /hooks/git');
 }
 
-async function webhook(h: ApiHandlers, opts: ApiOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function webhook(h: ApiHandlers, opts: ApiOptions, deliveries: Deliveries, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (!opts.webhookSecret) return sendError(res, 'NotFound', 'the webhook is off', 'set webhookSecret in the agent config (or SWITCHYARD_WEBHOOK_SECRET)');
   const body = await readBody(req, MAX_BODY);
   if (!body) return sendError(res, 'PayloadTooLarge', `body larger than ${MAX_BODY} bytes`);
   const verdict = verifyWebhook(opts.webhookSecret, req.headers, body);
   if (!verdict.ok) return sendError(res, 'Unauthorized', verdict.why);
+  if (!deliveries.first(req.headers)) return sendJson(res, 202, { accepted: true, duplicate: true });
   h.pushed(verdict.provider);
   sendJson(res, 202, { accepted: true });
 }

@@ -6,6 +6,27 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 export type WebhookVerdict = { ok: true; provider: 'github' | 'gitlab' } | { ok: false; why: string };
 
+/** How many delivery ids are remembered: a forge retries a delivery within minutes, not thousands later. */
+const REMEMBERED_DELIVERIES = 1000;
+
+/**
+ * Deliveries already taken, by their id (GitHub's X-GitHub-Delivery, GitLab's X-Gitlab-Event-UUID): a
+ * redelivery, or a replay of a captured request, triggers nothing more.
+ */
+export class Deliveries {
+  private readonly seen = new Set<string>();
+
+  /** True the first time an id is seen (or when the request has none). */
+  first(headers: IncomingHttpHeaders): boolean {
+    const id = headers['x-github-delivery'] ?? headers['x-gitlab-event-uuid'];
+    if (typeof id !== 'string' || !id) return true;
+    if (this.seen.has(id)) return false;
+    this.seen.add(id);
+    if (this.seen.size > REMEMBERED_DELIVERIES) this.seen.delete(this.seen.values().next().value!);
+    return true;
+  }
+}
+
 export function verifyWebhook(secret: string, headers: IncomingHttpHeaders, body: Buffer): WebhookVerdict {
   const github = headers['x-hub-signature-256'];
   if (typeof github === 'string') {

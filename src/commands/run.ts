@@ -110,7 +110,7 @@ export async function runAgent(args: string[]): Promise<number> {
       },
       metrics: () => metrics.scrape(),
     },
-    { host: apiHost!, port: Number(apiPort), token, ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}) },
+    { host: apiHost!, port: Number(apiPort), token, allowedHosts: config.apiAllowedHosts, ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}) },
   );
   log.info({ url, source: source.description, instance: config.instance, intervalMs, router: config.router, proxyAdopted: dataPlane.adopted }, 'switchyard agent started');
 

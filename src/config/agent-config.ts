@@ -23,6 +23,8 @@ export interface AgentConfig {
   router: 'embedded' | 'haproxy';
   logLevel: string;
   apiToken?: string;
+  /** Host names besides loopback ones that tokenless API reads may name (file only). */
+  apiAllowedHosts: string[];
   webhookSecret?: string;
   notifyUrl?: string;
   staleAfter: number;

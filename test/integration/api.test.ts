@@ -1,6 +1,6 @@
 // The agent's API over real HTTP: auth rules, and the push webhook with real HMAC signatures.
 import { createHmac } from 'node:crypto';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApi, type ApiHandlers } from '../../src/api/api.js';
 
@@ -48,6 +48,37 @@ describe('agent API', () => {
     expect(calls).toEqual(['sync', 'suspend web', 'resume nope']);
   });
 
+  it('answers tokenless reads only for loopback Host names (a DNS-rebinding guard), unless configured', async () => {
+    const { h } = handlers();
+    const api = await startApi(h, { host: '127.0.0.1', port: 0, token: TOKEN });
+    server = api.server;
+    const port = Number(new URL(api.url).port);
+    for (const host of ['localhost:7070', '127.0.0.1', '[::1]:7070']) expect((await rawGet(port, '/status', host)).status, host).toBe(200);
+    const rebound = await rawGet(port, '/status', 'attacker.example:7070');
+    expect(rebound.status).toBe(401);
+    expect(JSON.parse(rebound.body)).toMatchObject({ code: 'Unauthorized', error: 'a request naming Host "attacker.example" needs the bearer token', hint: expect.stringMatching(/apiAllowedHosts/) });
+    expect((await rawGet(port, '/status', 'attacker.example:7070', TOKEN)).status).toBe(200);
+    server.close();
+    const configured = await startApi(h, { host: '127.0.0.1', port: 0, token: TOKEN, allowedHosts: ['switchyard.internal'] });
+    server = configured.server;
+    expect((await rawGet(Number(new URL(configured.url).port), '/status', 'switchyard.internal:7070')).status).toBe(200);
+  });
+
+  it('takes each webhook delivery once: a redelivery or a replay with the same delivery id triggers nothing more', async () => {
+    const { call, calls } = await start(SECRET);
+    const body = JSON.stringify({ ref: 'refs/heads/main' });
+    const sig = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+    const deliver = (id: string) => call('POST', '/hooks/git', { headers: { 'x-hub-signature-256': sig, 'x-github-delivery': id }, body });
+    expect((await deliver('d-1')).status).toBe(202);
+    const again = await deliver('d-1');
+    expect(again.status).toBe(202);
+    expect(await again.json()).toMatchObject({ accepted: true, duplicate: true });
+    expect((await deliver('d-2')).status).toBe(202);
+    expect((await call('POST', '/hooks/git', { headers: { 'x-gitlab-token': SECRET, 'x-gitlab-event-uuid': 'g-1' }, body })).status).toBe(202);
+    expect((await call('POST', '/hooks/git', { headers: { 'x-gitlab-token': SECRET, 'x-gitlab-event-uuid': 'g-1' }, body })).status).toBe(202);
+    expect(calls).toEqual(['pushed github', 'pushed github', 'pushed gitlab']);
+  });
+
   it('accepts a push signed by GitHub (HMAC-SHA256 of the raw body) or GitLab (token), and nothing else', async () => {
     const { call, calls } = await start(SECRET);
     const body = JSON.stringify({ ref: 'refs/heads/main', after: 'abc' });
@@ -78,3 +109,16 @@ describe('agent API', () => {
     expect(await r.json()).toMatchObject({ hint: expect.stringMatching(/webhookSecret/) });
   });
 });
+
+/** A GET with a Host header of our choosing (fetch does not let a caller set Host). */
+function rawGet(port: number, path: string, host: string, token?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host, ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
