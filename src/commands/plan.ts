@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { FileFailedCommits } from '../adapters/files/failed-commits.js';
 import { FileSecretReader } from '../adapters/files/secrets.js';
+import { hostKey } from '../adapters/files/host-key.js';
 import { realHost } from '../adapters/files/host-view.js';
 import { FileSuspensions } from '../adapters/files/suspensions.js';
 import { connectDocker } from '../adapters/docker/connect.js';
@@ -23,7 +24,7 @@ import { preview } from '../reconciler/preview.js';
 import { readConfig } from './config-flags.js';
 import { planReport, renderPlan } from './plan-report.js';
 import { FORMATS, githubAnnotation, problemRecord, type Format } from './problems.js';
-import { failedCommitsPath, suspensionsPath } from './run.js';
+import { failedCommitsPath, hostKeyPath, suspensionsPath } from './run.js';
 
 const SHA = /^[0-9a-f]{40}$/;
 
@@ -40,7 +41,8 @@ export async function showPlan(args: string[]): Promise<number> {
   const result = await preview(snapshot, {
     source,
     policy: config.policy,
-    secrets: new FileSecretReader(config.policy.envFilePaths),
+    // The agent's own key, so that env files hash as they do in the agent (none yet: the agent never ran here).
+    secrets: new FileSecretReader(config.policy.envFilePaths, await hostKey(hostKeyPath(config), { create: false })),
     runtime: new DockerRuntime(connectDocker(), config.instance),
     router: { routes: () => currentRoutes(config) },
     suspensions: new FileSuspensions(suspensionsPath(config)),

@@ -19,6 +19,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import { mountProblem } from '../policy/policy.js';
 import { FileSecretReader } from '../adapters/files/secrets.js';
+import { hostKey } from '../adapters/files/host-key.js';
 import { realHost } from '../adapters/files/host-view.js';
 import { parseDuration } from '../core/duration.js';
 import { ownerOnly } from '../core/owner-only.js';
@@ -73,7 +74,7 @@ export async function runAgent(args: string[]): Promise<number> {
     status,
     lastGood: new FileLastGood(join(config.stateDir, `${config.instance}.last-good.json`)),
     journal,
-    secrets: new FileSecretReader(config.policy.envFilePaths),
+    secrets: new FileSecretReader(config.policy.envFilePaths, await hostKey(hostKeyPath(config), { create: true })),
     policy: config.policy,
     runtime: new DockerRuntime(connectDocker(), config.instance, {
       credentials: config.registries,
@@ -169,6 +170,10 @@ async function apiToken(config: Readonly<AgentConfig>, host: string): Promise<st
     await writeFile(path, `${token}\n`, { mode: 0o600 });
     return token;
   }
+}
+
+export function hostKeyPath(config: Pick<AgentConfig, 'stateDir' | 'instance'>): string {
+  return join(config.stateDir, `${config.instance}.hash-key`);
 }
 
 export function suspensionsPath(config: Pick<AgentConfig, 'stateDir' | 'instance'>): string {

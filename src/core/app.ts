@@ -55,6 +55,8 @@ export interface ColorSpec {
   replicas: number;
   env: Record<string, string>;
   envFiles: Record<string, EnvFile>;
+  /** Once env files are read: an HMAC of their values with the host's key, which the spec hash covers instead of them. */
+  secretDigest?: string;
   command?: string[];
   args?: string[];
   resources: { memoryBytes?: number; cpus?: number };

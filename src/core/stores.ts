@@ -14,6 +14,11 @@ export interface SuspensionStore {
 /** Reads an env file's value on the agent's host (`env: { X: { file: PATH } }`). */
 export interface SecretReader {
   read(path: string): Promise<string>;
+  /**
+   * A key that never leaves the host. Secret values reach the spec hash (and so container names, the
+   * status, the journal) only through an HMAC with it, so that the hash cannot be tried against guesses.
+   */
+  readonly hashKey?: Uint8Array;
 }
 
 /** Per app, the commit whose apply failed for a reason that needs a human (not retried for that commit). */

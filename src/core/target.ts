@@ -2,7 +2,7 @@
 import type { Color, ColorSpec } from './app.js';
 
 /** What to run. `specHash` identifies the container's spec; a different hash means a replacement. */
-export interface TargetSpec extends Omit<ColorSpec, 'replicas' | 'envFiles'> {
+export interface TargetSpec extends Omit<ColorSpec, 'replicas' | 'envFiles' | 'secretDigest'> {
   app: string;
   color: Color;
   replica: number;

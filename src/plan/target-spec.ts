@@ -1,7 +1,8 @@
 // From an app's desired color to the container specs it needs. The spec hash covers exactly what
 // requires a new container when it changes (everything about the container, not replicas or health),
-// so a change of anything else never restarts one. Env values read from files are in `env` by then, so
-// rotating a secret file rolls the targets.
+// so a change of anything else never restarts one. Env values read from files are covered through their
+// keyed digest (secretDigest), never as they are: rotating a secret file rolls the targets, and the hash
+// in a container's name says nothing about the secret.
 import { createHash } from 'node:crypto';
 import type { AppSpec, Color, WorkerSpec } from '../core/app.js';
 import type { TargetSpec } from '../core/target.js';
@@ -23,14 +24,15 @@ export function specHash(app: AppSpec, color: Color): string {
     capAdd: c.capAdd.length ? c.capAdd : undefined,
     devices: c.devices.length ? c.devices : undefined,
   };
+  const plain = Object.fromEntries(Object.entries(c.env).filter(([name]) => !(name in c.envFiles)));
   return createHash('sha256')
-    .update(JSON.stringify({ image: c.image, env: sorted(c.env), port: app.port, ...extras }))
+    .update(JSON.stringify({ image: c.image, env: sorted(plain), port: app.port, ...extras, secrets: c.secretDigest }))
     .digest('hex')
     .slice(0, 16);
 }
 
 export function targetSpec(app: AppSpec, color: Color, replica: number, commit: string): TargetSpec {
-  const { replicas: _replicas, envFiles: _files, ...container } = app.colors[color];
+  const { replicas: _replicas, envFiles: _files, secretDigest: _digest, ...container } = app.colors[color];
   // Every target learns which app and color it is (e.g. to say so in a response or a log line).
   const env = { ...container.env, SWITCHYARD_APP: app.name, SWITCHYARD_COLOR: color };
   return { ...container, app: app.name, color, replica, specHash: specHash(app, color), commit, env, port: app.port };

@@ -7,7 +7,10 @@ import { isUnder, SYSTEM_PATHS, touches } from '../../core/host-path.js';
 import type { SecretReader } from '../../core/stores.js';
 
 export class FileSecretReader implements SecretReader {
-  constructor(private readonly allowed: readonly string[]) {}
+  constructor(
+    private readonly allowed: readonly string[],
+    readonly hashKey?: Uint8Array,
+  ) {}
 
   async read(path: string): Promise<string> {
     const real = await realpath(path);
