@@ -47,7 +47,7 @@ export class Agent {
     this.memory = new Memory(deps.suspensions, deps.failedCommits ?? new NoFailedCommitStore());
     this.out = new Outcome(deps);
     this.pass = new Pass(deps, this.memory, this.out);
-    this.loop = new Loop(deps, this.out, (signal) => this.runPass(signal), () => Promise.all(this.targeted.values()));
+    this.loop = new Loop(deps, this.out, (signal) => this.runPass(signal), () => Promise.all(this.targeted.values()), () => this.memory.failingSince);
   }
 
   status(): AgentStatus {

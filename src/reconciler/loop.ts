@@ -30,6 +30,8 @@ export class Loop {
     private readonly pass: (signal: AbortSignal | undefined) => Promise<boolean>,
     /** Resolves when work that must not overlap a pass (app-scoped runs) is done. */
     private readonly settled: () => Promise<unknown>,
+    /** Per app that keeps failing, since when (epoch ms). */
+    private readonly failing: () => ReadonlyMap<string, number> = () => new Map(),
   ) {}
 
   get busy(): boolean {
@@ -56,8 +58,8 @@ export class Loop {
         } while (this.again && !signal?.aborted);
         if (ok) {
           this.lastSuccessAt = this.deps.clock.now();
-          this.stale = false;
           this.out.status.passSucceeded();
+          if (this.stale && !this.failing().size) this.endStale();
         }
         return ok;
       } finally {
@@ -93,11 +95,11 @@ export class Loop {
         return false;
       });
       failures = ok ? 0 : failures + 1;
-      const since = this.lastSuccessAt ?? started;
-      if (!ok && !this.stale && this.deps.clock.now() - since >= this.deps.staleAfter * intervalMs) {
+      const stale = this.staleMessage(ok, this.lastSuccessAt ?? started, intervalMs);
+      if (stale && !this.stale) {
         this.stale = true;
-        this.out.stale(`no pass has succeeded since ${new Date(since).toISOString()}`);
-      }
+        this.out.stale(stale);
+      } else if (!stale && this.stale) this.endStale();
       if (signal.aborted) break;
       this.wake = new AbortController();
       const both = AbortSignal.any([signal, this.wake.signal]);
@@ -106,5 +108,20 @@ export class Loop {
       const wait = idle ? IDLE_MS : Math.min(intervalMs * 2 ** failures, Math.max(intervalMs, MAX_BACKOFF_MS));
       await this.deps.clock.sleep(wait + Math.floor(Math.random() * intervalMs * 0.1), both);
     }
+  }
+
+  /** Why the alarm should be up: no pass has succeeded, or apps have been failing (Stalled), for staleAfter intervals. */
+  private staleMessage(ok: boolean, lastSuccess: number, intervalMs: number): string | undefined {
+    const now = this.deps.clock.now();
+    const limit = this.deps.staleAfter * intervalMs;
+    if (!ok && now - lastSuccess >= limit) return `no pass has succeeded since ${new Date(lastSuccess).toISOString()}`;
+    const old = [...this.failing()].filter(([, since]) => now - since >= limit).sort((a, b) => a[1] - b[1]);
+    if (!old.length) return undefined;
+    return `${old.map(([app]) => app).join(', ')} ${old.length === 1 ? 'has' : 'have'} been failing since ${new Date(old[0]![1]).toISOString()}`;
+  }
+
+  private endStale(): void {
+    this.stale = false;
+    this.out.staleOver();
   }
 }

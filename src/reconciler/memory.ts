@@ -22,6 +22,8 @@ export class Memory {
   readonly repairFailed = new Set<string>();
   /** Per app, the reason of the phase it was last put in: a crash loop is journaled when it is entered. */
   readonly lastReason = new Map<string, Code>();
+  /** Per app that is Stalled, since when (epoch ms): the stale alarm rises when an app keeps failing. */
+  readonly failingSince = new Map<string, number>();
   private suspended: Set<string> | undefined;
   /** Saves of the failed-commit memory, one after the other (a sync may save while a pass does). */
   private saving: Promise<void> = Promise.resolve();
@@ -77,6 +79,7 @@ export class Memory {
     this.applied.delete(app);
     this.repairFailed.delete(app);
     this.lastReason.delete(app);
+    this.failingSince.delete(app);
     await this.setFailed(app, undefined);
   }
 }

@@ -31,6 +31,10 @@ export class Outcome {
     return this.deps.log;
   }
 
+  now(): number {
+    return this.deps.clock.now();
+  }
+
   /** The journal is the audit trail, but a full disk must not stop deployments: log and go on. */
   async record(entry: Omit<JournalEntry, 'at'>): Promise<void> {
     await this.deps.journal
@@ -55,6 +59,11 @@ export class Outcome {
     this.deps.status.raiseStale(message);
     this.deps.log.error({ reason: 'Stale' }, message);
     this.notify({ event: 'stale', message });
+  }
+
+  staleOver(): void {
+    this.deps.status.clearStale();
+    this.deps.log.info('the stale alarm is over');
   }
 }
 

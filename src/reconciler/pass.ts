@@ -80,6 +80,7 @@ export class Pass {
     await watcher;
     // A suspended app is shown as it is, also by an agent that has just started.
     for (const { plan: ap } of decision.apps.filter((a) => a.hold?.why === 'suspended')) {
+      memory.failingSince.delete(ap.app.name);
       out.status.track(ap.app);
       if (ap.currentRoute) out.status.update(ap.app.name, { activeColor: ap.currentRoute.color });
       out.status.update(ap.app.name, { suspended: true });

@@ -60,6 +60,9 @@ export class StatusStore {
 
   passSucceeded(): void {
     this.state.lastSuccessAt = this.clock.now();
+  }
+
+  clearStale(): void {
     delete this.state.stale;
   }
 

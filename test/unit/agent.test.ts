@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileSuspensions } from '../../src/adapters/files/suspensions.js';
+import { SwitchyardError } from '../../src/core/errors.js';
 import { appYaml } from '../support/app-yaml.js';
 import { BAD_INPUTS, VALID_APP } from '../support/bad-inputs.js';
 import { setup, until } from '../support/agent-world.js';
@@ -361,6 +362,36 @@ describe('agent', () => {
 
     source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
     expect(await agent.reconcile()).toBe(true);
+    expect(agent.status().stale).toBeUndefined();
+  });
+
+  it('raises the stale alarm when an app keeps failing although every pass succeeds, and lowers it once the app serves', async () => {
+    const { source, agent, clock, router } = setup();
+    const events: Record<string, unknown>[] = [];
+    (agent as unknown as { deps: { notify: (e: Record<string, unknown>) => void } }).deps.notify = (e) => events.push(e);
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    // The data plane refuses every route change (a passing error, retried each pass).
+    const apply = router.apply.bind(router);
+    let broken = true;
+    router.apply = async (route) => {
+      if (broken) throw new SwitchyardError('RouteFailed', 'HAProxy runtime API: no answer');
+      return apply(route);
+    };
+    const stop = new AbortController();
+    const start = clock.now();
+    const sleep = clock.sleep.bind(clock);
+    // Virtual time drives it: the data plane is broken for 15 s, and the loop runs for 30 s.
+    clock.sleep = async (ms: number) => {
+      if (clock.now() - start > 15_000) broken = false;
+      if (clock.now() - start > 30_000) stop.abort();
+      return sleep(ms);
+    };
+    await agent.run(1000, stop.signal);
+    const stale = events.filter((e) => e.event === 'stale');
+    expect(stale).toEqual([{ event: 'stale', message: expect.stringMatching(/^web has been failing since 1970-/) }]);
+    expect(Date.parse(String(stale[0]!.message).split(" since ")[1]!)).toBeGreaterThanOrEqual(start);
+    // Serving again: the alarm is down.
+    expect(router.table.get('web')!.color).toBe('blue');
     expect(agent.status().stale).toBeUndefined();
   });
 

@@ -23,6 +23,8 @@ function execute(ap: AppPlan, deps: ApplyDeps, signal?: AbortSignal): Promise<Fl
 export function setPhase(out: Outcome, memory: Memory, name: string, phase: Phase): void {
   out.status.setPhase(name, phase);
   memory.lastReason.set(name, phase.phase === 'Ready' ? 'Succeeded' : phase.reason);
+  if (phase.phase === 'Ready') memory.failingSince.delete(name);
+  else if (phase.phase === 'Stalled' && !memory.failingSince.has(name)) memory.failingSince.set(name, out.now());
 }
 
 /**
