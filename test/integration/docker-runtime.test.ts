@@ -126,7 +126,7 @@ describe('docker runtime (real engine, API 1.41)', () => {
     const hung = createServer((socket) => held.push(socket));
     await new Promise<void>((r) => hung.listen(`${dir}/docker.sock`, r));
     try {
-      const stuck = new DockerRuntime(connectDocker(`${dir}/docker.sock`), instance, { readTimeoutMs: 200, actionTimeoutMs: 300 });
+      const stuck = new DockerRuntime(connectDocker({ DOCKER_HOST: `unix://${dir}/docker.sock` }), instance, { readTimeoutMs: 200, actionTimeoutMs: 300 });
       for (const read of [() => stuck.list(), () => stuck.inspect('abc')]) {
         await expect(read()).rejects.toMatchObject({ code: 'DockerUnavailable', retry: 'transient', message: expect.stringMatching(/did not answer within 200 ms/), hint: expect.stringMatching(/hung/) });
       }
@@ -141,7 +141,7 @@ describe('docker runtime (real engine, API 1.41)', () => {
   });
 
   it('says the engine is unavailable, with what to do, when the socket does not answer', async () => {
-    const nowhere = new DockerRuntime(connectDocker('/nonexistent/docker.sock'), instance);
+    const nowhere = new DockerRuntime(connectDocker({ DOCKER_HOST: "unix:///nonexistent/docker.sock" }), instance);
     await expect(nowhere.list()).rejects.toMatchObject({ code: 'DockerUnavailable', retry: 'transient', hint: expect.stringMatching(/start dockerd/) });
   });
 

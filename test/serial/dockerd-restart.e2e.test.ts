@@ -29,7 +29,7 @@ describe('dockerd restarts in the middle of a deploy', () => {
     const runId = inject('runId');
     dockerd = await PrivateDockerd.start(join(runStateRoot(runId), 'dockerd'), runId);
     dockerd.load(testImages().ok);
-    runtime = new DockerRuntime(connectDocker(dockerd.socket), instance);
+    runtime = new DockerRuntime(connectDocker({ DOCKER_HOST: `unix://${dockerd.socket}` }), instance);
     repo = new TestRepo();
     server = await startGitServer(repo.root);
     listen = await freePort();
