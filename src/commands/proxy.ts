@@ -24,6 +24,7 @@ export async function runProxy(args: string[]): Promise<number> {
     instance: { type: 'string', default: 'default' },
     stop: { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'info' },
+    'trusted-proxies': { type: 'string', default: '' },
   });
   const files = proxyFiles(values['state-dir'], values.instance);
   if (values.stop) {
@@ -40,7 +41,8 @@ export async function runProxy(args: string[]): Promise<number> {
   ownerOnly(values['state-dir']);
   await clearStaleSocket(files.socket);
   const store = new RouteStore(files.routes);
-  const proxy = new EmbeddedProxy(systemClock);
+  const trustedProxies = values['trusted-proxies'].split(',').map((s) => s.trim()).filter(Boolean);
+  const proxy = new EmbeddedProxy(systemClock, { trustedProxies });
   const router = new PersistedRouter(proxy, store);
   for (const route of store.load()) {
     // Serve again at once what was served before; the agent corrects anything stale on its next pass.

@@ -57,7 +57,7 @@ export async function runAgent(args: string[]): Promise<number> {
   });
   // The data plane is its own process (the embedded proxy, or HAProxy): adopt the one that runs, or
   // start it. Either way it outlives this agent.
-  const dataPlane = await startRouter(config.router, config.stateDir, config.instance, clock);
+  const dataPlane = await startRouter(config.router, config.stateDir, config.instance, clock, config.trustedProxies);
   const router = dataPlane.router;
   const status = new StatusStore(config.instance, source.description, clock);
   const journal = new FileJournal(journalPath(config));
@@ -137,13 +137,13 @@ export async function runAgent(args: string[]): Promise<number> {
   return 0;
 }
 
-async function startRouter(kind: 'embedded' | 'haproxy', stateDir: string, instance: string, clock: Clock): Promise<{ router: Router; adopted: boolean }> {
+async function startRouter(kind: 'embedded' | 'haproxy', stateDir: string, instance: string, clock: Clock, trustedProxies: readonly string[]): Promise<{ router: Router; adopted: boolean }> {
   if (kind === 'haproxy') {
     const router = new HaproxyRouter(haproxyPaths(stateDir, instance), clock);
     const { adopted } = await router.start();
     return { router, adopted };
   }
-  const proxy = await ensureProxy(stateDir, instance, clock);
+  const proxy = await ensureProxy(stateDir, instance, clock, { trustedProxies });
   return { router: new RemoteRouter(proxy.socket), adopted: !proxy.started };
 }
 

@@ -25,6 +25,8 @@ export interface AgentConfig {
   apiToken?: string;
   /** Host names besides loopback ones that tokenless API reads may name (file only). */
   apiAllowedHosts: string[];
+  /** Peers in front of the data plane whose X-Forwarded-* headers are believed (file only). */
+  trustedProxies: string[];
   webhookSecret?: string;
   notifyUrl?: string;
   staleAfter: number;

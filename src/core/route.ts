@@ -33,6 +33,8 @@ export interface ColorCounters {
   requests: number;
   errors5xx: number;
   inFlight: number;
+  /** Upgraded connections (WebSockets) open now (embedded proxy only). */
+  tunnels?: number;
   /** Epoch ms of the last request, or undefined when none arrived yet. */
   lastHit?: number;
   /** Time to answer, as a cumulative histogram (embedded proxy only). */

@@ -381,9 +381,115 @@ describe('embedded proxy', () => {
     expect(posted.len).toBe(String(payload.length));
     expect(posted.body.equals(payload)).toBe(true);
     expect(posted.headers['x-private']).toBeUndefined();
-    expect(seen[0]!['x-forwarded-for']).toBe('10.9.9.9, 127.0.0.1');
+    // The client is not a trusted proxy: its X-Forwarded-For is replaced by what the proxy saw.
+    expect(seen[0]!['x-forwarded-for']).toBe('127.0.0.1');
     expect(seen[0]!['x-forwarded-proto']).toBe('http');
     const big = await get(port, '/big');
     expect(big.body.length).toBe(200 * 1024);
+  });
+
+  /** A backend that records the headers it got and answers each request with `answer`. */
+  async function recorder(answer: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void = (_q, r) => r.end('ok')) {
+    const { createServer } = await import('node:http');
+    const seen: import('node:http').IncomingHttpHeaders[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers);
+      answer(req, res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+    const target: RouteTarget = { id: `rec-${seen.length}-${Math.random()}`, color: 'blue', host: '127.0.0.1', port: (server.address() as { port: number }).port };
+    return { seen, server, target };
+  }
+
+  it('sets the forwarded headers from what it saw, believing a client\'s own only when it is a trusted proxy', async () => {
+    const rec = await recorder();
+    const port = await freePort();
+    const spoofed = { 'x-forwarded-for': '10.9.9.9', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example', forwarded: 'for=10.9.9.9;proto=https', host: 'shop.example:8080' };
+    const untrusting = new EmbeddedProxy(systemClock);
+    cleanup.push(() => untrusting.close());
+    await untrusting.apply(route(port, 'blue', [rec.target]));
+    await getWith(port, spoofed);
+    expect(rec.seen[0]).toMatchObject({ 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'shop.example:8080', forwarded: 'for=127.0.0.1;proto=http;host="shop.example:8080"' });
+    await untrusting.close();
+
+    const trusting = new EmbeddedProxy(systemClock, { trustedProxies: ['127.0.0.1'] });
+    cleanup.push(() => trusting.close());
+    await trusting.apply(route(port, 'blue', [rec.target]));
+    await getWith(port, spoofed);
+    expect(rec.seen[1]).toMatchObject({ 'x-forwarded-for': '10.9.9.9, 127.0.0.1', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example', forwarded: 'for=10.9.9.9;proto=https, for=127.0.0.1;proto=https;host="evil.example"' });
+  });
+
+  it('does not let a Connection: list strip Host or other end-to-end headers', async () => {
+    const rec = await recorder();
+    const { proxy, port } = await setup();
+    await proxy.apply(route(port, 'blue', [rec.target]));
+    await getWith(port, { connection: 'keep-alive, host, authorization, cookie, x-hop', authorization: 'Bearer t', cookie: 'a=1', 'x-hop': 'gone', host: 'shop.example' });
+    expect(rec.seen[0]).toMatchObject({ host: 'shop.example', authorization: 'Bearer t', cookie: 'a=1' });
+    expect(rec.seen[0]!['x-hop']).toBeUndefined();
+  });
+
+  it('opens a tunnel only on a 101: any other answer to an Upgrade is an ordinary response, and the connection closes', async () => {
+    // A raw target that answers every request it reads with 200 and keeps the connection open, as an
+    // app that ignores Upgrade does: through a raw tunnel, a request smuggled behind the first would reach it.
+    const { createServer } = await import('node:net');
+    const requestLines: string[] = [];
+    const raw = createServer((s) => {
+      let buffered = '';
+      s.on('data', (d) => {
+        buffered += d;
+        let end: number;
+        while ((end = buffered.indexOf('\r\n\r\n')) >= 0) {
+          requestLines.push(buffered.slice(0, buffered.indexOf('\r\n')));
+          buffered = buffered.slice(end + 4);
+          s.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nplain');
+        }
+      });
+      s.on('error', () => s.destroy());
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => raw.close(r)));
+    const { proxy, port } = await setup();
+    await proxy.apply(route(port, 'blue', [{ id: 'raw', color: 'blue', host: '127.0.0.1', port: (raw.address() as { port: number }).port }]));
+    const socket = connect(port, '127.0.0.1');
+    cleanup.push(async () => socket.destroy());
+    let got = '';
+    socket.on('data', (d) => (got += d));
+    const closed = new Promise<boolean>((r) => socket.on('close', () => r(true)));
+    socket.write('GET /ws HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\nGET /sneaky HTTP/1.1\r\nhost: x\r\n\r\n');
+    expect(await Promise.race([closed, new Promise((r) => setTimeout(() => r(false), 3000))])).toBe(true);
+    expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nplain$/);
+    expect(requestLines).toEqual(['GET /ws HTTP/1.1']);
+  });
+
+  it('counts a tunnel per color, holds the drain of its target until it closes, and closes it when idle', async () => {
+    const blue = await startBackend('blue-t', 'blue');
+    const port = await freePort();
+    const proxy = new EmbeddedProxy(systemClock, { tunnelIdleMs: 300 });
+    cleanup.push(() => proxy.close(), () => blue.close());
+    await proxy.apply(route(port, 'blue', [blue.target]));
+    const tunnel = await openTunnel(port);
+    expect((await proxy.counters('web')).blue?.tunnels).toBe(1);
+    // The drain of its target waits for it (at most its timeout): here, until the idle timeout closes it.
+    expect(await proxy.drain([blue.target.id], 10_000)).toBe(0);
+    await tunnel.closed;
+    expect((await proxy.counters('web')).blue?.tunnels).toBe(0);
+  });
+
+  it('does not eject a healthy target for clients that leave before it answers (passive health counts the target\'s faults only)', async () => {
+    const slow = await recorder((_req, res) => setTimeout(() => res.end('late'), 200));
+    const { proxy, port } = await setup();
+    await proxy.apply(route(port, 'blue', [slow.target]));
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, path: '/', agent: false });
+        req.on('error', () => resolve());
+        req.end();
+        setTimeout(() => (req.destroy(), resolve()), 30);
+      });
+    }
+    await until('the target to see all five', () => (slow.seen.length === 5 ? true : undefined));
+    expect((await proxy.counters('web')).blue?.ejected).toBeUndefined();
+    expect((await get(port)).body).toBe('late');
   });
 });

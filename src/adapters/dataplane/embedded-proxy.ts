@@ -5,17 +5,33 @@
 // kept-alive connection) is routed by the new table. Draining never blocks new requests: it waits on
 // each target's own count (backend.ts: one object per target with its pool, in-flight count, passive
 // health and drain).
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Clock } from '../../core/clock.js';
 import { COLORS, otherColor, type Color } from '../../core/app.js';
 import { SwitchyardError } from '../../core/errors.js';
 import { Backend } from './backend.js';
 import { chooseColor, type Choice } from './choose-color.js';
-import { forward, hasBody } from './forward.js';
+import { forward, hasBody, HOP_BY_HOP, requestHeaders } from './forward.js';
 import { LATENCY_BUCKETS_MS, observeLatency, type AppRoute, type ColorCounters, type Router, type RouteTarget } from '../../core/route.js';
 
 const SAFE_TO_RETRY = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** The failures that are the target's own (it refused, reset or did not answer): passive health counts only these. */
+const TARGET_FAULTS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** Client-side limits of every listener (documented in the README). */
+export const LIMITS = {
+  /** The request line and headers must arrive within this. */
+  headersTimeoutMs: 20_000,
+  /** The whole request, body included, must arrive within this. */
+  requestTimeoutMs: 300_000,
+  /** An idle kept-alive connection closes after this. */
+  keepAliveTimeoutMs: 5_000,
+  /** Connections one listener holds at most; more are refused until some close. */
+  maxConnections: 10_000,
+  /** A tunnel (WebSocket) with no byte either way for this long is closed. */
+  tunnelIdleMs: 3_600_000,
+} as const;
 
 type Mode = 'main' | 'preview';
 
@@ -40,6 +56,9 @@ interface Tunnel {
 
 export interface EmbeddedProxyOptions {
   random?: () => number;
+  /** Peers (other proxies in front of this one) whose X-Forwarded-* and Forwarded headers are believed. */
+  trustedProxies?: readonly string[];
+  tunnelIdleMs?: number;
 }
 
 export class EmbeddedProxy implements Router {
@@ -50,9 +69,13 @@ export class EmbeddedProxy implements Router {
   /** Ports closed by a remove or a port change whose requests in flight are still finishing. */
   private readonly closing = new Set<Promise<void>>();
   private readonly random: () => number;
+  private readonly trustedProxies: ReadonlySet<string>;
+  private readonly tunnelIdleMs: number;
 
   constructor(private readonly clock: Clock, opts: EmbeddedProxyOptions = {}) {
     this.random = opts.random ?? Math.random;
+    this.trustedProxies = new Set(opts.trustedProxies ?? []);
+    this.tunnelIdleMs = opts.tunnelIdleMs ?? LIMITS.tunnelIdleMs;
   }
 
   async apply(route: AppRoute): Promise<void> {
@@ -138,7 +161,8 @@ export class EmbeddedProxy implements Router {
   }
 
   private async listen(route: AppRoute, mode: Mode, port: number): Promise<Server> {
-    const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => this.handle(route.app, mode, req, res));
+    const server = createServer({ keepAliveTimeout: LIMITS.keepAliveTimeoutMs, headersTimeout: LIMITS.headersTimeoutMs, requestTimeout: LIMITS.requestTimeoutMs }, (req, res) => this.handle(route.app, mode, req, res));
+    server.maxConnections = LIMITS.maxConnections;
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(route.app, mode, req, socket, head));
     server.on('clientError', (_err, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
@@ -194,7 +218,7 @@ export class EmbeddedProxy implements Router {
       return;
     }
     tried.add(target.id);
-    const counters = (listener.counters[target.color] ??= { requests: 0, errors5xx: 0, inFlight: 0, latency: { bucketsMs: LATENCY_BUCKETS_MS, counts: LATENCY_BUCKETS_MS.map(() => 0), count: 0, sumMs: 0 } });
+    const counters = this.colorCounters(listener, target.color);
     counters.requests++;
     counters.inFlight++;
     const started = (counters.lastHit = this.clock.now());
@@ -210,7 +234,7 @@ export class EmbeddedProxy implements Router {
       if (res.writableFinished) observeLatency(counters.latency!, this.clock.now() - started);
     };
 
-    forward(backend.dispatcher(target), req, res, choice.setCookie, {
+    forward(backend.dispatcher(target), req, res, choice.setCookie, this.trustedProxies, {
       response: (status) => {
         backend.answered();
         if (status >= 500) counters.errors5xx++;
@@ -220,7 +244,8 @@ export class EmbeddedProxy implements Router {
           res.destroy();
           return;
         }
-        backend.unreachable(this.clock.now());
+        // Passive health counts the target's own failures only: never a client that left, nor a body it cut.
+        if (TARGET_FAULTS.has(err.code ?? '') && !clientLeft(req, res)) backend.unreachable(this.clock.now());
         // No answer yet: retry on another target when that cannot repeat a side effect.
         if (canRetry(req, err)) {
           done();
@@ -235,41 +260,87 @@ export class EmbeddedProxy implements Router {
     res.on('close', done);
   }
 
+  /**
+   * An Upgrade request (WebSocket) is sent to the target as an HTTP request. Only a 101 answer turns the
+   * connection into a tunnel; any other answer is passed back as an ordinary response and the connection
+   * closes, so that nothing the client sends next can skip parsing, the forwarded headers or the routing.
+   * A tunnel is in flight on its target (a drain waits for it), counted per color, and closed when idle
+   * for tunnelIdleMs.
+   */
   private upgrade(app: string, mode: Mode, req: IncomingMessage, client: Socket, head: Buffer): void {
     const listener = this.listeners.get(app);
     const choice = listener && this.choose(listener, mode, req.headers);
     const target = listener && choice && this.target(listener, choice, new Set());
-    if (!target || !choice) {
+    if (!listener || !target || !choice) {
       client.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
-    const upstream = connect(target.port, target.host, () => {
-      const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+    const backend = this.backendFor(target);
+    backend.begin();
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      backend.end();
+    };
+    client.on('close', end);
+    client.on('error', () => client.destroy());
+    const upstreamReq = request({
+      host: target.host,
+      port: target.port,
+      method: req.method,
+      path: req.url,
+      headers: requestHeaders(req, this.trustedProxies, true),
+      agent: false,
+      timeout: this.tunnelIdleMs,
+    });
+    upstreamReq.on('upgrade', (res, upstream, upstreamHead) => {
+      const counters = this.colorCounters(listener, target.color);
+      counters.tunnels = (counters.tunnels ?? 0) + 1;
+      const lines = [`HTTP/1.1 ${res.statusCode} ${res.statusMessage}`];
+      for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+      client.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (upstreamHead.length) client.write(upstreamHead);
       if (head.length) upstream.write(head);
       upstream.pipe(client);
       client.pipe(upstream);
+      const tunnel: Tunnel = {
+        app,
+        target,
+        explicit: choice.explicit,
+        closing: false,
+        close: () => {
+          upstream.destroy();
+          client.destroy();
+        },
+      };
+      this.tunnels.add(tunnel);
+      const closed = () => {
+        if (!this.tunnels.delete(tunnel)) return;
+        counters.tunnels = (counters.tunnels ?? 1) - 1;
+        tunnel.close();
+      };
+      for (const s of [upstream, client]) {
+        s.setTimeout(this.tunnelIdleMs, closed);
+        s.on('error', closed);
+        s.on('close', closed);
+      }
     });
-    const tunnel: Tunnel = {
-      app,
-      target,
-      explicit: choice.explicit,
-      closing: false,
-      close: () => {
-        upstream.destroy();
-        client.destroy();
-      },
-    };
-    this.tunnels.add(tunnel);
-    const closed = () => {
-      this.tunnels.delete(tunnel);
-      tunnel.close();
-    };
-    for (const s of [upstream, client]) {
-      s.on('error', closed);
-      s.on('close', closed);
-    }
+    upstreamReq.on('response', (res) => {
+      // Not upgraded: an ordinary answer, then the connection closes.
+      const lines = [`HTTP/1.1 ${res.statusCode} ${res.statusMessage}`];
+      for (let i = 0; i < res.rawHeaders.length; i += 2) {
+        if (!HOP_BY_HOP.has(res.rawHeaders[i]!.toLowerCase())) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+      }
+      client.write(`${lines.join('\r\n')}\r\nconnection: close\r\n\r\n`);
+      res.pipe(client);
+    });
+    upstreamReq.on('timeout', () => upstreamReq.destroy(new Error('no answer to the upgrade')));
+    upstreamReq.on('error', () => {
+      if (!client.writableEnded) client.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      end();
+    });
+    upstreamReq.end();
   }
 
   /**
@@ -289,6 +360,10 @@ export class EmbeddedProxy implements Router {
     }
   }
 
+  private colorCounters(listener: Listener, color: Color): ColorCounters {
+    return (listener.counters[color] ??= { requests: 0, errors5xx: 0, inFlight: 0, latency: { bucketsMs: LATENCY_BUCKETS_MS, counts: LATENCY_BUCKETS_MS.map(() => 0), count: 0, sumMs: 0 } });
+  }
+
   private backendFor(target: RouteTarget): Backend {
     let backend = this.backends.get(target.id);
     if (!backend) {
@@ -297,6 +372,10 @@ export class EmbeddedProxy implements Router {
     }
     return backend;
   }
+}
+
+function clientLeft(req: IncomingMessage, res: ServerResponse): boolean {
+  return req.destroyed || res.destroyed || !res.socket?.writable;
 }
 
 function canRetry(req: IncomingMessage, err: NodeJS.ErrnoException): boolean {

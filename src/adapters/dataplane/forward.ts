@@ -4,7 +4,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
+export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
+/** End-to-end headers that a `Connection:` list may not strip (it may name only hop-by-hop extensions). */
+const END_TO_END: ReadonlySet<string> = new Set([
+  'host', 'authorization', 'cookie', 'set-cookie', 'content-length', 'content-type', 'content-encoding', 'content-range', 'location',
+  'cache-control', 'www-authenticate', 'strict-transport-security', 'content-security-policy', 'user-agent', 'accept', 'origin', 'referer',
+]);
+/** What the proxy itself says about the client: never taken from an untrusted client. */
+const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip']);
 const BUFFER_LIMIT = 64 * 1024;
 
 export interface ForwardEvents {
@@ -18,13 +25,13 @@ export function hasBody(req: IncomingMessage): boolean {
   return Boolean(req.headers['transfer-encoding']) || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
-export function forward(pool: Dispatcher, req: IncomingMessage, res: ServerResponse, setCookie: string | undefined, events: ForwardEvents): void {
+export function forward(pool: Dispatcher, req: IncomingMessage, res: ServerResponse, setCookie: string | undefined, trusted: ReadonlySet<string>, events: ForwardEvents): void {
   const handler = new ForwardHandler(res, setCookie, events);
   res.on('close', () => {
     if (!res.writableFinished) handler.abort?.(new Error('client went away'));
   });
   pool.dispatch(
-    { method: req.method ?? 'GET', path: req.url ?? '/', headers: requestHeaders(req), body: hasBody(req) ? req : null },
+    { method: req.method ?? 'GET', path: req.url ?? '/', headers: requestHeaders(req, trusted), body: hasBody(req) ? req : null },
     handler,
   );
 }
@@ -83,20 +90,33 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-function requestHeaders(req: IncomingMessage): string[] {
+/**
+ * The request's headers for the target: hop-by-hop ones dropped (those of an upgrade kept when `upgrade`),
+ * and the forwarding headers set from what the proxy saw. A client's own X-Forwarded-* and Forwarded are
+ * kept (and extended) only when its address is in `trusted` (another proxy in front of this one).
+ */
+export function requestHeaders(req: IncomingMessage, trusted: ReadonlySet<string>, upgrade = false): string[] {
   const raw = req.rawHeaders;
   const listed = connectionListed(req.headers.connection);
+  const peer = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const trustedPeer = trusted.has(peer);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name) || listed?.has(name) || name === 'x-forwarded-for') continue;
+    const keepForUpgrade = upgrade && (name === 'connection' || name === 'upgrade');
+    if ((HOP_BY_HOP.has(name) || listed?.has(name)) && !keepForUpgrade) continue;
+    if (FORWARDING.has(name)) continue;
     out.push(raw[i]!, raw[i + 1]!);
   }
-  const peer = req.socket.remoteAddress ?? '';
-  const prior = req.headers['x-forwarded-for'];
-  out.push('x-forwarded-for', prior ? `${prior}, ${peer}` : peer);
-  if (!req.headers['x-forwarded-proto']) out.push('x-forwarded-proto', 'http');
-  if (!req.headers['x-forwarded-host'] && req.headers.host) out.push('x-forwarded-host', req.headers.host);
+  const given = (name: string) => (trustedPeer ? [req.headers[name]].flat().filter(Boolean).join(', ') : '');
+  const proto = given('x-forwarded-proto') || ('encrypted' in req.socket ? 'https' : 'http');
+  const host = given('x-forwarded-host') || req.headers.host;
+  const xff = given('x-forwarded-for');
+  out.push('x-forwarded-for', xff ? `${xff}, ${peer}` : peer, 'x-forwarded-proto', proto);
+  if (host) out.push('x-forwarded-host', host);
+  const mine = `for=${peer.includes(':') ? `"[${peer}]"` : peer};proto=${proto}${host ? `;host="${host.replace(/["\\]/g, '')}"` : ''}`;
+  const prior = given('forwarded');
+  out.push('forwarded', prior ? `${prior}, ${mine}` : mine);
   return out;
 }
 
@@ -116,9 +136,10 @@ function responseHeaders(raw: Buffer[], setCookie: string | undefined): string[]
   return out;
 }
 
+/** The headers a `Connection:` value names as hop-by-hop, less the end-to-end ones it may not strip. */
 function connectionListed(value: string | undefined): Set<string> | undefined {
   if (!value || value === 'keep-alive' || value === 'close') return undefined;
-  return new Set(value.toLowerCase().split(',').map((s) => s.trim()).filter(Boolean));
+  return new Set(value.toLowerCase().split(',').map((s) => s.trim()).filter((h) => h && !END_TO_END.has(h)));
 }
 
 function headerValue(flat: string[], name: string): string | undefined {

@@ -14,14 +14,16 @@ import { dirname } from 'node:path';
 const BIN = fileURLToPath(new URL('../../../bin/switchyard.js', import.meta.url));
 const START_WAIT_MS = 15_000;
 
-export async function ensureProxy(stateDir: string, instance: string, clock: Clock): Promise<{ info: ControlInfo; started: boolean; socket: string }> {
+/** `trustedProxies` take effect when this starts the proxy; one that runs already keeps its own. */
+export async function ensureProxy(stateDir: string, instance: string, clock: Clock, opts: { trustedProxies?: readonly string[] } = {}): Promise<{ info: ControlInfo; started: boolean; socket: string }> {
   const files = proxyFiles(stateDir, instance);
   const running = await controlAnswers(files.socket);
   if (running) return { info: running, started: false, socket: files.socket };
 
   mkdirSync(dirname(files.log), { recursive: true });
   const out = openSync(files.log, 'a');
-  const child = spawn(process.execPath, [BIN, 'proxy', '--state-dir', stateDir, '--instance', instance], {
+  const trusted = opts.trustedProxies?.length ? ['--trusted-proxies', opts.trustedProxies.join(',')] : [];
+  const child = spawn(process.execPath, [BIN, 'proxy', '--state-dir', stateDir, '--instance', instance, ...trusted], {
     detached: true,
     stdio: ['ignore', out, out],
     env: withoutSecrets(process.env),
