@@ -233,6 +233,17 @@ describe('embedded proxy', () => {
     expect(await getWith(port, { 'x-switchyard-color': 'green' })).toMatchObject({ status: 503, body: 'no healthy green target\n' });
   });
 
+  it('falls back to the active color for rule, canary and sticky-cookie traffic while the standby has no healthy target', async () => {
+    const { proxy, port, blue } = await setup(() => 0);
+    // The standby is not routed (unhealthy): only blue targets, with a rule, a 100% canary and preview on.
+    await proxy.apply(route(port, 'blue', blue.map((b) => b.target), { routing: { ...previewOn, canary: { weight: 100, sticky: true }, rules: [{ header: 'X-Beta', value: '1', color: 'green' }] } }));
+    expect(await getWith(port, { 'x-beta': '1' })).toMatchObject({ status: 200, body: expect.stringMatching(/^blue/) });
+    expect(await getWith(port, {})).toMatchObject({ status: 200, body: expect.stringMatching(/^blue/) });
+    expect(await getWith(port, { cookie: 'switchyard-canary=green' })).toMatchObject({ status: 200, body: expect.stringMatching(/^blue/) });
+    // A preview asks for that color and nothing else.
+    expect((await getWith(port, { 'x-switchyard-color': 'green' })).status).toBe(503);
+  });
+
   it('sends requests that match a rule to its color', async () => {
     const { proxy, port, blue, green } = await setup();
     await proxy.apply(route(port, 'blue', [...blue, ...green].map((b) => b.target), { routing: { rules: [{ header: 'X-Beta', value: '1', color: 'green' }] } }));

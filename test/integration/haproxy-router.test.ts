@@ -119,4 +119,35 @@ describe('haproxy router (real haproxy 2.6)', () => {
     expect((await again.routes()).map((r) => `${r.app}:${r.color}`).sort()).toEqual(['api:blue', 'web:green']);
     expect(await again.workers()).toEqual(workers);
   });
+
+  it('serves preview by cookie and on its own port, rules, and a sticky canary; and falls back to the active color while the standby has no server up', async () => {
+    const edge = await freePort();
+    const previewPort = await freePort();
+    const ids = (bs: Backend[]) => bs.map((b) => ({ ...b.target, id: `edge-${b.target.id}` }));
+    const routing = {
+      preview: { header: 'X-Switchyard-Color', cookie: 'switchyard-color', port: previewPort },
+      canary: { weight: 100, sticky: true },
+      rules: [{ header: 'X-Beta', value: 'on', color: 'blue' as const }, { cookie: 'beta', value: 'yes', color: 'green' as const }],
+    };
+    const edgeRoute = (targets: ReturnType<typeof ids>): AppRoute => ({ app: 'edge', listen: { host: '127.0.0.1', port: edge }, color: 'blue', drainTimeoutMs: 5000, targets, routing });
+    await router.apply(edgeRoute([...ids(blue), ...ids(green)]));
+    expect((await get(edge, undefined, '/', { cookie: 'switchyard-color=green' })).body).toMatch(/^green/);
+    expect((await get(previewPort)).body).toMatch(/^green/);
+    // A 100% canary sends a new client to the standby and pins it there by cookie; a pinned client stays.
+    const first = await get(edge);
+    expect(first.body).toMatch(/^green/);
+    expect(String(first.headers['set-cookie'])).toMatch(/^switchyard-canary=green; Path=\//);
+    expect((await get(edge, undefined, '/', { cookie: 'switchyard-canary=blue' })).body).toMatch(/^blue/);
+    // Rules win over the canary, by header and by cookie.
+    expect((await get(edge, undefined, '/', { 'x-beta': 'on' })).body).toMatch(/^blue/);
+    expect((await get(edge, undefined, '/', { cookie: 'beta=yes' })).body).toMatch(/^green/);
+
+    // The standby is unhealthy: no green servers. Rule, canary and cookie traffic gets blue; a preview a 503.
+    await router.apply(edgeRoute(ids(blue)));
+    expect((await get(edge)).body).toMatch(/^blue/);
+    expect((await get(edge, undefined, '/', { cookie: 'switchyard-canary=green' })).body).toMatch(/^blue/);
+    expect((await get(edge, undefined, '/', { cookie: 'beta=yes' })).body).toMatch(/^blue/);
+    expect((await get(edge, undefined, '/', { 'x-switchyard-color': 'green' })).status).toBe(503);
+    await router.remove('edge');
+  });
 });

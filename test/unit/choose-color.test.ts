@@ -7,13 +7,13 @@ const preview = { header: 'X-Switchyard-Color', cookie: 'switchyard-color' };
 const route = (routing?: Partial<RoutingSpec>) => ({ color: 'blue' as const, ...(routing ? { routing: { rules: [], ...routing } } : {}) });
 
 describe('chooseColor', () => {
-  const cases: { name: string; routing?: Partial<RoutingSpec>; headers: Record<string, string>; random?: number; want: { color: string; explicit: boolean; setCookie?: unknown } }[] = [
+  const cases: { name: string; routing?: Partial<RoutingSpec>; headers: Record<string, string>; random?: number; want: { color: string; explicit: boolean; strict?: boolean; setCookie?: unknown } }[] = [
     { name: 'no routing: always active', headers: { 'x-switchyard-color': 'green' }, want: { color: 'blue', explicit: false } },
-    { name: 'preview header', routing: { preview }, headers: { 'x-switchyard-color': 'green' }, want: { color: 'green', explicit: true } },
-    { name: 'preview header, any case and spaces', routing: { preview }, headers: { 'x-switchyard-color': ' Green ' }, want: { color: 'green', explicit: true } },
-    { name: 'preview cookie', routing: { preview }, headers: { cookie: 'a=1; switchyard-color=green' }, want: { color: 'green', explicit: true } },
+    { name: 'preview header', routing: { preview }, headers: { 'x-switchyard-color': 'green' }, want: { color: 'green', explicit: true, strict: true } },
+    { name: 'preview header, any case and spaces', routing: { preview }, headers: { 'x-switchyard-color': ' Green ' }, want: { color: 'green', explicit: true, strict: true } },
+    { name: 'preview cookie', routing: { preview }, headers: { cookie: 'a=1; switchyard-color=green' }, want: { color: 'green', explicit: true, strict: true } },
     { name: 'preview with a value that is no color', routing: { preview }, headers: { 'x-switchyard-color': 'purple' }, want: { color: 'blue', explicit: false } },
-    { name: 'custom preview header', routing: { preview: { header: 'X-Env', cookie: 'env' } }, headers: { 'x-env': 'green' }, want: { color: 'green', explicit: true } },
+    { name: 'custom preview header', routing: { preview: { header: 'X-Env', cookie: 'env' } }, headers: { 'x-env': 'green' }, want: { color: 'green', explicit: true, strict: true } },
     { name: 'header rule', routing: { rules: [{ header: 'X-Beta', value: '1', color: 'green' }] }, headers: { 'x-beta': '1' }, want: { color: 'green', explicit: true } },
     { name: 'header rule needs the exact value', routing: { rules: [{ header: 'X-Beta', value: '1', color: 'green' }] }, headers: { 'x-beta': '10' }, want: { color: 'blue', explicit: false } },
     { name: 'cookie rule', routing: { rules: [{ cookie: 'beta', value: 'yes', color: 'green' }] }, headers: { cookie: 'beta=yes' }, want: { color: 'green', explicit: true } },

@@ -3,7 +3,9 @@
 //   2. preview: the preview header or cookie naming a color;
 //   3. canary: a sticky cookie from an earlier choice, else a weighted draw;
 //   4. the active color.
-// "Explicit" choices (rules, preview) are what the client asked for; the others are the proxy's.
+// "Explicit" choices (rules, preview) are what the client asked for; the others are the proxy's. Only a
+// preview is strict: it gets that color or a 503. A rule or a canary whose color has no healthy target
+// falls back to the active color.
 import type { IncomingHttpHeaders } from 'node:http';
 import { otherColor, type Color } from '../../core/app.js';
 import { CANARY_COOKIE, type AppRoute } from '../../core/route.js';
@@ -12,6 +14,8 @@ import { CANARY_COOKIE, type AppRoute } from '../../core/route.js';
 export interface Choice {
   color: Color;
   explicit: boolean;
+  /** No fallback to the active color when the chosen one has no healthy target (a preview). */
+  strict?: boolean;
   /** A Set-Cookie value that pins the client to this color (sticky canary). */
   setCookie?: string;
 }
@@ -26,7 +30,7 @@ export function chooseColor(route: Pick<AppRoute, 'color' | 'routing'>, headers:
   }
   if (routing.preview) {
     const asked = (header(headers, routing.preview.header) ?? cookies.get(routing.preview.cookie))?.trim().toLowerCase();
-    if (asked === 'blue' || asked === 'green') return { color: asked, explicit: true };
+    if (asked === 'blue' || asked === 'green') return { color: asked, explicit: true, strict: true };
   }
   const canary = routing.canary;
   if (canary && canary.weight > 0) {

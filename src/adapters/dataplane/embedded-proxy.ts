@@ -182,7 +182,7 @@ export class EmbeddedProxy implements Router {
   }
 
   private choose(listener: Listener, mode: Mode, headers: IncomingHttpHeaders): Choice {
-    if (mode === 'preview') return { color: otherColor(listener.route.color), explicit: true };
+    if (mode === 'preview') return { color: otherColor(listener.route.color), explicit: true, strict: true };
     return chooseColor(listener.route, headers, this.random);
   }
 
@@ -201,10 +201,10 @@ export class EmbeddedProxy implements Router {
     return pool[listener.cursor[color]++ % pool.length];
   }
 
-  /** The target for a request: the chosen color, else (unless the client asked for it) the active one. */
+  /** The target for a request: the chosen color, else (but for a preview) the active one. */
   private target(listener: Listener, choice: Choice, tried: ReadonlySet<string>): RouteTarget | undefined {
     const chosen = this.pick(listener, choice.color, tried);
-    if (chosen || choice.explicit || choice.color === listener.route.color) return chosen;
+    if (chosen || choice.strict || choice.color === listener.route.color) return chosen;
     return this.pick(listener, listener.route.color, tried);
   }
 

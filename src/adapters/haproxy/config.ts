@@ -61,10 +61,13 @@ function renderApp(route: AppRoute, paths: HaproxyPaths): string[] {
   // Nothing below depends on which color is active: the maps say that, so a flip never reloads.
   const active = `%[str(${app}),map(${paths.activeMap},${be('blue')})]`;
   const standby = `%[str(${app}),map(${paths.standbyMap},${be('green')})]`;
+  // Rule and canary traffic goes to its color only while that color has a server up; else, like all
+  // other traffic, to the active color. A preview is strict: that color or a 503.
+  const up = (c: Color) => `{ nbsrv(${be(c)}) gt 0 }`;
   const out = [`frontend fe_${app}`, `  bind ${route.listen.host}:${route.listen.port}`];
   for (const rule of r?.rules ?? []) {
     const fetch = rule.header !== undefined ? `req.hdr(${rule.header})` : `req.cook(${rule.cookie})`;
-    out.push(`  use_backend ${be(rule.color)} if { ${fetch} -m str ${quote(rule.value)} }`);
+    out.push(`  use_backend ${be(rule.color)} if { ${fetch} -m str ${quote(rule.value)} } ${up(rule.color)}`);
   }
   if (r?.preview) {
     for (const c of ['blue', 'green'] as const) {
@@ -73,8 +76,11 @@ function renderApp(route: AppRoute, paths: HaproxyPaths): string[] {
     }
   }
   if (r?.canary && r.canary.weight > 0) {
-    if (r.canary.sticky) for (const c of ['blue', 'green'] as const) out.push(`  use_backend ${be(c)} if { req.cook(${CANARY_COOKIE}) -m str ${c} }`);
-    out.push(`  use_backend ${standby} if { rand(100) lt ${r.canary.weight} }`);
+    if (r.canary.sticky) for (const c of ['blue', 'green'] as const) out.push(`  use_backend ${be(c)} if { req.cook(${CANARY_COOKIE}) -m str ${c} } ${up(c)}`);
+    // The draw goes to the color that is not active (read from the active map), when it has a server up.
+    out.push(`  http-request set-var(txn.sy_active) str(${app}),map(${paths.activeMap},${be('blue')})`);
+    out.push(`  use_backend ${be('green')} if { var(txn.sy_active) -m str ${be('blue')} } { rand(100) lt ${r.canary.weight} } ${up('green')}`);
+    out.push(`  use_backend ${be('blue')} if { var(txn.sy_active) -m str ${be('green')} } { rand(100) lt ${r.canary.weight} } ${up('blue')}`);
   }
   out.push(`  use_backend ${active}`, '');
   if (r?.preview?.port) out.push(`frontend fe_${app}_preview`, `  bind ${route.listen.host}:${r.preview.port}`, `  use_backend ${standby}`, '');
@@ -91,8 +97,7 @@ function renderApp(route: AppRoute, paths: HaproxyPaths): string[] {
 
 /** The standby map is loaded (and so can be set) only where the configuration uses it. */
 export function usesStandbyMap(route: AppRoute): boolean {
-  const r = route.routing;
-  return Boolean(r?.preview?.port || (r?.canary && r.canary.weight > 0));
+  return Boolean(route.routing?.preview?.port);
 }
 
 function quote(value: string): string {

@@ -279,7 +279,9 @@ export class HaproxyRouter implements Router {
     for (const line of out.split('\n')) {
       const f = line.trim().split(/\s+/);
       if (f.length < 18 || f[1] !== backend) continue;
-      states.set(f[3]!, { addr: f[4]!, port: Number(f[18]), ready: (Number(f[6]) & 0x0f) === 0 }); // no maintenance or drain flag
+      // Ready: no maintenance or drain flag (forced, inherited, resolution, hostname: 0x7b). CMAINT (0x04)
+      // only records that the configuration file said `disabled`; `set server state ready` leaves it set.
+      states.set(f[3]!, { addr: f[4]!, port: Number(f[18]), ready: (Number(f[6]) & 0x7b) === 0 });
     }
     return states;
   }
