@@ -3,6 +3,7 @@
 // the next start adopts them.
 import { join } from 'node:path';
 import { Agent } from '../reconciler/agent.js';
+import { SupervisedRouter } from '../reconciler/data-plane.js';
 import { startApi } from '../api/api.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -56,8 +57,9 @@ export async function runAgent(args: string[]): Promise<number> {
     ...(process.env.SWITCHYARD_GIT_PASSWORD ? { auth: { username: process.env.SWITCHYARD_GIT_USERNAME ?? 'git', password: process.env.SWITCHYARD_GIT_PASSWORD } } : {}),
   });
   // The data plane is its own process (the embedded proxy, or HAProxy): adopt the one that runs, or
-  // start it. Either way it outlives this agent.
-  const dataPlane = await startRouter(config.router, config.stateDir, config.instance, clock, config.trustedProxies);
+  // start it. Either way it outlives this agent; one found gone later is started again (supervised).
+  let agent: Agent | undefined;
+  const dataPlane = await startRouter(config, clock, (why) => agent?.dataPlaneRestarted(why));
   const router = dataPlane.router;
   const status = new StatusStore(config.instance, source.description, clock);
   const journal = new FileJournal(journalPath(config));
@@ -69,7 +71,7 @@ export async function runAgent(args: string[]): Promise<number> {
       return result;
     },
   };
-  const agent = new Agent({
+  agent = new Agent({
     source,
     status,
     lastGood: new FileLastGood(join(config.stateDir, `${config.instance}.last-good.json`)),
@@ -137,14 +139,15 @@ export async function runAgent(args: string[]): Promise<number> {
   return 0;
 }
 
-async function startRouter(kind: 'embedded' | 'haproxy', stateDir: string, instance: string, clock: Clock, trustedProxies: readonly string[]): Promise<{ router: Router; adopted: boolean }> {
-  if (kind === 'haproxy') {
-    const router = new HaproxyRouter(haproxyPaths(stateDir, instance), clock);
-    const { adopted } = await router.start();
-    return { router, adopted };
+async function startRouter(config: Readonly<AgentConfig>, clock: Clock, onRestart: (why: string) => void): Promise<{ router: Router; adopted: boolean }> {
+  if (config.router === 'haproxy') {
+    const haproxy = new HaproxyRouter(haproxyPaths(config.stateDir, config.instance), clock);
+    const { adopted } = await haproxy.start();
+    return { router: new SupervisedRouter(haproxy, async () => void (await haproxy.start()), onRestart), adopted };
   }
-  const proxy = await ensureProxy(stateDir, instance, clock, { trustedProxies });
-  return { router: new RemoteRouter(proxy.socket), adopted: !proxy.started };
+  const start = () => ensureProxy(config.stateDir, config.instance, clock, { trustedProxies: config.trustedProxies });
+  const proxy = await start();
+  return { router: new SupervisedRouter(new RemoteRouter(proxy.socket), async () => void (await start()), onRestart), adopted: !proxy.started };
 }
 
 export function journalPath(config: Pick<AgentConfig, 'stateDir' | 'instance'>): string {

@@ -20,6 +20,7 @@ export async function showStatus(args: string[]): Promise<number> {
   process.stdout.write(table(rows));
   process.stdout.write(`source ${status.source.description} at ${(status.source.lastCommit ?? '-').slice(0, 8)}${status.source.error ? ` (error: ${status.source.error})` : ''}\n`);
   if (status.stale) process.stdout.write(`STALE: ${status.stale.message}\n`);
+  if (status.dataPlane) process.stdout.write(`data plane restarted ${status.dataPlane.restarts} time(s), last at ${new Date(status.dataPlane.lastRestartAt).toISOString()} (${status.dataPlane.lastError})\n`);
   if (status.passRunningSince !== undefined) process.stdout.write(`a pass is running since ${new Date(status.passRunningSince).toISOString()}\n`);
   if (status.desired.errors.length) process.stdout.write(`commit ${status.desired.lastAttemptedCommit?.slice(0, 8)} refused:\n  ${status.desired.errors.join('\n  ')}\n`);
   return 0;

@@ -44,6 +44,7 @@ const ENTRIES = {
   WorkerFailed: { retry: 'needs-human', summary: 'new workers did not stay up; the previous workers keep running', hint: 'see `switchyard logs APP` for the worker\'s output' },
   // The data plane.
   RouteFailed: { retry: 'transient', summary: 'the data plane did not take a route change (no answer, a refused HAProxy file, a runtime-API error); the old route stays', hint: 'check that `switchyard proxy` or HAProxy runs (the agent starts it when missing); the agent retries' },
+  DataPlaneRestarted: { retry: 'none', summary: 'the data plane (the embedded proxy or HAProxy) was found gone and started again at once, serving its saved route table', hint: 'find why it died (its log in the state dir); the agent counts restarts in the status' },
   ReconcileFailed: { retry: 'transient', summary: 'an unexpected failure while applying an app; nothing was routed to targets that were not gated', hint: 'the agent retries; if it persists, the log line with this reason has the details' },
   // Reconcile states: not failures.
   Progressing: { retry: 'none', summary: 'the app is being changed to match its commit', hint: 'wait; `switchyard wait --commit SHA` follows it' },

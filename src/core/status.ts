@@ -67,6 +67,8 @@ export interface AgentStatus {
    * unbounded (a build, a long gate) shows here; the stale alarm is only raised between passes.
    */
   passRunningSince?: number;
+  /** How often the agent found its data plane gone and started it again, and the last time. */
+  dataPlane?: { restarts: number; lastRestartAt: number; lastError: string };
 }
 
 export function readyCondition(app: AppStatus): Condition | undefined {

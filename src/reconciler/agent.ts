@@ -105,6 +105,15 @@ export class Agent {
     return true;
   }
 
+  /** The data plane was found gone and started again (reconciler/data-plane.ts): counted, journaled, told. */
+  dataPlaneRestarted(error: string): void {
+    const message = `the data plane was gone (${error}); started again with its saved routes`;
+    this.deps.status.dataPlaneRestarted(error);
+    this.deps.log.warn({ reason: 'DataPlaneRestarted' }, message);
+    this.out.notify({ event: 'dataPlaneRestarted', message });
+    void this.out.record({ app: '*', commit: this.memory.desired?.commit ?? '', changes: [], result: 'applied', reason: 'DataPlaneRestarted', detail: message });
+  }
+
   /** Loops until `signal` aborts (see Loop.run); container events wake it at once. */
   async run(intervalMs: number, signal: AbortSignal, opts: { pollOnInterval?: boolean } = {}): Promise<void> {
     this.intervalMs = intervalMs;

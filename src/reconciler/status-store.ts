@@ -62,6 +62,10 @@ export class StatusStore {
     this.state.lastSuccessAt = this.clock.now();
   }
 
+  dataPlaneRestarted(error: string): void {
+    this.state.dataPlane = { restarts: (this.state.dataPlane?.restarts ?? 0) + 1, lastRestartAt: this.clock.now(), lastError: error };
+  }
+
   clearStale(): void {
     delete this.state.stale;
   }

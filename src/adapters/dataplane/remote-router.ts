@@ -79,6 +79,7 @@ export class RemoteRouter implements Router {
       req.on('error', (e: NodeJS.ErrnoException) =>
         reject(new SwitchyardError('RouteFailed', `the proxy does not answer on ${this.socketPath} (${e.code ?? e.message})`, {
           hint: 'the agent starts it when it is missing; or run `switchyard proxy` yourself',
+          cause: e,
         })),
       );
       req.end(payload);

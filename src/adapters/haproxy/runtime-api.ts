@@ -11,7 +11,7 @@ export function haproxyCommand(socketPath: string, command: string, timeoutMs = 
     socket.on('data', (d) => (out += d));
     socket.on('close', () => resolve(out));
     socket.on('error', (e: NodeJS.ErrnoException) =>
-      reject(new SwitchyardError('RouteFailed', `HAProxy does not answer on ${socketPath}: ${e.code ?? e.message}`, { hint: 'the agent starts HAProxy when it is missing' })),
+      reject(new SwitchyardError('RouteFailed', `HAProxy does not answer on ${socketPath}: ${e.code ?? e.message}`, { hint: 'the agent starts HAProxy when it is missing', cause: e })),
     );
   });
 }
