@@ -5,16 +5,8 @@
 // it has seen the targets.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { bootId, sameBoot } from '../../core/boot-id.js';
 import type { AppRoute } from '../../core/route.js';
-
-/** This boot of the host (Linux's boot_id), or undefined where the kernel does not say. */
-export function bootId(): string | undefined {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
 
 export class RouteStore {
   constructor(
@@ -25,7 +17,7 @@ export class RouteStore {
   load(): AppRoute[] {
     try {
       const record = JSON.parse(readFileSync(this.path, 'utf8')) as { routes?: AppRoute[]; boot?: string };
-      if (record.boot && this.boot && record.boot !== this.boot) return [];
+      if (!sameBoot(record.boot, this.boot)) return [];
       return Array.isArray(record.routes) ? record.routes : [];
     } catch {
       return [];

@@ -15,6 +15,7 @@ import type { Clock } from '../../core/clock.js';
 import { COLORS, type Color } from '../../core/app.js';
 import { SwitchyardError } from '../../core/errors.js';
 import { withoutSecrets } from '../../core/process-env.js';
+import { bootId, sameBoot } from '../../core/boot-id.js';
 import type { AppRoute, ColorCounters, Router } from '../../core/route.js';
 import { backendName, renderConfig, SLOTS, usesStandbyMap, type HaproxyPaths } from './config.js';
 import { haproxyCommand, parseStat } from './runtime-api.js';
@@ -31,6 +32,8 @@ interface Slot {
 interface Saved {
   routes: AppRoute[];
   slots: Record<string, Slot>;
+  /** The host's boot when it was saved: a table from an earlier boot is not served (core/boot-id.ts). */
+  boot?: string;
 }
 
 export function haproxyPaths(stateDir: string, instance: string): HaproxyPaths {
@@ -297,7 +300,8 @@ export class HaproxyRouter implements Router {
   }
 
   private save(): void {
-    const saved: Saved = { routes: [...this.table.values()], slots: Object.fromEntries(this.slots) };
+    const boot = bootId();
+    const saved: Saved = { routes: [...this.table.values()], slots: Object.fromEntries(this.slots), ...(boot ? { boot } : {}) };
     writeFileSync(`${this.paths.routes}.tmp`, `${JSON.stringify(saved, null, 2)}\n`);
     renameSync(`${this.paths.routes}.tmp`, this.paths.routes);
   }
@@ -321,6 +325,7 @@ export class HaproxyRouter implements Router {
 function readSaved(path: string): Saved {
   try {
     const saved = JSON.parse(readFileSync(path, 'utf8')) as Partial<Saved>;
+    if (!sameBoot(saved.boot, bootId())) return { routes: [], slots: {} };
     return { routes: saved.routes ?? [], slots: saved.slots ?? {} };
   } catch {
     return { routes: [], slots: {} };
