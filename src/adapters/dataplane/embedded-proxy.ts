@@ -297,9 +297,7 @@ export class EmbeddedProxy implements Router {
     upstreamReq.on('upgrade', (res, upstream, upstreamHead) => {
       const counters = this.colorCounters(listener, target.color);
       counters.tunnels = (counters.tunnels ?? 0) + 1;
-      const lines = [`HTTP/1.1 ${res.statusCode} ${res.statusMessage}`];
-      for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
-      client.write(`${lines.join('\r\n')}\r\n\r\n`);
+      client.write(`${responseHead(res, () => true)}\r\n`);
       if (upstreamHead.length) client.write(upstreamHead);
       if (head.length) upstream.write(head);
       upstream.pipe(client);
@@ -328,11 +326,7 @@ export class EmbeddedProxy implements Router {
     });
     upstreamReq.on('response', (res) => {
       // Not upgraded: an ordinary answer, then the connection closes.
-      const lines = [`HTTP/1.1 ${res.statusCode} ${res.statusMessage}`];
-      for (let i = 0; i < res.rawHeaders.length; i += 2) {
-        if (!HOP_BY_HOP.has(res.rawHeaders[i]!.toLowerCase())) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
-      }
-      client.write(`${lines.join('\r\n')}\r\nconnection: close\r\n\r\n`);
+      client.write(`${responseHead(res, (name) => !HOP_BY_HOP.has(name.toLowerCase()))}connection: close\r\n\r\n`);
       res.pipe(client);
     });
     upstreamReq.on('timeout', () => upstreamReq.destroy(new Error('no answer to the upgrade')));
@@ -372,6 +366,13 @@ export class EmbeddedProxy implements Router {
     }
     return backend;
   }
+}
+
+/** A response's status line and the headers `keep` accepts, each line ended, for writing on a raw socket. */
+function responseHead(res: IncomingMessage, keep: (name: string) => boolean): string {
+  const lines = [`HTTP/1.1 ${res.statusCode} ${res.statusMessage}`];
+  for (let i = 0; i < res.rawHeaders.length; i += 2) if (keep(res.rawHeaders[i]!)) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+  return `${lines.join('\r\n')}\r\n`;
 }
 
 function clientLeft(req: IncomingMessage, res: ServerResponse): boolean {
