@@ -11,9 +11,17 @@ function validate(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Compares with the golden file. UPDATE_GOLDEN=1 rewrites it and fails the test (a rewrite compared with
+ * itself proves nothing: run again without it); under CI it is refused.
+ */
 function golden(name: string, actual: string): void {
   const path = `test/golden/${name}`;
-  if (process.env.UPDATE_GOLDEN) writeFileSync(path, actual);
+  if (process.env.UPDATE_GOLDEN) {
+    if (process.env.CI) throw new Error('UPDATE_GOLDEN is refused under CI: golden files are updated on purpose, by a person');
+    writeFileSync(path, actual);
+    throw new Error(`${path} rewritten (UPDATE_GOLDEN): review the diff, then run the tests again without UPDATE_GOLDEN`);
+  }
   expect(actual).toBe(readFileSync(path, 'utf8'));
 }
 
