@@ -134,7 +134,11 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
     const whileDead = load.counts.ok;
     await until('traffic to flow with no agent', () => (load.counts.ok >= whileDead + 200 ? true : undefined));
     agent = await startAgent(args());
-    await until('the new agent to report the app', async () => ((await agent.status()).apps.web?.activeColor === 'blue' ? true : undefined));
+    // activeColor is set as a pass starts: wait for a whole pass of the new agent, load still running.
+    await until('the new agent to complete a pass', async () => {
+      const s = await agent.status();
+      return s.lastSuccessAt !== undefined && s.passRunningSince === undefined && s.apps.web?.activeColor === 'blue' ? true : undefined;
+    });
     const counts = await load.stop();
     expect(counts.errors).toEqual([]);
     expect(counts.byColor).toEqual({ blue: counts.ok });

@@ -61,7 +61,11 @@ describe('switchyard end to end with the haproxy router', () => {
     await until('traffic with no agent', () => (load.counts.ok >= whileDead + 200 ? true : undefined));
     agent = await startAgent(args());
     expect(agent.logs.find((l) => l.msg === 'switchyard agent started')).toMatchObject({ router: 'haproxy', proxyAdopted: true });
-    await until('the new agent to report the app', async () => ((await agent.status()).apps.web?.activeColor === 'green' ? true : undefined));
+    // activeColor is set as a pass starts: wait for a whole pass of the new agent, load still running.
+    await until('the new agent to complete a pass', async () => {
+      const s = await agent.status();
+      return s.lastSuccessAt !== undefined && s.passRunningSince === undefined && s.apps.web?.activeColor === 'green' ? true : undefined;
+    });
     const counts = await load.stop();
     expect(counts.errors).toEqual([]);
     expect(counts.byColor).toEqual({ green: counts.ok });
