@@ -89,8 +89,8 @@ export class E2eWorld {
     this.repo.commit('first', files);
   }
 
-  async start(interval: string, env: Record<string, string> = {}): Promise<AgentProcess> {
-    this.agent = await startAgent(['--repo', `${this.server.url}/desired.git`, '--interval', interval, '--instance', this.instance, '--state-dir', this.stateDir], env);
+  async start(interval: string, env: Record<string, string> = {}, more: string[] = []): Promise<AgentProcess> {
+    this.agent = await startAgent(['--repo', `${this.server.url}/desired.git`, '--interval', interval, '--instance', this.instance, '--state-dir', this.stateDir, ...more], env);
     return this.agent;
   }
 
