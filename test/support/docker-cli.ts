@@ -12,7 +12,8 @@ export function dockerAnswers(): boolean {
 
 /**
  * Builds the example hello image for this run, or a variant: `sick` has no /healthz (never healthy);
- * `checked` has a Docker HEALTHCHECK that fails once the file /sick exists in the container.
+ * `checked` has a Docker HEALTHCHECK that fails once the file /sick exists in the container (twice in a row, so
+ * that one slow check on a loaded machine does not call a healthy target unhealthy).
  */
 export function buildTestImage(runId: string, variant: 'ok' | 'sick' | 'checked'): string {
   const tag = `switchyard-test/hello:${runId}-${variant}`;
@@ -21,7 +22,7 @@ export function buildTestImage(runId: string, variant: 'ok' | 'sick' | 'checked'
     cpSync('example-repo/images/hello', ctx, { recursive: true });
     copyFileSync('/bin/busybox', join(ctx, 'busybox'));
     if (variant === 'sick') rmSync(join(ctx, 'www', 'healthz'));
-    if (variant === 'checked') appendFileSync(join(ctx, 'Dockerfile'), 'HEALTHCHECK --interval=1s --timeout=1s --retries=1 CMD ["/bin/busybox", "sh", "-c", "[ ! -e /sick ]"]\n');
+    if (variant === 'checked') appendFileSync(join(ctx, 'Dockerfile'), 'HEALTHCHECK --interval=1s --timeout=5s --retries=2 CMD ["/bin/busybox", "sh", "-c", "[ ! -e /sick ]"]\n');
     execFileSync('docker', ['build', '-q', '--build-arg', `VERSION=${variant}`, '--label', `${TEST_LABEL}=${runId}`, '-t', tag, ctx], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, DOCKER_BUILDKIT: '0' },
