@@ -2,7 +2,7 @@
 // control socket, keeps them on disk, and outlives any number of agent restarts. `--stop` asks a
 // running one to drain and exit.
 import { writeFileSync, rmSync } from 'node:fs';
-import { ownerOnly } from '../core/owner-only.js';
+import { ownerOnly } from './owner-only.js';
 import { systemClock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/log.js';

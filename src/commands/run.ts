@@ -23,7 +23,7 @@ import { FileSecretReader } from '../adapters/files/secrets.js';
 import { hostKey } from '../adapters/files/host-key.js';
 import { realHost } from '../adapters/files/host-view.js';
 import { parseDuration } from '../core/duration.js';
-import { ownerOnly } from '../core/owner-only.js';
+import { ownerOnly } from './owner-only.js';
 import { errorMessage, SwitchyardError } from '../core/errors.js';
 import { healthProber } from '../adapters/probe/http-prober.js';
 import type { Prober } from '../core/prober.js';
