@@ -1,4 +1,5 @@
 // The standalone proxy process, for real: started by the launcher, driven over its control socket.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
@@ -8,7 +9,7 @@ import type { AppRoute } from '../../src/core/route.js';
 import { stopProxy } from '../support/agent-process.js';
 import { freePort, startBackend, type Backend } from '../support/backend.js';
 import { get } from '../support/load.js';
-import { instanceName, processGone, stateDir as newStateDir } from '../support/run.js';
+import { instanceName, processGone, stateDir as newStateDir, until } from '../support/run.js';
 
 describe('proxy process', () => {
   const instance = instanceName();
@@ -74,5 +75,21 @@ describe('proxy process', () => {
   it('says clearly when no proxy answers', async () => {
     const nowhere = new RemoteRouter(`${dir}/nobody.sock`);
     await expect(nowhere.routes()).rejects.toMatchObject({ code: 'RouteFailed', retry: 'transient', hint: expect.stringMatching(/switchyard proxy/) });
+  });
+
+  it('`switchyard proxy --stop` lets a request in flight finish before the proxy exits', async () => {
+    const { socket, info } = await ensureProxy(dir, instance, systemClock);
+    await new RemoteRouter(socket).apply(route);
+    const hits = backend.hits;
+    const slow = get(route.listen.port, undefined, '/slow');
+    await until('the slow request to reach the backend', () => (backend.hits > hits ? true : undefined));
+    const stop = spawnSync(process.execPath, ['bin/switchyard.js', 'proxy', '--stop', '--state-dir', dir, '--instance', instance], { encoding: 'utf8' });
+    expect(stop.status).toBe(0);
+    expect(stop.stdout).toMatch(/is draining and will exit/);
+    // Still draining: the process waits for the request it holds.
+    expect(() => process.kill(info.pid, 0)).not.toThrow();
+    backend.release();
+    expect(await slow).toMatchObject({ status: 200, body: 'blue-0' });
+    await processGone('the proxy to exit after its drain', info.pid);
   });
 });
