@@ -42,10 +42,7 @@ function openTunnel(port: number, headers = ''): Promise<{ socket: ReturnType<ty
   socket.on('data', (d) => (got += d));
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
   socket.write(`GET /ws HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: echo\r\n${headers}\r\n`);
-  return new Promise((resolve) => {
-    const wait = () => (got.includes('hello from') ? resolve({ socket, text: () => got, closed }) : setTimeout(wait, 5));
-    wait();
-  });
+  return until('the tunnel to greet', () => (got.includes('hello from') ? { socket, text: () => got, closed } : undefined), 60_000, 5);
 }
 
 describe('embedded proxy', () => {
@@ -94,7 +91,7 @@ describe('embedded proxy', () => {
     };
     const clients = Array.from({ length: 20 }, client);
     // Flip once the clients are under way, then let them finish.
-    while (results.ok < 200) await new Promise((r) => setImmediate(r));
+    await until('200 answers', () => (results.ok >= 200 ? true : undefined), 60_000, 1);
     await proxy.apply(route(port, 'green', green.map((b) => b.target)));
     switched = true;
     await Promise.all(clients);
@@ -107,7 +104,7 @@ describe('embedded proxy', () => {
   it('lets a slow request on the old color finish during the drain, while new requests go to green', async () => {
     const { proxy, port, blue, green } = await setup();
     const slow = get(port, '/slow');
-    while (hits(blue) < 1) await new Promise((r) => setImmediate(r));
+    await until('the slow request to reach blue', () => (hits(blue) >= 1 ? true : undefined), 60_000, 1);
     await proxy.apply(route(port, 'green', green.map((b) => b.target)));
     let drained: number | undefined;
     const drain = proxy.drain(blue.map((b) => b.target.id), 30_000).then((n) => (drained = n));
@@ -124,7 +121,7 @@ describe('embedded proxy', () => {
     const { proxy, port, blue } = await setup();
     await proxy.apply(route(port, 'blue', blue.map((b) => b.target), { drainTimeoutMs: 100 }));
     const stuck = get(port, '/slow').then((r) => r.status, () => 'cut');
-    while (hits(blue) < 1) await new Promise((r) => setImmediate(r));
+    await until('the slow request to reach blue', () => (hits(blue) >= 1 ? true : undefined), 60_000, 1);
     await proxy.remove('web');
     expect(await proxy.routes()).toEqual([]);
     expect(await stuck).toBe('cut');
@@ -134,7 +131,7 @@ describe('embedded proxy', () => {
   it('removes an app (prune) at once, and lets a slow request in flight finish; its drain waits for it', async () => {
     const { proxy, port, blue } = await setup();
     const slow = get(port, '/slow');
-    while (hits(blue) < 1) await new Promise((r) => setImmediate(r));
+    await until('the slow request to reach blue', () => (hits(blue) >= 1 ? true : undefined), 60_000, 1);
     await proxy.remove('web');
     await expect(get(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     let drained: number | undefined;
@@ -150,7 +147,7 @@ describe('embedded proxy', () => {
   it('gives up the drain at its timeout and says how many requests were left', async () => {
     const { proxy, port, blue, green } = await setup();
     const slow = get(port, '/slow').catch(() => undefined);
-    while (hits(blue) < 1) await new Promise((r) => setImmediate(r));
+    await until('the slow request to reach blue', () => (hits(blue) >= 1 ? true : undefined), 60_000, 1);
     await proxy.apply(route(port, 'green', green.map((b) => b.target)));
     expect(await proxy.drain(blue.map((b) => b.target.id), 50)).toBe(1);
     blue.forEach((b) => b.release());
@@ -193,9 +190,9 @@ describe('embedded proxy', () => {
     socket.write(`GET /ws HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\n`);
     let got = '';
     socket.on('data', (d) => (got += d));
-    while (!got.includes('hello from')) await new Promise((r) => setTimeout(r, 5));
+    await until('the greeting through the tunnel', () => (got.includes('hello from') ? true : undefined), 60_000, 5);
     socket.write('ping\n');
-    while (!got.includes('ping')) await new Promise((r) => setTimeout(r, 5));
+    await until('the echo through the tunnel', () => (got.includes('ping') ? true : undefined), 60_000, 5);
     expect(got).toMatch(/^HTTP\/1\.1 101/);
     expect(got).toMatch(/hello from blue-\d/);
   });

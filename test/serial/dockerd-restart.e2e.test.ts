@@ -51,7 +51,9 @@ describe('dockerd restarts in the middle of a deploy', () => {
     await until('the new green target in its gate', () => (agent.logs.slice(logsBefore).some((l) => l.msg === 'targets created' && l.app === 'web') ? true : undefined));
     await dockerd.down();
     const away = agent.logs.length;
-    await until('the agent to notice', () => (agent.logs.slice(away).some((l) => /Docker|engine|observe live state/i.test(JSON.stringify(l))) ? true : undefined));
+    // What the agent says when the engine is gone: its gate's or its listing's DockerUnavailable.
+    const noticed = (l: Record<string, unknown>) => l.reason === 'DockerUnavailable' || l.msg === 'cannot observe live state; retrying next pass';
+    await until('the agent to say the engine is away', () => (agent.logs.slice(away).some(noticed) ? true : undefined));
     await dockerd.up();
 
     await until('green to serve', async () => ((await get(listen).catch(() => undefined))?.body.includes('after the restart') ? true : undefined), 60_000);
