@@ -1,7 +1,7 @@
 // How CLI verbs talk to a running agent: its API on --api, with the bearer token from --token,
 // SWITCHYARD_API_TOKEN, or the token file the agent keeps in its state dir.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { stateFiles } from './state-files.js';
 import { DEFAULT_STATE_DIR } from '../config/agent-config.js';
 import { SwitchyardError } from '../core/errors.js';
 import { parseFlags } from './flags.js';
@@ -23,7 +23,7 @@ export class ApiClient {
     let token = values.token ?? process.env.SWITCHYARD_API_TOKEN;
     if (!token) {
       try {
-        token = readFileSync(join(values['state-dir'], `${values.instance}.api-token`), 'utf8').trim();
+        token = readFileSync(stateFiles(values['state-dir'], values.instance).apiToken, 'utf8').trim();
       } catch {
         // Reads on a loopback API need none; a call that does will say so.
       }

@@ -6,12 +6,10 @@ import { join } from 'node:path';
 import { FileFailedCommits } from '../adapters/files/failed-commits.js';
 import { FileSecretReader } from '../adapters/files/secrets.js';
 import { hostKey } from '../adapters/files/host-key.js';
-import { realHost } from '../adapters/files/host-view.js';
 import { FileSuspensions } from '../adapters/files/suspensions.js';
 import { connectDocker } from '../adapters/docker/connect.js';
 import { DockerRuntime } from '../adapters/docker/containers.js';
 import { GitSource } from '../adapters/git/git-source.js';
-import { SLOTS } from '../adapters/haproxy/config.js';
 import { haproxyPaths, HaproxyRouter } from '../adapters/haproxy/haproxy-router.js';
 import { controlAnswers } from '../adapters/dataplane/proxy-control.js';
 import { proxyFiles } from '../adapters/dataplane/proxy-files.js';
@@ -24,7 +22,8 @@ import { preview } from '../reconciler/preview.js';
 import { readConfig } from './config-flags.js';
 import { planReport, renderPlan } from './plan-report.js';
 import { FORMATS, githubAnnotation, problemRecord, type Format } from './problems.js';
-import { failedCommitsPath, hostKeyPath, suspensionsPath } from './run.js';
+import { agentHost } from './host-view.js';
+import { stateFiles } from './state-files.js';
 
 const SHA = /^[0-9a-f]{40}$/;
 
@@ -38,18 +37,19 @@ export async function showPlan(args: string[]): Promise<number> {
   const tip = await source.latest();
   const snapshot = ref && SHA.test(ref) ? await source.at(ref) : tip;
 
+  const files = stateFiles(config.stateDir, config.instance);
   const result = await preview(snapshot, {
     source,
     policy: config.policy,
     // The agent's own key, so that env files hash as they do in the agent (none yet: the agent never ran here).
-    secrets: new FileSecretReader(config.policy.envFilePaths, await hostKey(hostKeyPath(config), { create: false })),
+    secrets: new FileSecretReader(config.policy.envFilePaths, await hostKey(files.hashKey, { create: false })),
     runtime: new DockerRuntime(connectDocker(), config.instance),
     router: { routes: () => currentRoutes(config) },
-    suspensions: new FileSuspensions(suspensionsPath(config)),
-    failedCommits: new FileFailedCommits(failedCommitsPath(config)),
+    suspensions: new FileSuspensions(files.suspensions),
+    failedCommits: new FileFailedCommits(files.failedCommits),
     listenHost: config.listenHost,
     clock: systemClock,
-    host: config.router === 'haproxy' ? { ...realHost, maxTargetsPerColor: SLOTS } : realHost,
+    host: agentHost(config),
   });
   if (!result.ok) {
     if (format === 'json') process.stdout.write(`${JSON.stringify({ commit: snapshot.commit, ok: false, errors: result.errors.map((e) => problemRecord(e)) }, null, 2)}\n`);

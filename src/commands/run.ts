@@ -28,7 +28,6 @@ import { errorMessage, SwitchyardError } from '../core/errors.js';
 import { healthProber } from '../adapters/probe/http-prober.js';
 import type { Prober } from '../core/prober.js';
 import { createLogger, type Logger } from '../core/log.js';
-import { SLOTS } from '../adapters/haproxy/config.js';
 import { HaproxyRouter, haproxyPaths } from '../adapters/haproxy/haproxy-router.js';
 import { ensureProxy } from '../adapters/dataplane/proxy-launcher.js';
 import { RemoteRouter } from '../adapters/dataplane/remote-router.js';
@@ -37,6 +36,8 @@ import { connectDocker } from '../adapters/docker/connect.js';
 import { DockerRuntime } from '../adapters/docker/containers.js';
 import { GitSource } from '../adapters/git/git-source.js';
 import { readConfig } from './config-flags.js';
+import { agentHost } from './host-view.js';
+import { stateFiles } from './state-files.js';
 
 export async function runAgent(args: string[]): Promise<number> {
   const { config } = readConfig('run', args);
@@ -45,6 +46,7 @@ export async function runAgent(args: string[]): Promise<number> {
   const [, apiHost, apiPort] = /^(.+):(\d+)$/.exec(config.api)!;
 
   ownerOnly(config.stateDir);
+  const files = stateFiles(config.stateDir, config.instance);
   // Refuse a bad API setup before anything starts.
   const token = await apiToken(config, apiHost!);
   const log = createLogger({ level: config.logLevel });
@@ -62,7 +64,7 @@ export async function runAgent(args: string[]): Promise<number> {
   const dataPlane = await startRouter(config, clock, (why) => agent?.dataPlaneRestarted(why));
   const router = dataPlane.router;
   const status = new StatusStore(config.instance, source.description, clock);
-  const journal = new FileJournal(journalPath(config));
+  const journal = new FileJournal(files.journal);
   const metrics = new Metrics(() => status.snapshot(), (app) => router.counters(app), clock);
   const prober: Prober = {
     probe: async (address, health) => {
@@ -74,9 +76,9 @@ export async function runAgent(args: string[]): Promise<number> {
   agent = new Agent({
     source,
     status,
-    lastGood: new FileLastGood(join(config.stateDir, `${config.instance}.last-good.json`)),
+    lastGood: new FileLastGood(files.lastGood),
     journal,
-    secrets: new FileSecretReader(config.policy.envFilePaths, await hostKey(hostKeyPath(config), { create: true })),
+    secrets: new FileSecretReader(config.policy.envFilePaths, await hostKey(files.hashKey, { create: true })),
     policy: config.policy,
     runtime: new DockerRuntime(connectDocker(), config.instance, {
       credentials: config.registries,
@@ -93,9 +95,9 @@ export async function runAgent(args: string[]): Promise<number> {
     clock,
     log,
     listenHost: config.listenHost,
-    host: config.router === 'haproxy' ? { ...realHost, maxTargetsPerColor: SLOTS } : realHost,
-    suspensions: new FileSuspensions(suspensionsPath(config)),
-    failedCommits: new FileFailedCommits(failedCommitsPath(config)),
+    host: agentHost(config),
+    suspensions: new FileSuspensions(files.suspensions),
+    failedCommits: new FileFailedCommits(files.failedCommits),
     staleAfter: config.staleAfter,
     observer: metrics,
     ...(config.notifyUrl ? { notify: webhookNotifier(config.notifyUrl, config.instance, log) } : {}),
@@ -150,9 +152,6 @@ async function startRouter(config: Readonly<AgentConfig>, clock: Clock, onRestar
   return { router: new SupervisedRouter(new RemoteRouter(proxy.socket), async () => void (await start()), onRestart), adopted: !proxy.started };
 }
 
-export function journalPath(config: Pick<AgentConfig, 'stateDir' | 'instance'>): string {
-  return join(config.stateDir, `${config.instance}.journal.jsonl`);
-}
 
 /**
  * The API's bearer token: the configured one, or for a loopback API one generated at first start and
@@ -164,7 +163,7 @@ async function apiToken(config: Readonly<AgentConfig>, host: string): Promise<st
   if (!isLoopback(host)) {
     throw new SwitchyardError('UsageError', `the API binds ${host}, not loopback, and has no token`, { hint: 'set apiToken in the config file or SWITCHYARD_API_TOKEN (16+ characters)' });
   }
-  const path = tokenPath(config);
+  const path = stateFiles(config.stateDir, config.instance).apiToken;
   try {
     return (await readFile(path, 'utf8')).trim();
   } catch {
@@ -175,21 +174,9 @@ async function apiToken(config: Readonly<AgentConfig>, host: string): Promise<st
   }
 }
 
-export function hostKeyPath(config: Pick<AgentConfig, 'stateDir' | 'instance'>): string {
-  return join(config.stateDir, `${config.instance}.hash-key`);
-}
 
-export function suspensionsPath(config: Pick<AgentConfig, 'stateDir' | 'instance'>): string {
-  return join(config.stateDir, `${config.instance}.suspended.json`);
-}
 
-export function failedCommitsPath(config: Pick<AgentConfig, 'stateDir' | 'instance'>): string {
-  return join(config.stateDir, `${config.instance}.failed-commits.json`);
-}
 
-export function tokenPath(config: Pick<AgentConfig, 'stateDir' | 'instance'>): string {
-  return join(config.stateDir, `${config.instance}.api-token`);
-}
 
 /** POSTs each event as JSON to the configured URL; a failure is logged, never fatal. */
 function webhookNotifier(url: string, instance: string, log: Logger): (event: Record<string, unknown>) => void {

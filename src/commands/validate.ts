@@ -2,8 +2,7 @@
 // when valid, 1 when not; text for people, --format json for programs, --format github for annotations.
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { realHost } from '../adapters/files/host-view.js';
-import { SLOTS } from '../adapters/haproxy/config.js';
+import { agentHost } from './host-view.js';
 import { TEXT_ONLY } from '../core/host.js';
 import { loadAgentConfig } from '../config/agent-config.js';
 import { resolveBuilds } from '../desired/builds.js';
@@ -25,7 +24,7 @@ export async function validateDir(args: string[]): Promise<number> {
   const config = values.config ? loadAgentConfig({ flags: { repo: '-' }, env: {}, file: { path: values.config, text: readFileSync(values.config, 'utf8') } }) : undefined;
   const policy: Policy = config?.policy ?? DEFAULT_POLICY;
   // With the host's config, also what its data plane can route (HAProxy has a fixed number of slots).
-  const host = config ? { ...realHost, ...(config.router === 'haproxy' ? { maxTargetsPerColor: SLOTS } : {}) } : TEXT_ONLY;
+  const host = config ? agentHost(config) : TEXT_ONLY;
   const loaded = loadDesired('work-tree', readAppFiles(dir), policy, host);
   const result = loaded.ok ? await resolveBuilds(loaded.state, async (sub) => readFolder(join(dir, sub)), { offline: policy.buildNetwork === 'none' }) : loaded;
   // Paths as seen from where the command runs, so that annotations land on the right file.

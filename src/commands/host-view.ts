@@ -1,0 +1,10 @@
+// How the loader sees this host for an agent config: host paths with their links resolved, and what the
+// configured data plane can route (HAProxy has a fixed number of server slots).
+import { realHost } from '../adapters/files/host-view.js';
+import { SLOTS } from '../adapters/haproxy/config.js';
+import type { AgentConfig } from '../config/agent-config.js';
+import type { HostView } from '../core/host.js';
+
+export function agentHost(config: Pick<AgentConfig, 'router'>): HostView {
+  return config.router === 'haproxy' ? { ...realHost, maxTargetsPerColor: SLOTS } : realHost;
+}
