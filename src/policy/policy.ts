@@ -106,7 +106,7 @@ export function checkPolicy(app: AppSpec, policy: Policy, at: FieldLocator, host
  * in an allowed folder, both as written and as its links resolve, and must never be, hold or lie in the
  * engine's socket (unless `socketAllowed`) or the host's system folders.
  */
-export function hostPathProblem(
+function hostPathProblem(
   path: string,
   allowed: readonly string[],
   socketAllowed: boolean,

@@ -15,22 +15,13 @@ export interface AgentDeps extends PassDeps {
   journal: Journal;
   status: StatusStore;
   suspensions: SuspensionStore;
-  /** The failed-commit memory; kept in memory only when absent. */
-  failedCommits?: FailedCommitStore;
+  failedCommits: FailedCommitStore;
   /** Raise the stale alarm after this many intervals without a successful pass. */
   staleAfter: number;
   /** Told about flip results and stale alarms (an outgoing webhook, or nothing). */
   notify?: (event: Record<string, unknown>) => void;
   /** Metrics, or nothing. */
   observer?: Observer;
-}
-
-/** Failed commits kept for this process only (tests, and `plan`'s previews). */
-class NoFailedCommitStore implements FailedCommitStore {
-  async load() {
-    return new Map<string, string>();
-  }
-  async save() {}
 }
 
 export class Agent {
@@ -44,7 +35,7 @@ export class Agent {
   private readonly targeted = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: AgentDeps) {
-    this.memory = new Memory(deps.suspensions, deps.failedCommits ?? new NoFailedCommitStore());
+    this.memory = new Memory(deps.suspensions, deps.failedCommits);
     this.out = new Outcome(deps);
     this.pass = new Pass(deps, this.memory, this.out);
     this.loop = new Loop(deps, this.out, (signal) => this.runPass(signal), () => Promise.all(this.targeted.values()), () => this.memory.failingSince);

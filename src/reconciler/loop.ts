@@ -31,7 +31,7 @@ export class Loop {
     /** Resolves when work that must not overlap a pass (app-scoped runs) is done. */
     private readonly settled: () => Promise<unknown>,
     /** Per app that keeps failing, since when (epoch ms). */
-    private readonly failing: () => ReadonlyMap<string, number> = () => new Map(),
+    private readonly failing: () => ReadonlyMap<string, number>,
   ) {}
 
   get busy(): boolean {

@@ -8,7 +8,7 @@ import { SwitchyardError } from '../../core/errors.js';
 import { bounded, statusOf, unavailable } from './engine-errors.js';
 import { LABEL } from './labels.js';
 
-export function scopedVolume(instance: string, app: string, name: string): string {
+function scopedVolume(instance: string, app: string, name: string): string {
   return `${instance}-${app}-${name}`;
 }
 
