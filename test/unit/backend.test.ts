@@ -5,15 +5,16 @@ describe('backend (one target of the embedded proxy)', () => {
   it('drain: idle() resolves when the last request in flight ends, not before', async () => {
     const b = new Backend('t1', { host: '127.0.0.1', port: 1 });
     await b.idle();
-    b.begin();
-    b.begin();
+    const first = b.begin();
+    const second = b.begin();
     let idle = false;
     const waiting = b.idle().then(() => (idle = true));
-    b.end();
+    first();
+    first();
     await Promise.resolve();
     expect(idle).toBe(false);
     expect(b.requestsInFlight).toBe(1);
-    b.end();
+    second();
     await waiting;
     expect(idle).toBe(true);
   });

@@ -33,17 +33,22 @@ export class Backend {
     return this.pool;
   }
 
-  /** A request is on its way to this target: it counts as in flight before anything can retire it. */
-  begin(): void {
+  /**
+   * A request (or a tunnel) is on its way to this target: it counts as in flight before anything can
+   * retire it. Returns its end, which counts once however often it is called (close and error both come).
+   */
+  begin(): () => void {
     this.inFlight++;
-  }
-
-  end(): void {
-    this.inFlight--;
-    if (this.inFlight > 0) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.inFlight--;
+      if (this.inFlight > 0) return;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    };
   }
 
   get requestsInFlight(): number {

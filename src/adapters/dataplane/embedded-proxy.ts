@@ -223,13 +223,13 @@ export class EmbeddedProxy implements Router {
     counters.inFlight++;
     const started = (counters.lastHit = this.clock.now());
     const backend = this.backendFor(target);
-    backend.begin();
+    const release = backend.begin();
     let finished = false;
     const done = () => {
       if (finished) return;
       finished = true;
       counters.inFlight--;
-      backend.end();
+      release();
       // Answered in full (not retried elsewhere, not cut): one latency observation.
       if (res.writableFinished) observeLatency(counters.latency!, this.clock.now() - started);
     };
@@ -276,13 +276,7 @@ export class EmbeddedProxy implements Router {
       return;
     }
     const backend = this.backendFor(target);
-    backend.begin();
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      backend.end();
-    };
+    const end = backend.begin();
     client.on('close', end);
     client.on('error', () => client.destroy());
     const upstreamReq = request({
