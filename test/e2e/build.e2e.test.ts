@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E2eWorld } from '../support/agent-process.js';
-import { freePort } from '../support/backend.js';
+import { freePort } from '../support/ports.js';
 import { get, startLoad } from '../support/load.js';
 import { testImages, until } from '../support/run.js';
 

@@ -6,7 +6,7 @@ import { proxyFiles } from '../../src/adapters/dataplane/proxy-files.js';
 import type { JournalEntry } from '../../src/core/journal.js';
 import { E2eWorld } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
-import { freePort } from '../support/backend.js';
+import { freePort } from '../support/ports.js';
 import { get } from '../support/load.js';
 import { processGone, testImages, until } from '../support/run.js';
 

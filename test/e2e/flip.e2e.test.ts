@@ -7,7 +7,7 @@ import { connectDocker } from '../../src/adapters/docker/connect.js';
 import { DockerRuntime } from '../../src/adapters/docker/containers.js';
 import { startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
-import { freePort } from '../support/backend.js';
+import { freePort } from '../support/ports.js';
 import { startGitServer, TestRepo, type GitServer } from '../support/git-server.js';
 import { get, startLoad } from '../support/load.js';
 import { instanceName, stateDir as newStateDir, testImages, until } from '../support/run.js';

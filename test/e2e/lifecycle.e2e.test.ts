@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { JournalEntry } from '../../src/core/journal.js';
 import { E2eWorld } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
-import { freePort } from '../support/backend.js';
+import { freePort } from '../support/ports.js';
 import { TEST_LABEL } from '../support/docker-cli.js';
 import { get } from '../support/load.js';
 import { testImages, until } from '../support/run.js';

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E2eWorld } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
-import { freePort } from '../support/backend.js';
+import { freePort } from '../support/ports.js';
 import { get } from '../support/load.js';
 import { testImages, until } from '../support/run.js';
 

@@ -8,7 +8,7 @@ import type { JournalEntry } from '../../src/core/journal.js';
 import type { LiveTarget } from '../../src/core/target.js';
 import { E2eWorld } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
-import { freePort } from '../support/backend.js';
+import { freePort } from '../support/ports.js';
 import { get, startLoad } from '../support/load.js';
 import { testImages, until } from '../support/run.js';
 

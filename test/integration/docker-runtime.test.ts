@@ -74,7 +74,7 @@ describe('docker runtime (real engine, API 1.41)', () => {
 
   it('reports an image it cannot pull with a hint, and leaves nothing behind', async () => {
     // A registry on a closed loopback port: never an address outside this machine.
-    const { freePort } = await import('../support/backend.js');
+    const { freePort } = await import('../support/ports.js');
     await expect(runtime.create(spec({ image: `127.0.0.1:${await freePort()}/absent:nope`, replica: 3 }))).rejects.toMatchObject({
       code: 'ImagePullFailed',
       hint: expect.stringMatching(/registries in the agent config/),

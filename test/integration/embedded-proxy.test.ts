@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { EmbeddedProxy } from '../../src/adapters/dataplane/embedded-proxy.js';
 import type { AppRoute, RouteTarget } from '../../src/core/route.js';
-import { freePort, startBackend, type Backend } from '../support/backend.js';
+import { startBackend, type Backend } from '../support/backend.js';
+import { freePort } from '../support/ports.js';
 import { until } from '../support/run.js';
 
 function get(port: number, path = '/', agent?: Agent): Promise<{ status: number; body: string }> {

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { HaproxyRouter, haproxyPaths } from '../../src/adapters/haproxy/haproxy-router.js';
 import type { AppRoute } from '../../src/core/route.js';
-import { freePort, startBackend, type Backend } from '../support/backend.js';
+import { startBackend, type Backend } from '../support/backend.js';
+import { freePort } from '../support/ports.js';
 import { get, startLoad } from '../support/load.js';
 import { instanceName, stateDir as newStateDir, until } from '../support/run.js';
 

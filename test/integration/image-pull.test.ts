@@ -9,7 +9,7 @@ import { connectDocker } from '../../src/adapters/docker/connect.js';
 import { DockerRuntime } from '../../src/adapters/docker/containers.js';
 import { registryOf } from '../../src/adapters/docker/images.js';
 import type { TargetSpec } from '../../src/core/target.js';
-import { freePort } from '../support/backend.js';
+import { freePort } from '../support/ports.js';
 import { instanceName, testImages, until } from '../support/run.js';
 import { color } from '../support/specs.js';
 

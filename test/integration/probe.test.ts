@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/core/app.js';
 import { healthProber } from '../../src/adapters/probe/http-prober.js';
-import { freePort } from '../support/backend.js';
+import { freePort } from '../support/ports.js';
 
 describe('health probes against real sockets', () => {
   const health = { ...DEFAULTS.health, path: '/healthz', timeoutMs: 1000 };

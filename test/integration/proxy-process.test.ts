@@ -7,7 +7,8 @@ import { ensureProxy } from '../../src/adapters/dataplane/proxy-launcher.js';
 import { RemoteRouter } from '../../src/adapters/dataplane/remote-router.js';
 import type { AppRoute } from '../../src/core/route.js';
 import { stopProxy } from '../support/agent-process.js';
-import { freePort, startBackend, type Backend } from '../support/backend.js';
+import { startBackend, type Backend } from '../support/backend.js';
+import { freePort } from '../support/ports.js';
 import { get } from '../support/load.js';
 import { instanceName, processGone, stateDir as newStateDir, until } from '../support/run.js';
 

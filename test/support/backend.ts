@@ -47,11 +47,3 @@ export async function startBackend(name: string, color: Color): Promise<Backend>
       }),
   }) as Backend;
 }
-
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const addr = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  return typeof addr === 'object' && addr ? addr.port : 0;
-}
