@@ -29,6 +29,28 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
     });
   const args = () => ['--repo', `${server.url}/desired.git`, '--branch', 'main', '--interval', '300ms', '--instance', instance, '--state-dir', stateDir];
   const liveIds = async () => (await runtime.list()).filter((t) => t.running).map((t) => t.id).sort();
+  // Asynchronous on purpose: the git server runs in this process and must keep answering meanwhile.
+  const run = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['bin/switchyard.js', ...args], { encoding: 'utf8', env }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  const cli = (...args: string[]) => run([...args, '--api', agent.apiUrl.replace('http://', ''), '--state-dir', stateDir, '--instance', instance]);
+  /**
+   * Each test starts from a state it sets itself, so that one failure does not cascade into the tests
+   * after it: an agent running, the app resumed, and a commit of this spec live and Ready.
+   */
+  const settle = async (o: Partial<Parameters<typeof appYaml>[0]> = {}) => {
+    if (agent.proc.exitCode !== null || agent.proc.signalCode !== null) agent = await startAgent(args());
+    if ((await agent.status()).apps.web?.suspended) expect(await cli('resume', 'web')).toMatchObject({ code: 0 });
+    const commit = repo.commit(`web: test baseline (${o.active ?? 'blue'})`, { 'apps/web.yaml': yaml(o) });
+    await until('the baseline commit to be live and Ready', async () => {
+      const app = (await agent.status()).apps.web;
+      return app?.lastAppliedCommit === commit && readyCondition(app)?.status === 'True' ? true : undefined;
+    }, 120_000);
+    return commit;
+  };
 
   beforeAll(async () => {
     repo = new TestRepo();
@@ -50,6 +72,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
   });
 
   it('flips to green on a pushed commit with zero failed requests, and keeps blue running', async () => {
+    await settle();
     const before = await liveIds();
     const load = startLoad(listen);
     const flip = repo.commit('web: flip to green', { 'apps/web.yaml': yaml({ active: 'green' }) });
@@ -70,6 +93,9 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
   });
 
   it('rolls back with git revert at once: blue serves again from the same warm containers', async () => {
+    await settle();
+    const flip = repo.commit('web: flip to green', { 'apps/web.yaml': yaml({ active: 'green' }) });
+    await until('the flip to be applied', async () => ((await agent.status()).apps.web?.lastAppliedCommit === flip ? true : undefined));
     const before = await liveIds();
     repo.git('revert', '--no-edit', 'HEAD');
     const revert = repo.push();
@@ -79,7 +105,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
   });
 
   it('keeps blue serving when the new green never becomes healthy, and says why', async () => {
-    const good = (await agent.status()).apps.web!.lastAppliedCommit;
+    const good = await settle();
     const bad = repo.commit('web: green 2.0 (broken health)', { 'apps/web.yaml': yaml({ active: 'green', greenImage: testImages().sick, startTimeout: '3s' }) });
     const web = await until('the app to stall', async () => {
       const app = (await agent.status()).apps.web;
@@ -96,8 +122,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
   });
 
   it('changes nothing live for a commit with invalid YAML, and names file, line and field', async () => {
-    repo.commit('web: fix green', { 'apps/web.yaml': yaml() });
-    await until('the fix to apply', async () => (readyCondition((await agent.status()).apps.web!)?.status === 'True' ? true : undefined));
+    await settle();
     const before = await liveIds();
     const bad = repo.commit('web: typo', { 'apps/web.yaml': yaml({ active: 'green' }).replace('replicas: 2', 'replicas: two') });
     const status = await until('the commit to be refused', async () => {
@@ -110,13 +135,15 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
   });
 
   it('adopts its running containers after a restart, even onto an invalid tip', async () => {
+    await settle();
+    const tip = repo.commit('web: typo', { 'apps/web.yaml': yaml({ active: 'green' }).replace('replicas: 2', 'replicas: two') });
+    await until('the invalid tip to be refused', async () => ((await agent.status()).desired.lastAttemptedCommit === tip ? true : undefined));
     const before = await liveIds();
     expect(await agent.stop('SIGTERM')).toBe(0);
     agent = await startAgent(args());
     expect(agent.logs.find((l) => l.msg === 'switchyard agent started')).toMatchObject({ proxyAdopted: true });
     expect(await serving('blue')).toMatch(/\(blue\)/);
     expect(await liveIds()).toEqual(before);
-    const tip = repo.git('rev-parse', 'HEAD');
     const s = await until('the new agent to attempt the tip', async () => {
       const st = await agent.status();
       return st.desired.lastAttemptedCommit === tip && st.apps.web ? st : undefined;
@@ -127,6 +154,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
   });
 
   it('fails no request while the agent is killed with SIGKILL and started again', async () => {
+    await settle();
     const before = await liveIds();
     const load = startLoad(listen);
     await until('traffic to flow', () => (load.counts.ok >= 100 ? true : undefined));
@@ -147,6 +175,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
   });
 
   it('previews the inactive color with a header once a commit turns preview on, while blue keeps serving', async () => {
+    await settle();
     const on = repo.commit('web: preview on', { 'apps/web.yaml': yaml().replace('colors:', 'preview: {}\ncolors:') });
     await until('the preview commit to apply', async () => ((await agent.status()).apps.web?.lastAppliedCommit === on ? true : undefined));
     expect((await get(listen, undefined, '/', { 'x-switchyard-color': 'green' })).body).toBe('hi from web ok (green)\n');
@@ -154,6 +183,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
   });
 
   it('runs a worker with the active color, and replaces it only after a flip has switched the route', async () => {
+    await settle();
     const withWorker = (active: 'blue' | 'green') => yaml({ active }).replace('colors:', 'preview: {}\nworkers:\n  jobs:\n    command: [/bin/busybox, sleep, "3600"]\ncolors:');
     repo.commit('web: a worker', { 'apps/web.yaml': withWorker('blue') });
     const worker = await until('the blue worker to run', async () => (await runtime.list()).find((t) => t.worker === 'jobs' && t.running && t.color === 'blue'));
@@ -171,16 +201,8 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
   });
 
   describe('operating it from the CLI and /metrics', () => {
-    // Asynchronous on purpose: the git server runs in this process and must keep answering meanwhile.
-    const run = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        execFile(process.execPath, ['bin/switchyard.js', ...args], { encoding: 'utf8', env }, (err, stdout, stderr) =>
-          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-        );
-      });
-    const cli = (...args: string[]) => run([...args, '--api', agent.apiUrl.replace('http://', ''), '--state-dir', stateDir, '--instance', instance]);
-
     it('waits for a merged commit to go live, and fails with the reason when its color is unhealthy', async () => {
+      await settle({ active: 'green' });
       const good = repo.commit('web: back to blue', { 'apps/web.yaml': yaml({ active: 'blue' }) });
       expect(await cli('wait', '--commit', good, '--timeout', '2m')).toMatchObject({ code: 0, stdout: `commit ${good} is live: web (blue)\n` });
       const bad = repo.commit('web: green 3 (unhealthy)', { 'apps/web.yaml': yaml({ active: 'green', greenImage: testImages().sick, startTimeout: '2s' }) });
@@ -190,7 +212,14 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
     });
 
     it('retries a failed commit on sync, and shows the history: who, what, when live, how long', async () => {
-      const bad = repo.git('rev-parse', 'HEAD');
+      await settle();
+      const flip = repo.commit('web: flip to green', { 'apps/web.yaml': yaml({ active: 'green' }) });
+      await until('the flip to be applied', async () => ((await agent.status()).apps.web?.lastAppliedCommit === flip ? true : undefined));
+      const bad = repo.commit('web: blue 3 (unhealthy)', { 'apps/web.yaml': yaml({ active: 'blue', blueImage: testImages().sick, startTimeout: '2s' }) });
+      await until('the bad commit to stall', async () => {
+        const app = (await agent.status()).apps.web;
+        return app?.lastAttemptedCommit === bad && app.conditions.some((c) => c.type === 'Stalled') ? true : undefined;
+      });
       const attempts = () => agent.logs.filter((l) => l.msg === 'reconciling' && l.commit === bad).length;
       const before = attempts();
       expect(await cli('sync')).toMatchObject({ code: 0 });
@@ -200,13 +229,15 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
         const all = JSON.parse(h.stdout) as Record<string, unknown>[];
         return all.filter((e) => e.commit === bad && e.result === 'failed').length >= 2 ? all : undefined;
       });
-      expect(entries.find((e) => e.result === 'applied' && e.color === 'green')).toMatchObject({
+      expect(entries.find((e) => e.commit === flip)).toMatchObject({
+        result: 'applied', color: 'green',
         author: 'Test Author <author@example.com>', message: 'web: flip to green', committedAt: expect.any(String), durations: expect.objectContaining({ totalMs: expect.any(Number) }),
       });
       expect((await cli('history')).stdout).toMatch(/^LIVE AT\s+APP\s+COMMIT\s+RESULT/);
     });
 
     it('leaves a suspended app alone until it is resumed, and refuses changes without the token', async () => {
+      await settle();
       expect(await cli('suspend', 'web')).toMatchObject({ code: 0, stdout: 'web suspended: the agent changes nothing about it until resumed\n' });
       const held = repo.commit('web: fixed, while suspended', { 'apps/web.yaml': yaml({ active: 'green' }) });
       await until('the agent to load the commit', async () => ((await agent.status()).desired.commit === held ? true : undefined));
@@ -220,6 +251,9 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
     });
 
     it('exports Prometheus metrics with the live values', async () => {
+      // Blue, then green: at least one flip in this agent's life, whichever color the last test left.
+      await settle();
+      await settle({ active: 'green' });
       await get(listen);
       const text = await (await fetch(`${agent.apiUrl}/metrics`)).text();
       expect(text).toMatch(/^switchyard_app_active_color\{app="web",color="green"\} 1$/m);
@@ -229,7 +263,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
       expect(Number(/^switchyard_proxy_requests_total\{app="web",color="green"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
       expect(text).toMatch(/^switchyard_proxy_ejected_targets\{app="web",color="green"\} 0$/m);
       expect(Number(/^switchyard_reconcile_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
-      expect(text).toMatch(/^switchyard_flip_duration_seconds_count\{app="web",result="failed"\} [1-9]/m);
+      expect(text).toMatch(/^switchyard_flip_duration_seconds_count\{app="web",result="applied"\} [1-9]/m);
       expect(text).toMatch(/^switchyard_health_checks_total\{result="pass"\} [1-9]/m);
       expect(text).toMatch(/^switchyard_stale 0$/m);
       expect(text).toMatch(/^switchyard_pass_running_seconds \d+(\.\d+)?$/m);
@@ -240,6 +274,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
   });
 
   it('rolls the serving color one target at a time when its env changes, failing no request', async () => {
+    await settle({ active: 'green' });
     const load = startLoad(listen);
     await until('traffic', () => (load.counts.ok >= 100 ? true : undefined));
     const rolledBefore = agent.logs.filter((l) => l.msg === 'rolled').length;
@@ -253,6 +288,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
   });
 
   it('cancels a roll stuck in a long health gate when a newer commit arrives; the old targets serve until the newer one rolls in', async () => {
+    await settle({ active: 'green', greeting: { blue: 'hello', green: 'hey' } });
     const load = startLoad(listen);
     const stuck = repo.commit('web: green 3 (never healthy, 10m start timeout)', { 'apps/web.yaml': yaml({ active: 'green', greenImage: testImages().sick, greeting: { blue: 'hello', green: 'hey' }, startTimeout: '10m' }) });
     await until('the stuck roll to start', async () => ((await runtime.list()).some((t) => t.color === 'green' && t.commit === stuck) ? true : undefined));
@@ -270,6 +306,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
   });
 
   it('cancels a flip stuck in a long health gate when a newer commit arrives (supersede)', async () => {
+    await settle({ active: 'green' });
     const load = startLoad(listen);
     // Blue would be gated for up to ten minutes: only a cancellation lets the fix below go live sooner.
     const stuck = repo.commit('web: blue 4 (never healthy, 10m start timeout)', { 'apps/web.yaml': yaml({ active: 'blue', blueImage: testImages().sick, startTimeout: '10m' }) });
