@@ -15,7 +15,8 @@ export function idleAbort(ms: number, reason: Error): IdleAbort {
   let timer: NodeJS.Timeout | undefined;
   const touch = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => abort.abort(reason), ms);
+    // A watchdog: it must never be what keeps the process alive (a body nobody reads, an agent stopping).
+    timer = setTimeout(() => abort.abort(reason), ms).unref();
   };
   touch();
   return { signal: abort.signal, touch, stop: () => clearTimeout(timer) };

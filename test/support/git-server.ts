@@ -14,10 +14,17 @@ export interface GitServer {
   close(): Promise<void>;
 }
 
-export async function startGitServer(projectRoot: string): Promise<GitServer> {
+/** `auth`: the server answers 401 (Basic) to any request without these credentials, as a forge does. */
+export async function startGitServer(projectRoot: string, auth?: { username: string; password: string }): Promise<GitServer> {
   const requests: string[] = [];
+  const expected = auth && `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (expected && req.headers.authorization !== expected) {
+      requests.push(`${req.method} ${url.pathname}${url.search} 401`);
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="git"' }).end();
+      return;
+    }
     requests.push(`${req.method} ${url.pathname}${url.search}`);
     const child = spawn('git', ['http-backend'], {
       env: {
