@@ -152,7 +152,6 @@ async function startRouter(config: Readonly<AgentConfig>, clock: Clock, onRestar
   return { router: new SupervisedRouter(new RemoteRouter(proxy.socket), async () => void (await start()), onRestart), adopted: !proxy.started };
 }
 
-
 /**
  * The API's bearer token: the configured one, or for a loopback API one generated at first start and
  * kept owner-only in the state dir, where the CLI (same user) finds it. A non-loopback API must be
@@ -173,10 +172,6 @@ async function apiToken(config: Readonly<AgentConfig>, host: string): Promise<st
     return token;
   }
 }
-
-
-
-
 
 /** POSTs each event as JSON to the configured URL; a failure is logged, never fatal. */
 function webhookNotifier(url: string, instance: string, log: Logger): (event: Record<string, unknown>) => void {
