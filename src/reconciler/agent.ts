@@ -38,7 +38,7 @@ export class Agent {
     this.memory = new Memory(deps.suspensions, deps.failedCommits);
     this.out = new Outcome(deps);
     this.pass = new Pass(deps, this.memory, this.out);
-    this.loop = new Loop(deps, this.out, (signal) => this.runPass(signal), () => Promise.all(this.targeted.values()), () => this.memory.failingSince);
+    this.loop = new Loop(deps, this.out, () => this.runPass(), () => Promise.all(this.targeted.values()), () => this.memory.failingSince);
   }
 
   status(): AgentStatus {
@@ -46,8 +46,8 @@ export class Agent {
   }
 
   /** One reconcile pass. Single-flight: a call during a pass makes one more pass follow it. Resolves true when the last pass succeeded. */
-  reconcile(signal?: AbortSignal): Promise<boolean> {
-    return this.loop.reconcile(signal);
+  reconcile(): Promise<boolean> {
+    return this.loop.reconcile();
   }
 
   /** Wakes the loop now (a webhook, an operator's sync, a container event); during a pass, one more follows it. */
@@ -116,8 +116,8 @@ export class Agent {
     await this.loop.run(intervalMs, signal, opts);
   }
 
-  private runPass(signal: AbortSignal | undefined): Promise<boolean> {
+  private runPass(): Promise<boolean> {
     const supersede = this.intervalMs ? { intervalMs: this.intervalMs, onSuperseded: () => this.loop.runAgain() } : undefined;
-    return this.pass.run(signal, supersede);
+    return this.pass.run(supersede);
   }
 }

@@ -27,7 +27,7 @@ export class Loop {
     private readonly deps: LoopDeps,
     private readonly out: Outcome,
     /** One pass; true when it succeeded. */
-    private readonly pass: (signal: AbortSignal | undefined) => Promise<boolean>,
+    private readonly pass: () => Promise<boolean>,
     /** Resolves when work that must not overlap a pass (app-scoped runs) is done. */
     private readonly settled: () => Promise<unknown>,
     /** Per app that keeps failing, since when (epoch ms). */
@@ -38,8 +38,11 @@ export class Loop {
     return this.running !== undefined;
   }
 
-  /** One reconcile pass. Single-flight: a call during a pass makes one more pass follow it. Resolves true when the last pass succeeded. */
-  reconcile(signal?: AbortSignal): Promise<boolean> {
+  /**
+   * One reconcile pass. Single-flight: a call during a pass makes one more pass follow it. Resolves true
+   * when the last pass succeeded. Once `stop` aborts no further pass begins; the one in progress finishes.
+   */
+  reconcile(stop?: AbortSignal): Promise<boolean> {
     if (this.running) {
       this.again = true;
       return this.running;
@@ -53,9 +56,9 @@ export class Loop {
           // A pass plans from what it lists: app-scoped runs still changing things finish first.
           await this.settled();
           this.out.status.passStarted();
-          ok = await this.pass(signal).finally(() => this.out.status.passEnded());
+          ok = await this.pass().finally(() => this.out.status.passEnded());
           this.out.pass(this.deps.clock.now() - start, ok);
-        } while (this.again && !signal?.aborted);
+        } while (this.again && !stop?.aborted);
         if (ok) {
           this.lastSuccessAt = this.deps.clock.now();
           this.out.status.passSucceeded();

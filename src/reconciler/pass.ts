@@ -35,9 +35,10 @@ export class Pass {
   /**
    * One pass. True unless the source or the host could not be read (the loop then backs off). With
    * `intervalMs`, a newer commit on the branch, checked once per interval, cancels the work in progress and
-   * `onSuperseded` is told, so that the loop runs again at once.
+   * `onSuperseded` is told, so that the loop runs again at once. Nothing else cancels a pass: an agent
+   * told to stop (SIGTERM) lets the pass in progress finish, so that no flip is left half done.
    */
-  async run(signal: AbortSignal | undefined, supersede?: { intervalMs: number; onSuperseded: () => void }): Promise<boolean> {
+  async run(supersede?: { intervalMs: number; onSuperseded: () => void }): Promise<boolean> {
     const { deps, memory, out } = this;
     const fetched = await fetchAndLoad(deps, memory, out);
     if (!memory.desired) return fetched;
@@ -71,10 +72,9 @@ export class Pass {
     const superseded = new AbortController();
     const done = new AbortController();
     const watcher = work.length && supersede ? watchTip(deps, desired.commit, supersede.intervalMs, superseded, done.signal, supersede.onSuperseded, out.log) : undefined;
-    const passSignal = signal ? AbortSignal.any([signal, superseded.signal]) : superseded.signal;
-    const current = (this.current = { desired, done: new Set<string>(), signal: passSignal });
+    const current = (this.current = { desired, done: new Set<string>(), signal: superseded.signal });
     const finished = (name: string) => () => current.done.add(name);
-    await Promise.all(apply.map(({ plan: ap, hold }) => applyApp(ap, live, failedCommit(hold), deps, memory, out, passSignal).finally(finished(ap.app.name))));
+    await Promise.all(apply.map(({ plan: ap, hold }) => applyApp(ap, live, failedCommit(hold), deps, memory, out, superseded.signal).finally(finished(ap.app.name))));
     this.current = undefined;
     done.abort();
     await watcher;

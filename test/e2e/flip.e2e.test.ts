@@ -174,6 +174,21 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
     expect(agent.logs.filter((l) => l.msg === 'route switched' || l.msg === 'targets created')).toEqual([]);
   });
 
+  it('finishes the flip in progress when stopped with SIGTERM, then exits 0', async () => {
+    await settle();
+    // A gate of 20 healthy probes 100 ms apart: the signal lands while the new green targets are gated.
+    const flip = repo.commit('web: flip to green (slow gate)', { 'apps/web.yaml': yaml({ active: 'green', greeting: { blue: 'hello', green: 'hi again' } }).replace('healthyThreshold: 2', 'healthyThreshold: 20') });
+    await until('the flip to begin', () => (agent.logs.some((l) => l.msg === 'reconciling' && l.commit === flip) ? true : undefined));
+    const signalled = agent.logs.length;
+    expect(await agent.stop('SIGTERM')).toBe(0);
+    const after = agent.logs.slice(signalled).map((l) => l.msg);
+    expect(after.indexOf('stopping: finishing the current pass; containers and the data plane keep running')).toBe(0);
+    expect(after).toEqual(expect.arrayContaining(['route switched', 'reconciled', 'stopped']));
+    expect(after.indexOf('reconciled')).toBeLessThan(after.indexOf('stopped'));
+    expect((await get(listen)).body).toBe('hi again from web ok (green)\n');
+    agent = await startAgent(args());
+  });
+
   it('previews the inactive color with a header once a commit turns preview on, while blue keeps serving', async () => {
     await settle();
     const on = repo.commit('web: preview on', { 'apps/web.yaml': yaml().replace('colors:', 'preview: {}\ncolors:') });

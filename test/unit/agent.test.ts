@@ -338,6 +338,32 @@ describe('agent', () => {
     expect(journal.entries[1]).toMatchObject({ color: 'blue', detail: expect.stringMatching(/green is not healthy/) });
   });
 
+  it('lets the pass in progress finish its flip when told to stop (SIGTERM)', async () => {
+    const { source, agent, prober, router, journal, clock } = setup();
+    // Virtual time that yields to the event loop: the tip watcher polls while the gate is held.
+    clock.sleep = async (ms: number) => {
+      clock.time += ms;
+      await new Promise((r) => setImmediate(r));
+    };
+    source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000 }) });
+    // The health gate answers only when the test says so: the stop arrives while the flip is gated.
+    let release!: () => void;
+    const gated = new Promise<void>((r) => (release = r));
+    const probe = prober.probe.bind(prober);
+    prober.probe = async (address) => {
+      await gated;
+      return probe(address);
+    };
+    const stop = new AbortController();
+    const running = agent.run(1000, stop.signal);
+    await until(() => agent.status().passRunningSince !== undefined && prober.probes === 0 && router.table.size === 0 && journal.entries.length === 0 && Boolean(agent.status().apps.web?.conditions.some((c) => c.reason === 'Progressing')));
+    stop.abort();
+    release();
+    await running;
+    expect(router.table.get('web')).toMatchObject({ color: 'blue' });
+    expect(journal.entries).toEqual([expect.objectContaining({ app: 'web', commit: 'c1', result: 'applied' })]);
+  });
+
   it('raises the stale alarm when no pass has succeeded for staleAfter intervals, backing off in between', async () => {
     const { source, agent, clock } = setup();
     const events: Record<string, unknown>[] = [];
