@@ -38,6 +38,12 @@ describe('build: an image built from the repository', () => {
     chmodSync(join(w.repo.work, 'images/web/index.cgi'), 0o755);
     return w.repo.commit(message, files);
   };
+  /** The state a test starts from: the app built from a script saying `word`, live and Ready. */
+  const settle = (word: string) => {
+    w.repo.write('images/web/index.cgi', cgi(word));
+    chmodSync(join(w.repo.work, 'images/web/index.cgi'), 0o755);
+    return w.settle({}, ['web'], `web: baseline (${word})`);
+  };
   const body = async () => (await get(listen).catch(() => undefined))?.body ?? '';
   const builtImages = () => (execFileSync('docker', ['images', '--filter', `label=dev.switchyard.instance=${w.instance}`, '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).split('\n').filter(Boolean));
 
@@ -60,6 +66,7 @@ describe('build: an image built from the repository', () => {
   });
 
   it('rolls onto a new image when a file of the folder changes, failing no request', async () => {
+    await settle('before');
     const before = builtImages();
     const load = startLoad(listen);
     await until('traffic', () => (load.counts.ok >= 50 ? true : undefined));
@@ -74,6 +81,7 @@ describe('build: an image built from the repository', () => {
   });
 
   it('stops at BuildFailed, with the engine\'s error, when the Dockerfile is broken; what serves keeps serving', async () => {
+    await settle('steady');
     const broken = commit('broken Dockerfile', 'never', { 'images/web/Dockerfile': `FROM ${testImages().ok}\nCOPY missing-file /x\n` });
     const stalled = await until('BuildFailed', async () => {
       const web = (await w.agent.status()).apps.web;
@@ -82,6 +90,6 @@ describe('build: an image built from the repository', () => {
     });
     expect(stalled.message).toMatch(/cannot build switchyard-build\/web:[0-9a-f]{16} from images\/web .*missing-file/);
     expect(stalled.message).toMatch(/apps\/web\.yaml:6:\d+ build\.context/);
-    expect(await body()).toBe('rebuilt v1 (blue)\n');
+    expect(await body()).toBe('steady v1 (blue)\n');
   });
 });

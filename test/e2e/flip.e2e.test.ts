@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readyCondition } from '../../src/core/status.js';
 import { connectDocker } from '../../src/adapters/docker/connect.js';
 import { DockerRuntime } from '../../src/adapters/docker/containers.js';
-import { startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
+import { commitLive, startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/ports.js';
 import { startGitServer, TestRepo, type GitServer } from '../support/git-server.js';
@@ -44,12 +44,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
   const settle = async (o: Partial<Parameters<typeof appYaml>[0]> = {}) => {
     if (agent.proc.exitCode !== null || agent.proc.signalCode !== null) agent = await startAgent(args());
     if ((await agent.status()).apps.web?.suspended) expect(await cli('resume', 'web')).toMatchObject({ code: 0 });
-    const commit = repo.commit(`web: test baseline (${o.active ?? 'blue'})`, { 'apps/web.yaml': yaml(o) });
-    await until('the baseline commit to be live and Ready', async () => {
-      const app = (await agent.status()).apps.web;
-      return app?.lastAppliedCommit === commit && readyCondition(app)?.status === 'True' ? true : undefined;
-    }, 120_000);
-    return commit;
+    return commitLive(agent, repo, { 'apps/web.yaml': yaml(o) }, ['web'], `web: test baseline (${o.active ?? 'blue'})`);
   };
 
   beforeAll(async () => {

@@ -5,7 +5,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { HaproxyRouter, haproxyPaths } from '../../src/adapters/haproxy/haproxy-router.js';
 import { connectDocker } from '../../src/adapters/docker/connect.js';
 import { DockerRuntime } from '../../src/adapters/docker/containers.js';
-import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { commitLive, startAgent, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { freePort } from '../support/ports.js';
 import { startGitServer, TestRepo, type GitServer } from '../support/git-server.js';
@@ -54,6 +54,7 @@ describe('switchyard end to end with the haproxy router', () => {
   });
 
   it('fails no request while the agent is killed with SIGKILL, and the next agent adopts HAProxy', async () => {
+    await commitLive(agent, repo, { 'apps/web.yaml': yaml('green') }, ['web'], 'web: baseline (green)');
     const load = startLoad(listen);
     await until('traffic', () => (load.counts.ok >= 100 ? true : undefined));
     await agent.stop('SIGKILL');
@@ -73,6 +74,10 @@ describe('switchyard end to end with the haproxy router', () => {
   });
 
   it('rolls back with git revert', async () => {
+    if (agent.proc.exitCode !== null || agent.proc.signalCode !== null) agent = await startAgent(args());
+    await commitLive(agent, repo, { 'apps/web.yaml': yaml('blue') }, ['web'], 'web: baseline (blue)');
+    const flip = repo.commit('web: flip to green', { 'apps/web.yaml': yaml('green') });
+    await until('the flip to be applied', async () => ((await agent.status()).apps.web?.lastAppliedCommit === flip ? true : undefined));
     repo.git('revert', '--no-edit', 'HEAD');
     repo.push();
     await serving('blue');

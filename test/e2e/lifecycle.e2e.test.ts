@@ -42,6 +42,7 @@ describe('drift, scale-down and prune on the real engine', () => {
   });
 
   it('corrects a target stopped by hand and one removed by hand, and journals it as drift', async () => {
+    await w.settle({ 'apps/web.yaml': web(), 'apps/api.yaml': api() }, ['web', 'api']);
     await until('both colors up', async () => ((await targets('web')).filter((t) => t.running).length === 2 ? true : undefined));
     const [blue] = (await targets('web')).filter((t) => t.color === 'blue');
     const [green] = (await targets('web')).filter((t) => t.color === 'green');
@@ -58,6 +59,7 @@ describe('drift, scale-down and prune on the real engine', () => {
   });
 
   it('scales the old color down after scaleDownDelay, and a rollback brings it back through the gate', async () => {
+    await w.settle({ 'apps/web.yaml': web(), 'apps/api.yaml': api() }, ['web', 'api']);
     w.repo.commit('web: green, blue kept warm for 1s', { 'apps/web.yaml': web({ active: 'green' }).replace('drainTimeout: 5s', 'drainTimeout: 5s\nscaleDownDelay: 1s') });
     await serving(listen.web, 'green');
     await until('blue to be scaled down', async () => ((await targets('web')).map((t) => t.color).join() === 'green' ? true : undefined));
@@ -78,6 +80,7 @@ describe('drift, scale-down and prune on the real engine', () => {
   });
 
   it('prunes an app removed from the repository, and refuses to prune everything on a commit with no apps', async () => {
+    await w.settle({ 'apps/web.yaml': web(), 'apps/api.yaml': api() }, ['web', 'api']);
     w.repo.git('rm', '-q', 'apps/api.yaml');
     w.repo.commit('api: retired');
     await until('api to be pruned', async () => ((await targets('api')).length === 0 && (await get(listen.api).catch(() => undefined)) === undefined ? true : undefined));

@@ -66,6 +66,8 @@ describe('self-heal from Docker events', () => {
   });
 
   it('takes a target paused by hand out of the route at once, replaces it, and journals the drift', async () => {
+    // Starts from two routed targets serving (self-heal restores them whatever a test before did).
+    await until('two routed web targets', async () => ((await targetsOf('web')).length === 2 && (await routedIds('web')).length === 2 ? true : undefined));
     const drifts = async () => ((await (await fetch(`${w.agent.apiUrl}/history?app=web`)).json()) as JournalEntry[]).filter((e) => e.reason === 'Drift' && e.result === 'applied').length;
     const driftsBefore = await drifts();
     const [victim, survivor] = await targetsOf('web');

@@ -6,6 +6,7 @@ import { EmbeddedProxy } from '../../src/adapters/dataplane/embedded-proxy.js';
 import type { AppRoute, RouteTarget } from '../../src/core/route.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { freePort } from '../support/ports.js';
+import { heldClock, openTunnel } from '../support/tunnel.js';
 import { until } from '../support/run.js';
 
 function get(port: number, path = '/', agent?: Agent): Promise<{ status: number; body: string }> {
@@ -35,15 +36,6 @@ function getWith(port: number, headers: Record<string, string>, path = '/'): Pro
     req.on('error', reject);
     req.end();
   });
-}
-
-function openTunnel(port: number, headers = ''): Promise<{ socket: ReturnType<typeof connect>; text: () => string; closed: Promise<void> }> {
-  const socket = connect(port, '127.0.0.1');
-  let got = '';
-  socket.on('data', (d) => (got += d));
-  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-  socket.write(`GET /ws HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: echo\r\n${headers}\r\n`);
-  return until('the tunnel to greet', () => (got.includes('hello from') ? { socket, text: () => got, closed } : undefined), 60_000, 5);
 }
 
 describe('embedded proxy', () => {
@@ -285,11 +277,6 @@ describe('embedded proxy', () => {
   });
 
   /** Real time, except that sleeps wait until the test releases them: grace windows become countable. */
-  function heldClock() {
-    const held: { ms: number; release: () => void }[] = [];
-    return { held, clock: { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((release) => held.push({ ms, release })) } };
-  }
-
   it('keeps a WebSocket on the old color through the flip, then closes it when its grace window ends', async () => {
     const { held, clock } = heldClock();
     const proxy = new EmbeddedProxy(clock, { random: () => 0.5 });

@@ -1,6 +1,9 @@
 // The HAProxy driver against Debian's real haproxy: flips through the runtime API, checked reloads,
-// server state kept across them, adoption by a new agent process.
+// server state kept across them, adoption by a new agent process; and the embedded proxy's bar: nothing
+// to the old color after a switch (kept-alive connections too), retry on a refused connection, WebSockets
+// through a flip with the grace-window close, the flip read back from HAProxy itself.
 import { readFileSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { HaproxyRouter, haproxyPaths } from '../../src/adapters/haproxy/haproxy-router.js';
@@ -9,6 +12,8 @@ import { startBackend, type Backend } from '../support/backend.js';
 import { freePort } from '../support/ports.js';
 import { get, startLoad } from '../support/load.js';
 import { instanceName, stateDir as newStateDir, until } from '../support/run.js';
+import { heldClock, openTunnel } from '../support/tunnel.js';
+import { haproxyCommand } from '../../src/adapters/haproxy/runtime-api.js';
 
 describe('haproxy router (real haproxy 2.6)', () => {
   const paths = haproxyPaths(newStateDir(), instanceName());
@@ -150,5 +155,82 @@ describe('haproxy router (real haproxy 2.6)', () => {
     expect((await get(edge, undefined, '/', { cookie: 'beta=yes' })).body).toMatch(/^blue/);
     expect((await get(edge, undefined, '/', { 'x-switchyard-color': 'green' })).status).toBe(503);
     await router.remove('edge');
+  });
+  describe('held to the embedded proxy\'s bar', () => {
+    it('sends nothing to the old color after the switch, also on kept-alive connections, with zero failures', async () => {
+      await router.apply(route('blue'));
+      const agent = new Agent({ keepAlive: true, maxSockets: 20 });
+      let switched = false;
+      const results = { ok: 0, failed: 0, blueAfterSwitch: 0, greenAfterSwitch: 0 };
+      const client = async () => {
+        for (let i = 0; i < 60; i++) {
+          const sentAfterSwitch = switched;
+          try {
+            const r = await get(port, agent);
+            if (r.status === 200) results.ok++;
+            else results.failed++;
+            if (sentAfterSwitch && r.body.startsWith('blue')) results.blueAfterSwitch++;
+            if (sentAfterSwitch && r.body.startsWith('green')) results.greenAfterSwitch++;
+          } catch {
+            results.failed++;
+          }
+        }
+      };
+      const clients = Array.from({ length: 20 }, client);
+      await until('200 answers', () => (results.ok >= 200 ? true : undefined), 60_000, 1);
+      await router.apply(route('green'));
+      switched = true;
+      await Promise.all(clients);
+      agent.destroy();
+      expect(results).toMatchObject({ failed: 0, ok: 20 * 60, blueAfterSwitch: 0 });
+      expect(results.greenAfterSwitch).toBeGreaterThan(0);
+    });
+
+    it('retries a request on another server when one refuses connections', async () => {
+      const dead = { id: 'dead', color: 'green' as const, host: '127.0.0.1', port: await freePort() };
+      await router.apply(route('green', { targets: [dead, green[0]!.target, ...blue.map((b) => b.target)] }));
+      const before = green[0]!.hits;
+      const answers = [];
+      for (let i = 0; i < 6; i++) answers.push(await get(port));
+      expect(answers.map((a) => [a.status, a.body])).toEqual(Array(6).fill([200, 'green-0']));
+      expect(green[0]!.hits - before).toBe(6);
+      await router.apply(route('green'));
+    });
+
+    it('confirms a flip by reading the map back from the running HAProxy, not from its file', async () => {
+      await router.apply(route('blue'));
+      expect(await haproxyCommand(paths.adminSocket, `show map ${paths.activeMap}`)).toMatch(/\bweb be_web_blue\b/);
+      await router.apply(route('green'));
+      const live = await haproxyCommand(paths.adminSocket, `show map ${paths.activeMap}`);
+      expect(live).toMatch(/\bweb be_web_green\b/);
+      expect(live).not.toMatch(/be_web_blue/);
+    });
+
+    it('keeps a WebSocket on the old color through the flip, then closes it at a random moment of the drain window', async () => {
+      // A driver adopting the same HAProxy (as a restarted agent does), on a clock the test releases.
+      const { held, clock } = heldClock();
+      const graced = new HaproxyRouter(paths, clock, { random: () => 0.5 });
+      expect(await graced.start()).toEqual({ adopted: true });
+      await graced.apply(route('blue'));
+      const tunnels = [await openTunnel(port), await openTunnel(port)];
+      expect(tunnels.every((t) => t.text().includes('hello from blue'))).toBe(true);
+      const preview = await openTunnel(port, 'x-switchyard-color: green\r\n');
+      expect(preview.text()).toMatch(/hello from green/);
+
+      await graced.apply(route('green', { drainTimeoutMs: 30_000 }));
+      // One grace timer per tunnel on the old color (random 0.5: half the window); none for the preview.
+      await until('the grace timers', () => (held.length === 2 ? true : undefined), 10_000);
+      expect(held.map((h) => h.ms)).toEqual([15_000, 15_000]);
+      tunnels[0]!.socket.write('still here\n');
+      await until('the echo after the flip', () => (tunnels[0]!.text().includes('still here') ? true : undefined));
+      expect((await get(port)).body).toMatch(/^green/);
+
+      held.forEach((h) => h.release());
+      await Promise.all(tunnels.map((t) => t.closed));
+      preview.socket.write('preview still here\n');
+      await until('the preview tunnel to echo', () => (preview.text().includes('preview still here') ? true : undefined));
+      preview.socket.destroy();
+      await graced.close();
+    });
   });
 });

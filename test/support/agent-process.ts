@@ -1,7 +1,7 @@
 // Runs the real `switchyard run` as a child process (the built bin), and reads its JSON logs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { AgentStatus } from '../../src/core/status.js';
+import { readyCondition, type AgentStatus } from '../../src/core/status.js';
 import { controlAnswers } from '../../src/adapters/dataplane/proxy-control.js';
 import { proxyFiles } from '../../src/adapters/dataplane/proxy-files.js';
 import { RemoteRouter } from '../../src/adapters/dataplane/remote-router.js';
@@ -71,6 +71,22 @@ export async function tearDown(parts: { agent?: AgentProcess; stateDir: string; 
 }
 
 /**
+ * Commits `files` and waits until each of `apps` has that commit live and Ready: the state a test sets
+ * for itself to start from, so that a test that failed before it leaves nothing it builds on.
+ */
+export async function commitLive(agent: AgentProcess, repo: TestRepo, files: Record<string, string>, apps: readonly string[], message = 'test: baseline'): Promise<string> {
+  const commit = repo.commit(message, files);
+  await until(`${message} (${commit.slice(0, 8)}) to be live and Ready for ${apps.join(', ')}`, async () => {
+    const status = await agent.status();
+    return apps.every((name) => {
+      const app = status.apps[name];
+      return app?.lastAppliedCommit === commit && readyCondition(app)?.status === 'True';
+    }) ? true : undefined;
+  }, 120_000);
+  return commit;
+}
+
+/**
  * What an end-to-end test file runs against: its own agent instance and state dir, its containers on the
  * engine, a repository served over smart HTTP, and the agent once started. tearDown() stops all of it.
  */
@@ -92,6 +108,11 @@ export class E2eWorld {
   async start(interval: string, env: Record<string, string> = {}, more: string[] = []): Promise<AgentProcess> {
     this.agent = await startAgent(['--repo', `${this.server.url}/desired.git`, '--interval', interval, '--instance', this.instance, '--state-dir', this.stateDir, ...more], env);
     return this.agent;
+  }
+
+  /** commitLive() on this world's agent and repository. */
+  settle(files: Record<string, string>, apps: readonly string[], message?: string): Promise<string> {
+    return commitLive(this.agent, this.repo, files, apps, message);
   }
 
   tearDown(): Promise<void> {

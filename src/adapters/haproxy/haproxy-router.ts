@@ -7,6 +7,8 @@
 //   dumped to `server-state-file` first, and the map files on disk are kept current, so a reload or a
 //   restart comes back in the state it left.
 // - New targets take free slots, so the slots of retiring targets can be drained by their own counts.
+// - After a flip, upgraded connections (WebSockets) on the old color are closed at random moments within
+//   the drain window, as the embedded proxy does: clients reconnect to the new color, spread out.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +20,7 @@ import { withoutSecrets } from '../../core/process-env.js';
 import { bootId, sameBoot } from '../../core/boot-id.js';
 import type { AppRoute, ColorCounters, Router } from '../../core/route.js';
 import { backendName, renderConfig, SLOTS, usesStandbyMap, type HaproxyPaths } from './config.js';
-import { haproxyCommand, parseStat } from './runtime-api.js';
+import { haproxyCommand, parseStat, parseTunnels } from './runtime-api.js';
 
 const run = promisify(execFile);
 const READY_WAIT_MS = 15_000;
@@ -56,7 +58,14 @@ export class HaproxyRouter implements Router {
   /** Which server slot each target id holds (kept for retiring targets until they are drained). */
   private slots = new Map<string, Slot>();
 
-  constructor(private readonly paths: HaproxyPaths, private readonly clock: Clock, private readonly bin = 'haproxy') {
+  /** Aborted by close(): grace timers of tunnels end with the agent (HAProxy's hard-stop-after remains). */
+  private readonly closing = new AbortController();
+
+  constructor(
+    private readonly paths: HaproxyPaths,
+    private readonly clock: Clock,
+    private readonly opts: { bin?: string; random?: () => number } = {},
+  ) {
     const saved = readSaved(paths.routes);
     for (const r of saved.routes) this.table.set(r.app, r);
     for (const [id, slot] of Object.entries(saved.slots)) this.slots.set(id, slot);
@@ -72,7 +81,7 @@ export class HaproxyRouter implements Router {
     this.writeMaps();
     if (!existsSync(this.paths.serverState)) writeFileSync(this.paths.serverState, '');
     try {
-      await run(this.bin, ['-W', '-D', '-f', this.paths.config, '-p', this.paths.pid, '-S', `${this.paths.masterSocket},mode,600`], { env: withoutSecrets(process.env) });
+      await run(this.opts.bin ?? 'haproxy', ['-W', '-D', '-f', this.paths.config, '-p', this.paths.pid, '-S', `${this.paths.masterSocket},mode,600`], { env: withoutSecrets(process.env) });
     } catch (e) {
       throw new SwitchyardError('RouteFailed', `HAProxy did not start: ${firstAlert(e)}`, { hint: `check ${this.paths.config}` });
     }
@@ -86,11 +95,30 @@ export class HaproxyRouter implements Router {
       const n = route.targets.filter((t) => t.color === color).length;
       if (n > SLOTS) throw new SwitchyardError('RouteFailed', `app "${route.app}": ${n} ${color} targets, more than the ${SLOTS} HAProxy slots`, { hint: `use at most ${SLOTS} replicas with the haproxy router`, retry: 'needs-human' });
     }
+    const before = this.table.get(route.app)?.color;
     const next = new Map(this.table).set(route.app, route);
     await this.reloadIfChanged(next);
     this.table = next;
     await this.setRuntime(route);
     this.save();
+    if (before && before !== route.color) void this.closeTunnels(backendName(route.app, before), route.drainTimeoutMs);
+  }
+
+  /**
+   * Each tunnel open on the old color's backend at the flip is shut down at a random moment within
+   * `windowMs`, unless it ended by itself: its unique id is checked again first, since the address of a
+   * session that ended may belong to a new one by then.
+   */
+  private async closeTunnels(backend: string, windowMs: number): Promise<void> {
+    const admin = this.paths.adminSocket;
+    const tunnels = parseTunnels(await haproxyCommand(admin, 'show sess all').catch(() => '')).filter((t) => t.backend === backend);
+    const random = this.opts.random ?? Math.random;
+    await Promise.all(tunnels.map(async (t) => {
+      await this.clock.sleep(Math.floor(random() * windowMs), this.closing.signal);
+      if (this.closing.signal.aborted) return;
+      const still = parseTunnels(await haproxyCommand(admin, `show sess ${t.ptr}`).catch(() => ''));
+      if (still.some((s) => s.id === t.id && s.backend === backend)) await haproxyCommand(admin, `shutdown session ${t.ptr}`).catch(() => undefined);
+    }));
   }
 
   async remove(app: string): Promise<void> {
@@ -144,7 +172,9 @@ export class HaproxyRouter implements Router {
   }
 
   /** HAProxy keeps serving when the agent stops: that is the point. */
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.closing.abort();
+  }
 
   /** Stops HAProxy itself (tests, uninstall). */
   async shutdown(): Promise<void> {
@@ -257,7 +287,7 @@ export class HaproxyRouter implements Router {
     const candidate = join(this.paths.dir, 'haproxy.cfg.check');
     writeFileSync(candidate, config);
     try {
-      await run(this.bin, ['-c', '-q', '-f', candidate]);
+      await run(this.opts.bin ?? 'haproxy', ['-c', '-q', '-f', candidate]);
     } catch (e) {
       // The file comes from the commit's apps: trying it again cannot help until they change.
       throw new SwitchyardError('RouteFailed', `HAProxy refused the new configuration, the running one is kept: ${firstAlert(e)}`, {
