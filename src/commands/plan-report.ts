@@ -30,7 +30,8 @@ export interface PlanReport {
 function holdText(hold: Hold): string[] {
   if (hold.why === 'suspended') return ['nothing about it changes until `switchyard resume`'];
   if (hold.why === 'secrets') return hold.errors.map((e) => `env file unreadable (SecretUnavailable): ${errorMessage(e)}; the app is left as it is`);
-  return [`commit ${hold.commit.slice(0, 12)} failed for this app and is not retried (a new commit or \`switchyard sync\` retries it); only what serves it is healed`];
+  const why = hold.reason ? ` (${hold.reason}${hold.message ? `: ${hold.message}` : ''})` : '';
+  return [`commit ${hold.commit.slice(0, 12)} failed for this app${why} and is not retried (a new commit or \`switchyard sync\` retries it); only what serves it is healed`];
 }
 
 export function planReport(decision: Decision): PlanReport {

@@ -1,5 +1,6 @@
 // What the reconciler keeps or reads outside git and the host: the last good commit, suspensions, the
 // failed-commit memory, env files. File-backed ones are in adapters/files; tests use the memory ones there.
+import type { Code } from './errors.js';
 
 export interface LastGoodStore {
   load(): Promise<string | undefined>;
@@ -21,8 +22,15 @@ export interface SecretReader {
   readonly hashKey?: Uint8Array;
 }
 
+/** A commit whose apply failed for an app for a reason that needs a human, and why (said again after a restart). */
+export interface FailedCommit {
+  commit: string;
+  reason?: Code;
+  message?: string;
+}
+
 /** Per app, the commit whose apply failed for a reason that needs a human (not retried for that commit). */
 export interface FailedCommitStore {
-  load(): Promise<Map<string, string>>;
-  save(failed: ReadonlyMap<string, string>): Promise<void>;
+  load(): Promise<Map<string, FailedCommit>>;
+  save(failed: ReadonlyMap<string, FailedCommit>): Promise<void>;
 }

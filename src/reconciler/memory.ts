@@ -4,7 +4,7 @@
 import type { AppSpec, DesiredState } from '../core/app.js';
 import type { Code } from '../core/errors.js';
 import type { CommitInfo } from '../core/source.js';
-import type { FailedCommitStore, SuspensionStore } from '../core/stores.js';
+import type { FailedCommit, FailedCommitStore, SuspensionStore } from '../core/stores.js';
 
 export class Memory {
   /** The desired state in force (the newest valid commit, or the last good one) and who made it. */
@@ -15,7 +15,7 @@ export class Memory {
   /** How long the last fetch took, for the journal. */
   fetchMs: number | undefined;
   /** Per app, the commit whose apply failed for a reason that needs a human: not retried for that commit. */
-  private failed: Map<string, string> | undefined;
+  private failed: Map<string, FailedCommit> | undefined;
   /** Per app, the spec (env files resolved) last applied or found in place, and its commit. */
   readonly applied = new Map<string, { spec: AppSpec; commit: string }>();
   /** Apps whose repair of the last applied state failed for good: not tried again until an event or a sync. */
@@ -34,16 +34,16 @@ export class Memory {
   ) {}
 
   /** The failed commits, once every save asked for so far is on disk. */
-  async failedCommits(): Promise<ReadonlyMap<string, string>> {
+  async failedCommits(): Promise<ReadonlyMap<string, FailedCommit>> {
     await this.saving;
     this.failed ??= await this.failedStore.load();
     return this.failed;
   }
 
-  async setFailed(app: string, commit: string | undefined): Promise<void> {
-    const failed = (await this.failedCommits()) as Map<string, string>;
-    if (failed.get(app) === commit) return;
-    if (commit) failed.set(app, commit);
+  async setFailed(app: string, failure: FailedCommit | undefined): Promise<void> {
+    const failed = (await this.failedCommits()) as Map<string, FailedCommit>;
+    if (failed.get(app)?.commit === failure?.commit) return;
+    if (failure) failed.set(app, failure);
     else failed.delete(app);
     await this.save();
   }

@@ -5,7 +5,7 @@
 // event for an app the pass is already done with starts a run scoped to that app at once (runApp).
 import type { DesiredState } from '../core/app.js';
 import { errorMessage } from '../core/errors.js';
-import type { SecretReader } from '../core/stores.js';
+import type { FailedCommit, SecretReader } from '../core/stores.js';
 import { resolveEnvFiles } from '../desired/env-files.js';
 import { isNoop, plan, type LiveState } from '../plan/plan.js';
 import type { Memory } from './memory.js';
@@ -114,6 +114,6 @@ export class Pass {
   }
 }
 
-function failedCommit(hold: Hold | undefined): string | undefined {
-  return hold?.why === 'failed' ? hold.commit : undefined;
+function failedCommit(hold: Hold | undefined): FailedCommit | undefined {
+  return hold?.why === 'failed' ? hold : undefined;
 }

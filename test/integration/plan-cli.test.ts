@@ -66,7 +66,7 @@ describe('switchyard plan (CLI)', () => {
     expect(r.stdout).toMatch(/^ {2}web {2}suspended: nothing about it changes until `switchyard resume`$/m);
 
     await new FileSuspensions(join(state, `${instance}.suspended.json`)).save(new Set());
-    await new FileFailedCommits(join(state, `${instance}.failed-commits.json`)).save(new Map([['web', tip]]));
+    await new FileFailedCommits(join(state, `${instance}.failed-commits.json`)).save(new Map([['web', { commit: tip }]]));
     r = plan('--format', 'json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).apps).toEqual([{ app: 'web', action: 'held', changes: [expect.stringMatching(new RegExp(`^commit ${tip.slice(0, 12)} failed for this app and is not retried`))] }]);

@@ -224,13 +224,13 @@ describe('plan', () => {
     const commit = '0123456789abcdef0123456789abcdef01234567';
     const guards: Guards = {
       suspended: new Set(['paused']),
-      failed: new Map([['broken', commit]]),
+      failed: new Map([['broken', { commit, reason: 'HealthCheckFailed' as const, message: 'green is not healthy: HTTP 404 on /healthz' }]]),
       unreadable: new Map([['secret', [new SwitchyardError('SecretUnavailable', 'cannot read /etc/switchyard/secrets/db for DB: ENOENT', { location: { file: 'apps/secret.yaml', field: 'colors.blue.env.DB' } })]]]),
     };
     const report = planReport(decide({ commit, apps: [paused, broken, secret] }, { targets: [], routes: [] }, guards, '127.0.0.1', NOW));
     expect(report.changes).toBe(false);
     expect(report.apps.map((x) => [x.app, x.action])).toEqual([['paused', 'suspended'], ['broken', 'held'], ['secret', 'held']]);
-    expect(report.apps[1]!.changes[0]).toMatch(/^commit 0123456789ab failed for this app and is not retried/);
+    expect(report.apps[1]!.changes[0]).toMatch(/^commit 0123456789ab failed for this app \(HealthCheckFailed: green is not healthy: HTTP 404 on \/healthz\) and is not retried/);
     expect(report.apps[2]!.changes[0]).toMatch(/SecretUnavailable.*apps\/secret\.yaml colors\.blue\.env\.DB/);
 
     const gone = { ...live(a('gone'), 'blue', 0), app: 'gone' };

@@ -81,18 +81,22 @@ describe('retry classes', () => {
       first.prober.healthy = () => false;
       await first.agent.reconcile();
       expect(stalled(first)).toBe('HealthCheckFailed');
-      expect(await new FileFailedCommits(path).load()).toEqual(new Map([['web', 'c1']]));
+      const remembered = new Map([['web', { commit: 'c1', reason: 'HealthCheckFailed', message: expect.stringMatching(/green is not healthy|blue is not healthy/) }]]);
+      expect(await new FileFailedCommits(path).load()).toEqual(remembered);
 
       const second = setup({ failedCommits: new FileFailedCommits(path) });
       second.source.next = first.source.next;
       second.prober.healthy = () => false;
       await second.agent.reconcile();
       expect(creates(second.runtime.calls)).toBe(0);
+      // The new agent says why the app is held, although it tried nothing.
+      expect(stalled(second)).toBe('HealthCheckFailed');
+      expect(second.agent.status().apps.web?.conditions.find((c) => c.type === 'Stalled')?.message).toMatch(/not healthy.*\(commit c1, not retried: a new commit or `switchyard sync` retries it\)/);
       // An operator's sync forgets it, and the commit is tried again (failing again, it is remembered again).
       second.agent.sync();
       await second.agent.reconcile();
       expect(creates(second.runtime.calls)).toBe(2);
-      expect(await new FileFailedCommits(path).load()).toEqual(new Map([['web', 'c1']]));
+      expect(await new FileFailedCommits(path).load()).toEqual(remembered);
       // Fixed on the host side: a sync tries it again, and the success is remembered on disk too.
       second.prober.healthy = () => true;
       second.agent.sync();

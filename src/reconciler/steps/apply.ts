@@ -5,6 +5,7 @@
 import { routesStandby, type Color } from '../../core/app.js';
 import type { Code } from '../../core/errors.js';
 import { oomNote, type LiveTarget } from '../../core/target.js';
+import type { FailedCommit } from '../../core/stores.js';
 import type { ExecutorDeps, FlipResult } from '../../executor/deps.js';
 import { failure } from '../../executor/failure.js';
 import { executeApp } from '../../executor/flip.js';
@@ -31,7 +32,7 @@ export function setPhase(out: Outcome, memory: Memory, name: string, phase: Phas
  * Carries out `ap`; with `failed` (the plan's commit failed for a reason that needs a human: decide.ts),
  * only heals what serves the app instead.
  */
-export async function applyApp(ap: AppPlan, live: LiveState, failed: string | undefined, deps: ApplyDeps, memory: Memory, out: Outcome, signal?: AbortSignal): Promise<void> {
+export async function applyApp(ap: AppPlan, live: LiveState, failed: FailedCommit | undefined, deps: ApplyDeps, memory: Memory, out: Outcome, signal?: AbortSignal): Promise<void> {
   const { status, log } = out;
   const name = ap.app.name;
   status.track(ap.app);
@@ -83,7 +84,7 @@ export async function applyApp(ap: AppPlan, live: LiveState, failed: string | un
   }
   if (result.reason === 'Superseded') return;
   if (result.reason === 'CrashLoopBackOff') return settle(ap, deps, memory, out, result.message, result.looping);
-  if (result.retry === 'needs-human') await memory.setFailed(name, ap.commit);
+  if (result.retry === 'needs-human') await memory.setFailed(name, { commit: ap.commit, reason: result.reason, message: result.message });
   setPhase(out, memory, name, { phase: 'Stalled', reason: result.reason, message: result.message });
   const serving = route ? `${route.color} keeps serving` : 'nothing was serving';
   log.error({ app: name, commit: ap.commit, reason: result.reason, retry: result.retry, serving: route?.color }, `${result.message}; ${serving}`);
@@ -96,7 +97,12 @@ export async function applyApp(ap: AppPlan, live: LiveState, failed: string | un
  * left as they are. A repair that fails for a reason that needs a human is not tried again until a
  * container of the app has an event (or an operator's sync). The app stays Stalled on the failure.
  */
-async function repair(name: string, failed: string, live: LiveState, deps: ApplyDeps, memory: Memory, out: Outcome, signal?: AbortSignal): Promise<void> {
+async function repair(name: string, failed: FailedCommit, live: LiveState, deps: ApplyDeps, memory: Memory, out: Outcome, signal?: AbortSignal): Promise<void> {
+  // An agent that has just started says again why the app is held, from what the failure left on disk.
+  if (!memory.lastReason.has(name) && failed.reason) {
+    setPhase(out, memory, name, { phase: 'Stalled', reason: failed.reason, message: `${failed.message ?? failed.reason} (commit ${failed.commit.slice(0, 12)}, not retried: a new commit or \`switchyard sync\` retries it)` });
+    out.status.update(name, { lastAttemptedCommit: failed.commit });
+  }
   const last = memory.applied.get(name);
   if (!last || memory.repairFailed.has(name)) return;
   const [full] = plan({ commit: last.commit, apps: [last.spec] }, live, deps.listenHost, deps.clock.now()).apps;

@@ -9,16 +9,17 @@
 import type { DesiredState } from '../../core/app.js';
 import type { SwitchyardError } from '../../core/errors.js';
 import { isNoop, plan, type AppPlan, type LiveState, type PrunePlan } from '../../plan/plan.js';
+import type { FailedCommit } from '../../core/stores.js';
 
 export interface Guards {
   suspended: ReadonlySet<string>;
   /** Per app, the env files that could not be read. */
   unreadable: ReadonlyMap<string, readonly SwitchyardError[]>;
   /** Per app, the commit that failed for a reason that needs a human. */
-  failed: ReadonlyMap<string, string>;
+  failed: ReadonlyMap<string, FailedCommit>;
 }
 
-export type Hold = { app: string; why: 'suspended' } | { app: string; why: 'secrets'; errors: readonly SwitchyardError[] } | { app: string; why: 'failed'; commit: string };
+export type Hold = { app: string; why: 'suspended' } | { app: string; why: 'secrets'; errors: readonly SwitchyardError[] } | ({ app: string; why: 'failed' } & FailedCommit);
 
 export interface Decision {
   commit: string;
@@ -40,7 +41,8 @@ export function holdOf(p: AppPlan, guards: Guards): Hold | undefined {
   const errors = guards.unreadable.get(app);
   if (errors) return { app, why: 'secrets', errors };
   // A plan with nothing to do clears the failure: the host already matches the commit.
-  if (guards.failed.get(app) === p.commit && !isNoop(p)) return { app, why: 'failed', commit: p.commit };
+  const failed = guards.failed.get(app);
+  if (failed?.commit === p.commit && !isNoop(p)) return { app, why: 'failed', ...failed };
   return undefined;
 }
 
