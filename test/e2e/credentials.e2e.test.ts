@@ -122,6 +122,10 @@ describe('git and registry credentials', () => {
     // A commit that failed for a reason that needs a human is not retried by a restart: once the
     // credentials are in the config, the operator asks for a retry.
     agent = await startAgent(['--config', configFile(stateDir, true)], gitEnv);
+    await until('the new agent to say why the app is held', async () => {
+      const app = (await agent!.status()).apps.web;
+      return app && readyCondition(app)?.reason === 'ImagePullFailed' && /not retried/.test(readyCondition(app)?.message ?? '') ? true : undefined;
+    });
     const sync = spawnSync(process.execPath, ['bin/switchyard.js', 'sync', '--api', new URL(agent.apiUrl).host, '--state-dir', stateDir, '--instance', instance], { encoding: 'utf8' });
     expect(sync.status).toBe(0);
     expect(await until('the app to serve the pulled image', async () => {

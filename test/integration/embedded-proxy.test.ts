@@ -6,6 +6,7 @@ import { EmbeddedProxy } from '../../src/adapters/dataplane/embedded-proxy.js';
 import type { AppRoute, RouteTarget } from '../../src/core/route.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { freePort } from '../support/ports.js';
+import { keptAliveThroughFlip } from '../support/load.js';
 import { heldClock, openTunnel } from '../support/tunnel.js';
 import { until } from '../support/run.js';
 
@@ -64,30 +65,7 @@ describe('embedded proxy', () => {
 
   it('flips under concurrent kept-alive requests with zero failures, and nothing sent after the switch reaches blue', async () => {
     const { proxy, port, green } = await setup();
-    const agent = new Agent({ keepAlive: true, maxSockets: 20 });
-    cleanup.push(async () => agent.destroy());
-    let switched = false;
-    const results = { ok: 0, failed: 0, blueAfterSwitch: 0, greenAfterSwitch: 0 };
-    const client = async () => {
-      for (let i = 0; i < 60; i++) {
-        const sentAfterSwitch = switched;
-        try {
-          const r = await get(port, '/', agent);
-          if (r.status === 200) results.ok++;
-          else results.failed++;
-          if (sentAfterSwitch && r.body.startsWith('blue')) results.blueAfterSwitch++;
-          if (sentAfterSwitch && r.body.startsWith('green')) results.greenAfterSwitch++;
-        } catch {
-          results.failed++;
-        }
-      }
-    };
-    const clients = Array.from({ length: 20 }, client);
-    // Flip once the clients are under way, then let them finish.
-    await until('200 answers', () => (results.ok >= 200 ? true : undefined), 60_000, 1);
-    await proxy.apply(route(port, 'green', green.map((b) => b.target)));
-    switched = true;
-    await Promise.all(clients);
+    const results = await keptAliveThroughFlip(port, () => proxy.apply(route(port, 'green', green.map((b) => b.target))));
     expect(results.failed).toBe(0);
     expect(results.ok).toBe(20 * 60);
     expect(results.blueAfterSwitch).toBe(0);

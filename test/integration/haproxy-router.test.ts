@@ -3,14 +3,13 @@
 // to the old color after a switch (kept-alive connections too), retry on a refused connection, WebSockets
 // through a flip with the grace-window close, the flip read back from HAProxy itself.
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { HaproxyRouter, haproxyPaths } from '../../src/adapters/haproxy/haproxy-router.js';
 import type { AppRoute } from '../../src/core/route.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { freePort } from '../support/ports.js';
-import { get, startLoad } from '../support/load.js';
+import { get, keptAliveThroughFlip, startLoad } from '../support/load.js';
 import { instanceName, stateDir as newStateDir, until } from '../support/run.js';
 import { heldClock, openTunnel } from '../support/tunnel.js';
 import { haproxyCommand } from '../../src/adapters/haproxy/runtime-api.js';
@@ -159,29 +158,7 @@ describe('haproxy router (real haproxy 2.6)', () => {
   describe('held to the embedded proxy\'s bar', () => {
     it('sends nothing to the old color after the switch, also on kept-alive connections, with zero failures', async () => {
       await router.apply(route('blue'));
-      const agent = new Agent({ keepAlive: true, maxSockets: 20 });
-      let switched = false;
-      const results = { ok: 0, failed: 0, blueAfterSwitch: 0, greenAfterSwitch: 0 };
-      const client = async () => {
-        for (let i = 0; i < 60; i++) {
-          const sentAfterSwitch = switched;
-          try {
-            const r = await get(port, agent);
-            if (r.status === 200) results.ok++;
-            else results.failed++;
-            if (sentAfterSwitch && r.body.startsWith('blue')) results.blueAfterSwitch++;
-            if (sentAfterSwitch && r.body.startsWith('green')) results.greenAfterSwitch++;
-          } catch {
-            results.failed++;
-          }
-        }
-      };
-      const clients = Array.from({ length: 20 }, client);
-      await until('200 answers', () => (results.ok >= 200 ? true : undefined), 60_000, 1);
-      await router.apply(route('green'));
-      switched = true;
-      await Promise.all(clients);
-      agent.destroy();
+      const results = await keptAliveThroughFlip(port, () => router.apply(route('green')));
       expect(results).toMatchObject({ failed: 0, ok: 20 * 60, blueAfterSwitch: 0 });
       expect(results.greenAfterSwitch).toBeGreaterThan(0);
     });

@@ -1,5 +1,6 @@
 // A bounded request loop through the proxy, counting outcomes (never timing them).
 import { Agent, request } from 'node:http';
+import { until } from './run.js';
 
 export interface LoadCounts {
   ok: number;
@@ -52,4 +53,39 @@ export function startLoad(port: number, connections = 8, limit = 200_000) {
       return counts;
     },
   };
+}
+
+/**
+ * 20 clients on kept-alive connections send 60 requests each through `port`, and `flip` runs once 200
+ * were answered. Counts the answers, the failures, and which color answered what was sent after the flip
+ * had returned (the next request on a connection that already served the old color, among them).
+ */
+export async function keptAliveThroughFlip(port: number, flip: () => Promise<unknown>) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 20 });
+  let switched = false;
+  const results = { ok: 0, failed: 0, blueAfterSwitch: 0, greenAfterSwitch: 0 };
+  const client = async () => {
+    for (let i = 0; i < 60; i++) {
+      const sentAfterSwitch = switched;
+      try {
+        const r = await get(port, agent);
+        if (r.status === 200) results.ok++;
+        else results.failed++;
+        if (sentAfterSwitch && r.body.startsWith('blue')) results.blueAfterSwitch++;
+        if (sentAfterSwitch && r.body.startsWith('green')) results.greenAfterSwitch++;
+      } catch {
+        results.failed++;
+      }
+    }
+  };
+  try {
+    const clients = Array.from({ length: 20 }, client);
+    await until('200 answers', () => (results.ok >= 200 ? true : undefined), 60_000, 1);
+    await flip();
+    switched = true;
+    await Promise.all(clients);
+    return results;
+  } finally {
+    agent.destroy();
+  }
 }
