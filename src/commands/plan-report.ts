@@ -3,7 +3,7 @@
 // repository, and those it would not prune.
 import { errorMessage } from '../core/errors.js';
 import { describe, isNoop, type AppPlan } from '../plan/plan.js';
-import type { Decision, Hold } from '../reconciler/steps/decide.js';
+import { heldText, type Decision, type Hold } from '../reconciler/steps/decide.js';
 
 export type Action = 'no change' | 'create' | 'flip' | 'replace' | 'remove' | 'update' | 'suspended' | 'held';
 
@@ -30,8 +30,7 @@ export interface PlanReport {
 function holdText(hold: Hold): string[] {
   if (hold.why === 'suspended') return ['nothing about it changes until `switchyard resume`'];
   if (hold.why === 'secrets') return hold.errors.map((e) => `env file unreadable (SecretUnavailable): ${errorMessage(e)}; the app is left as it is`);
-  const why = hold.reason ? ` (${hold.reason}${hold.message ? `: ${hold.message}` : ''})` : '';
-  return [`commit ${hold.commit.slice(0, 12)} failed for this app${why} and is not retried (a new commit or \`switchyard sync\` retries it); only what serves it is healed`];
+  return [`${heldText(hold)}; only what serves it is healed`];
 }
 
 export function planReport(decision: Decision): PlanReport {

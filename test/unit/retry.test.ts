@@ -91,7 +91,7 @@ describe('retry classes', () => {
       expect(creates(second.runtime.calls)).toBe(0);
       // The new agent says why the app is held, although it tried nothing.
       expect(stalled(second)).toBe('HealthCheckFailed');
-      expect(second.agent.status().apps.web?.conditions.find((c) => c.type === 'Stalled')?.message).toMatch(/not healthy.*\(commit c1, not retried: a new commit or `switchyard sync` retries it\)/);
+      expect(second.agent.status().apps.web?.conditions.find((c) => c.type === 'Stalled')?.message).toMatch(/^commit c1 failed for this app \(HealthCheckFailed: .*not healthy.*\) and is not retried \(a new commit or `switchyard sync` retries it\)$/);
       // An operator's sync forgets it, and the commit is tried again (failing again, it is remembered again).
       second.agent.sync();
       await second.agent.reconcile();

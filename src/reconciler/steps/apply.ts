@@ -6,6 +6,7 @@ import { routesStandby, type Color } from '../../core/app.js';
 import type { Code } from '../../core/errors.js';
 import { oomNote, type LiveTarget } from '../../core/target.js';
 import type { FailedCommit } from '../../core/stores.js';
+import { heldText } from './decide.js';
 import type { ExecutorDeps, FlipResult } from '../../executor/deps.js';
 import { failure } from '../../executor/failure.js';
 import { executeApp } from '../../executor/flip.js';
@@ -100,7 +101,7 @@ export async function applyApp(ap: AppPlan, live: LiveState, failed: FailedCommi
 async function repair(name: string, failed: FailedCommit, live: LiveState, deps: ApplyDeps, memory: Memory, out: Outcome, signal?: AbortSignal): Promise<void> {
   // An agent that has just started says again why the app is held, from what the failure left on disk.
   if (!memory.lastReason.has(name) && failed.reason) {
-    setPhase(out, memory, name, { phase: 'Stalled', reason: failed.reason, message: `${failed.message ?? failed.reason} (commit ${failed.commit.slice(0, 12)}, not retried: a new commit or \`switchyard sync\` retries it)` });
+    setPhase(out, memory, name, { phase: 'Stalled', reason: failed.reason, message: heldText(failed) });
     out.status.update(name, { lastAttemptedCommit: failed.commit });
   }
   const last = memory.applied.get(name);

@@ -34,6 +34,12 @@ export interface Decision {
   pruneRefused: PrunePlan[];
 }
 
+/** A held commit in words, the same in the agent's status and in `switchyard plan`. */
+export function heldText(failed: FailedCommit): string {
+  const why = failed.reason ? ` (${failed.reason}${failed.message ? `: ${failed.message}` : ''})` : '';
+  return `commit ${failed.commit.slice(0, 12)} failed for this app${why} and is not retried (a new commit or \`switchyard sync\` retries it)`;
+}
+
 /** Why the agent leaves this app's plan alone this pass, or undefined when it carries it out. */
 export function holdOf(p: AppPlan, guards: Guards): Hold | undefined {
   const app = p.app.name;
