@@ -114,7 +114,7 @@ describe(`crash safety: SIGKILL at a random moment of a flip (${FLIP_KILLS} time
 
   it('converges after every kill during a roll of the serving color, with no failed request', async () => {
     // Its own start: an agent running, and blue serving with both colors up.
-    if (agent.proc.exitCode !== null || agent.proc.signalCode !== null) agent = await startAgent(args());
+    if (!agent.running()) agent = await startAgent(args());
     await commitLive(agent, repo, { 'apps/web.yaml': yaml('blue', { blue: 'rolled-0', green: `green-${FLIP_KILLS}` }) }, ['web'], 'roll baseline');
     const load = startLoad(listen, 4);
     const kills: { wait: number; midway: boolean }[] = [];

@@ -82,9 +82,9 @@ describe('git and registry credentials', () => {
     repo.commit('web: from the private registry', { 'apps/web.yaml': appYaml({ listen, blueImage: ref, greenImage: ref, replicas: 1 }) });
   });
   afterAll(async () => {
-    await agent?.stop();
-    for (const stateDir of stateDirs) await stopProxy(stateDir, instance).catch(() => undefined);
-    await tearDown({ stateDir: newStateDir(), instance, server, repo, runtime });
+    // tearDown stops the agent and the proxy of the last state dir; the others' proxies first.
+    for (const stateDir of stateDirs.slice(0, -1)) await stopProxy(stateDir, instance).catch(() => undefined);
+    await tearDown({ agent, stateDir: stateDirs.at(-1) ?? newStateDir(), instance, server, repo, runtime });
     await stopRegistry();
     execFileSync('docker', ['rmi', '-f', ref], { stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });

@@ -42,7 +42,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
    * after it: an agent running, the app resumed, and a commit of this spec live and Ready.
    */
   const settle = async (o: Partial<Parameters<typeof appYaml>[0]> = {}) => {
-    if (agent.proc.exitCode !== null || agent.proc.signalCode !== null) agent = await startAgent(args());
+    if (!agent.running()) agent = await startAgent(args());
     if ((await agent.status()).apps.web?.suspended) expect(await cli('resume', 'web')).toMatchObject({ code: 0 });
     return commitLive(agent, repo, { 'apps/web.yaml': yaml(o) }, ['web'], `web: test baseline (${o.active ?? 'blue'})`);
   };

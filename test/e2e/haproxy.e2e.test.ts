@@ -74,7 +74,7 @@ describe('switchyard end to end with the haproxy router', () => {
   });
 
   it('rolls back with git revert', async () => {
-    if (agent.proc.exitCode !== null || agent.proc.signalCode !== null) agent = await startAgent(args());
+    if (!agent.running()) agent = await startAgent(args());
     await commitLive(agent, repo, { 'apps/web.yaml': yaml('blue') }, ['web'], 'web: baseline (blue)');
     const flip = repo.commit('web: flip to green', { 'apps/web.yaml': yaml('green') });
     await until('the flip to be applied', async () => ((await agent.status()).apps.web?.lastAppliedCommit === flip ? true : undefined));

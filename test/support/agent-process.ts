@@ -16,6 +16,8 @@ export interface AgentProcess {
   apiUrl: string;
   logs: Record<string, unknown>[];
   status(): Promise<AgentStatus>;
+  /** True until the process has exited (stopped, killed or crashed). */
+  running(): boolean;
   /** Sends the signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -45,6 +47,7 @@ export async function startAgent(args: string[], env: Record<string, string> = {
     apiUrl,
     logs,
     status: async () => (await (await fetch(`${apiUrl}/status`)).json()) as AgentStatus,
+    running: () => proc.exitCode === null && proc.signalCode === null,
     stop: (signal = 'SIGTERM') => {
       if (proc.exitCode === null) proc.kill(signal);
       return exited;

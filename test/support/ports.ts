@@ -32,8 +32,9 @@ function canBind(port: number): Promise<boolean> {
 export async function freePort(): Promise<number> {
   const runId = inject('runId');
   const worker = Number(process.env.VITEST_POOL_ID ?? 1);
-  const blocks = Math.floor((ephemeralLow() - FIRST) / BLOCK);
-  if (blocks < 2) throw new Error(`the ephemeral port range starts at ${ephemeralLow()}: no room below it for test port blocks`);
+  const low = ephemeralLow();
+  const blocks = Math.floor((low - FIRST) / BLOCK);
+  if (blocks < 2) throw new Error(`the ephemeral port range starts at ${low}: no room below it for test port blocks`);
   // Concurrent runs (two clones testing at once) start at other blocks: the run id seeds the offset.
   const seed = [...runId].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 9973, 0);
   const base = FIRST + ((seed + worker) % blocks) * BLOCK;
