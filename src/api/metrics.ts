@@ -16,6 +16,7 @@ export class Metrics implements Observer {
   private readonly probes: Counter;
   private readonly requests: Counter;
   private readonly errors5xx: Counter;
+  private readonly refused: Counter;
   /** The data plane's own totals last seen, so that our counters only ever add the difference. */
   private readonly seen = new Map<string, ColorCounters>();
 
@@ -32,6 +33,7 @@ export class Metrics implements Observer {
     this.probes = new Counter({ name: 'switchyard_health_checks_total', help: 'Health probes of targets by result.', labelNames: ['result'], registers });
     this.requests = new Counter({ name: 'switchyard_proxy_requests_total', help: 'Requests the data plane sent to each color.', labelNames: ['app', 'color'], registers });
     this.errors5xx = new Counter({ name: 'switchyard_proxy_responses_5xx_total', help: '5xx answers per color.', labelNames: ['app', 'color'], registers });
+    this.refused = new Counter({ name: 'switchyard_proxy_refused_total', help: 'Requests per color the data plane answered itself because of one of the app\'s limits: maxRequestBody (413) or requestTimeout (504).', labelNames: ['app', 'color', 'limit'], registers });
     const inFlight = new Gauge({ name: 'switchyard_proxy_in_flight', help: 'Requests in flight per color.', labelNames: ['app', 'color'], registers });
     const lastHit = new Gauge({ name: 'switchyard_proxy_last_hit_timestamp_seconds', help: 'When a color last took a request.', labelNames: ['app', 'color'], registers });
     const ejected = new Gauge({ name: 'switchyard_proxy_ejected_targets', help: 'Targets per color the data plane took out of rotation after failing to reach them (passive health; embedded proxy).', labelNames: ['app', 'color'], registers });
@@ -69,9 +71,14 @@ export class Metrics implements Observer {
           const key = `${app.name}/${c}`;
           const before = this.seen.get(key);
           // A restarted data plane counts from zero again: then all of its count is new.
-          const add = (field: 'requests' | 'errors5xx') => (before && now[field] >= before[field] ? now[field] - before[field] : now[field]);
+          const add = (field: 'requests' | 'errors5xx' | 'tooLarge' | 'timedOut') => {
+            const [was, is] = [before?.[field] ?? 0, now[field] ?? 0];
+            return before && is >= was ? is - was : is;
+          };
           this.requests.inc({ app: app.name, color: c }, add('requests'));
           this.errors5xx.inc({ app: app.name, color: c }, add('errors5xx'));
+          this.refused.inc({ app: app.name, color: c, limit: 'maxRequestBody' }, add('tooLarge'));
+          this.refused.inc({ app: app.name, color: c, limit: 'requestTimeout' }, add('timedOut'));
           this.seen.set(key, now);
           inFlight.set({ app: app.name, color: c }, now.inFlight);
           ejected.set({ app: app.name, color: c }, now.ejected?.length ?? 0);

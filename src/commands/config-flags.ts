@@ -15,6 +15,8 @@ const AGENT_FLAGS = {
   schedule: { type: 'string' },
   instance: { type: 'string' },
   'listen-host': { type: 'string' },
+  http: { type: 'string' },
+  https: { type: 'string' },
   api: { type: 'string' },
   'state-dir': { type: 'string' },
   router: { type: 'string' },
@@ -25,7 +27,7 @@ export function readConfig<T extends NonNullable<ParseArgsConfig['options']>>(ve
   const { values } = parseFlags(verb, args, { ...AGENT_FLAGS, ...(extra ?? {}) });
   const v = values as Record<string, string | boolean | undefined>;
   const flags = Object.fromEntries(
-    Object.entries({ repo: v.repo, branch: v.branch, path: v.path, interval: v.interval, schedule: v.schedule, instance: v.instance, listenHost: v['listen-host'], api: v.api, stateDir: v['state-dir'], router: v.router, logLevel: v['log-level'] })
+    Object.entries({ repo: v.repo, branch: v.branch, path: v.path, interval: v.interval, schedule: v.schedule, instance: v.instance, listenHost: v['listen-host'], api: v.api, stateDir: v['state-dir'], router: v.router, logLevel: v['log-level'], http: v.http, https: v.https })
       .filter(([, x]) => x !== undefined),
   ) as Record<string, string>;
   let file: { path: string; text: string } | undefined;

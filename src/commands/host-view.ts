@@ -1,10 +1,13 @@
-// How the loader sees this host for an agent config: host paths with their links resolved, and what the
-// configured data plane can route (HAProxy has a fixed number of server slots).
+// How the loader sees this host for an agent config: host paths with their links resolved, the shared
+// ports it serves, and what the configured data plane can route (HAProxy has a fixed number of server
+// slots, and does not yet serve host names, TLS, maintenance pages or limits).
 import { realHost } from '../adapters/files/host-view.js';
 import { SLOTS } from '../adapters/haproxy/config.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { HostView } from '../core/host.js';
 
-export function agentHost(config: Pick<AgentConfig, 'router'>): HostView {
-  return config.router === 'haproxy' ? { ...realHost, maxTargetsPerColor: SLOTS } : realHost;
+export function agentHost(config: Pick<AgentConfig, 'router' | 'entrypoints'>): HostView {
+  const entrypoints = { http: Boolean(config.entrypoints.http), https: Boolean(config.entrypoints.https) };
+  if (config.router !== 'haproxy') return { ...realHost, entrypoints };
+  return { ...realHost, entrypoints, maxTargetsPerColor: SLOTS, noEdge: 'the HAProxy data plane does not serve host names, TLS, maintenance pages or limits yet' };
 }

@@ -29,7 +29,7 @@ export interface PlanReport {
 /** Why the agent leaves an app alone, in words. */
 function holdText(hold: Hold): string[] {
   if (hold.why === 'suspended') return ['nothing about it changes until `switchyard resume`'];
-  if (hold.why === 'secrets') return hold.errors.map((e) => `env file unreadable (SecretUnavailable): ${errorMessage(e)}; the app is left as it is`);
+  if (hold.why === 'unreadable') return hold.errors.map((e) => `${e.code === 'SecretUnavailable' ? 'env file unreadable' : 'certificate unusable'} (${e.code}): ${errorMessage(e)}; the app is left as it is`);
   return [`${heldText(hold)}; only what serves it is healed`];
 }
 

@@ -17,7 +17,7 @@ import { RemoteRouter } from '../adapters/dataplane/remote-router.js';
 import { systemClock } from '../core/clock.js';
 import { SwitchyardError } from '../core/errors.js';
 import type { AppRoute } from '../core/route.js';
-import type { AgentConfig } from '../config/agent-config.js';
+import { entrypointsOf, type AgentConfig } from '../config/agent-config.js';
 import { preview } from '../reconciler/preview.js';
 import { readConfig } from './config-flags.js';
 import { planReport, renderPlan } from './plan-report.js';
@@ -38,16 +38,18 @@ export async function showPlan(args: string[]): Promise<number> {
   const snapshot = ref && SHA.test(ref) ? await source.at(ref) : tip;
 
   const files = stateFiles(config.stateDir, config.instance);
+  // The agent's own key, so that env files and certificates hash as they do in the agent (none yet: the agent never ran here).
+  const key = await hostKey(files.hashKey, { create: false });
   const result = await preview(snapshot, {
     source,
     policy: config.policy,
-    // The agent's own key, so that env files hash as they do in the agent (none yet: the agent never ran here).
-    secrets: new FileSecretReader(config.policy.envFilePaths, await hostKey(files.hashKey, { create: false })),
+    secrets: new FileSecretReader(config.policy.envFilePaths, key),
+    certificates: new FileSecretReader(config.policy.certPaths, key),
     runtime: new DockerRuntime(connectDocker(), config.instance),
     router: { routes: () => currentRoutes(config) },
     suspensions: new FileSuspensions(files.suspensions),
     failedCommits: new FileFailedCommits(files.failedCommits),
-    listenHost: config.listenHost,
+    entrypoints: entrypointsOf(config),
     clock: systemClock,
     host: agentHost(config),
   });

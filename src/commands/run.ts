@@ -17,7 +17,7 @@ import { FileFailedCommits } from '../adapters/files/failed-commits.js';
 import { FileLastGood } from '../adapters/files/last-good.js';
 import { StatusStore } from '../reconciler/status-store.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import type { AgentConfig } from '../config/agent-config.js';
+import { entrypointsOf, type AgentConfig } from '../config/agent-config.js';
 import { mountProblem } from '../policy/policy.js';
 import { FileSecretReader } from '../adapters/files/secrets.js';
 import { hostKey } from '../adapters/files/host-key.js';
@@ -73,12 +73,14 @@ export async function runAgent(args: string[]): Promise<number> {
       return result;
     },
   };
+  const key = await hostKey(files.hashKey, { create: true });
   agent = new Agent({
     source,
     status,
     lastGood: new FileLastGood(files.lastGood),
     journal,
-    secrets: new FileSecretReader(config.policy.envFilePaths, await hostKey(files.hashKey, { create: true })),
+    secrets: new FileSecretReader(config.policy.envFilePaths, key),
+    certificates: new FileSecretReader(config.policy.certPaths, key),
     policy: config.policy,
     runtime: new DockerRuntime(connectDocker(), config.instance, {
       credentials: config.registries,
@@ -94,7 +96,7 @@ export async function runAgent(args: string[]): Promise<number> {
     prober,
     clock,
     log,
-    listenHost: config.listenHost,
+    entrypoints: entrypointsOf(config),
     host: agentHost(config),
     suspensions: new FileSuspensions(files.suspensions),
     failedCommits: new FileFailedCommits(files.failedCommits),

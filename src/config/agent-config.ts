@@ -10,6 +10,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { YamlLocator } from '../core/yaml-location.js';
 import { SwitchyardError, type Location } from '../core/errors.js';
 import type { Policy } from '../policy/policy.js';
+import type { Entrypoints } from '../core/route.js';
 
 export interface AgentConfig {
   repo: string;
@@ -18,6 +19,8 @@ export interface AgentConfig {
   interval: string;
   instance: string;
   listenHost: string;
+  /** The shared ports, ADDR:PORT each (file, --http/--https, SWITCHYARD_HTTP/SWITCHYARD_HTTPS). */
+  entrypoints: { http?: string; https?: string };
   api: string;
   stateDir: string;
   router: 'embedded' | 'haproxy';
@@ -39,6 +42,9 @@ export interface AgentConfig {
 const SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/agent-config.schema.json', import.meta.url), 'utf8')) as object;
 const KEYS = ['repo', 'branch', 'path', 'interval', 'schedule', 'instance', 'listenHost', 'api', 'stateDir', 'router', 'logLevel', 'apiToken', 'webhookSecret', 'notifyUrl'] as const;
 type Key = (typeof KEYS)[number];
+/** Settings inside `entrypoints` that have a flag and an env var of their own. */
+const ENTRYPOINTS = ['http', 'https'] as const;
+export type EntrypointKey = (typeof ENTRYPOINTS)[number];
 
 export const DEFAULT_STATE_DIR = join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'switchyard');
 
@@ -47,7 +53,7 @@ export const envName = (key: Key) => `SWITCHYARD_${key.replace(/[A-Z]/g, (c) => 
 
 export interface ConfigSources {
   /** Flag values by config key (only those given). */
-  flags: Partial<Record<Key, string>>;
+  flags: Partial<Record<Key | EntrypointKey, string>>;
   env: Record<string, string | undefined>;
   /** The config file: its path and text. */
   file?: { path: string; text: string };
@@ -84,6 +90,13 @@ export function loadAgentConfig(sources: ConfigSources): Readonly<AgentConfig> {
       origin.set(key, 'flag');
     }
   }
+  for (const key of ENTRYPOINTS) {
+    const given = sources.flags[key] ?? (sources.env[envName(key as Key)] || undefined);
+    if (given === undefined) continue;
+    const current = merged.entrypoints;
+    merged.entrypoints = { ...(current && typeof current === 'object' ? current : {}), [key]: given };
+    origin.set(`entrypoints.${key}`, sources.flags[key] !== undefined ? 'flag' : 'env');
+  }
   merged.stateDir ??= DEFAULT_STATE_DIR;
 
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
@@ -96,8 +109,13 @@ export function loadAgentConfig(sources: ConfigSources): Readonly<AgentConfig> {
     const top = (path[0] ?? named)!;
     const what =
       e.keyword === 'required' ? `${field} is required` : e.keyword === 'additionalProperties' ? `unknown setting "${field}"` : `${field} ${e.message}`;
-    const where = locate(top, path, e.keyword === 'additionalProperties' ? named : undefined, field);
+    const where = origin.has(`${path[0]}.${path[1]}`) ? locate(`${path[0]}.${path[1]}`, path, undefined, field) : locate(top, path, e.keyword === 'additionalProperties' ? named : undefined, field);
     throw configError(what, where, 'see schemas/agent-config.schema.json for every setting and its default');
+  }
+  for (const key of ENTRYPOINTS) {
+    const text = (merged.entrypoints as AgentConfig['entrypoints'])[key];
+    const port = text === undefined ? 1 : parseAddress(text).port;
+    if (port < 1 || port > 65535) throw configError(`entrypoints.${key} port ${port} is not between 1 and 65535`, locate(`entrypoints.${key}`, ['entrypoints', key], undefined, `entrypoints.${key}`), 'e.g. 127.0.0.1:8443');
   }
   const problem = typeof merged.schedule === 'string' ? cronProblem(merged.schedule) : undefined;
   if (problem) throw configError(problem, locate('schedule', ['schedule'], undefined, 'schedule'), 'five or six fields, e.g. "*/2 * * * *" (every two minutes)');
@@ -107,8 +125,10 @@ export function loadAgentConfig(sources: ConfigSources): Readonly<AgentConfig> {
   function locate(top: string, path: string[], key: string | undefined, field: string): Location {
     const from = origin.get(top);
     if (from === 'file' && fileLocator) return { ...(key !== undefined ? fileLocator.key(path, key) : fileLocator.value(path)), field };
-    if (from === 'env') return { field: envName(top as Key) };
-    if (from === 'flag') return { field: flagName(top as Key) };
+    // An entrypoint given as a flag or env var is named by its own: --http, SWITCHYARD_HTTPS.
+    const own = (top.startsWith('entrypoints.') ? top.slice('entrypoints.'.length) : top) as Key;
+    if (from === 'env') return { field: envName(own) };
+    if (from === 'flag') return { field: flagName(own) };
     return { field: `${flagName(top as Key)} (or ${envName(top as Key)}, or "${top}" in --config)` };
   }
 }
@@ -128,4 +148,16 @@ function deepFreeze<T>(value: T): Readonly<T> {
 /** Why an expression is not a schedule (node-cron's syntax), or undefined when it is one. */
 export function cronProblem(expression: string): string | undefined {
   return cron.validate(expression) ? undefined : `"${expression}" is not a cron expression`;
+}
+
+/** Where the data plane serves apps, from the config: each app's own port's address and the shared ports. */
+export function entrypointsOf(config: Pick<AgentConfig, 'listenHost' | 'entrypoints'>): Entrypoints {
+  const { http, https } = config.entrypoints;
+  return { listenHost: config.listenHost, ...(http ? { http: parseAddress(http) } : {}), ...(https ? { https: parseAddress(https) } : {}) };
+}
+
+/** ADDR:PORT as the schema accepts it (an IPv6 address in brackets), as an address to bind. */
+export function parseAddress(text: string): { host: string; port: number } {
+  const [, host, port] = /^\[?(.+?)\]?:(\d+)$/.exec(text)!;
+  return { host: host!, port: Number(port) };
 }

@@ -85,11 +85,34 @@ export interface WorkerSpec {
   env: Record<string, string>;
 }
 
+/** Certificate and key files on the agent's host (PEM), and where the app file names them. */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  location?: Location;
+  /** Once the files are read and checked on this pass: a digest of their content (the route carries it). */
+  digest?: string;
+}
+
+/** How the app meets requests beyond its targets: host names on the shared entrypoints, TLS, maintenance, limits. */
+export interface EdgeSpec {
+  /** Lowercase; exact names or `*.domain` (any one label). Empty: served on `listen` only. */
+  hosts: string[];
+  /** `/` when none was given. */
+  pathPrefix: string;
+  stripPrefix: boolean;
+  tls?: 'acme' | TlsFiles;
+  maintenance?: { message: string; retryAfterS?: number };
+  limits: { maxRequestBodyBytes?: number; requestTimeoutMs?: number };
+}
+
 export interface AppSpec {
   name: string;
   /** Where it came from, for messages: the file path in the repository. */
   file: string;
-  listen: number;
+  /** A port of the app's own; absent when it is served by host name only. */
+  listen?: number;
+  edge: EdgeSpec;
   port: number;
   drainTimeoutMs: number;
   /** After a flip, how long the old color stays running; undefined: forever. */

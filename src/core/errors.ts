@@ -30,6 +30,7 @@ const ENTRIES = {
   ValidationFailed: { retry: 'needs-human', summary: 'a file of the commit is invalid; the commit is refused whole', hint: 'fix the file and line named in the error and commit again (`switchyard validate` shows the same)' },
   PolicyDenied: { retry: 'needs-human', summary: "the commit asks for more than this host's policy allows; refused whole", hint: "change the app file, or widen the policy in the agent's own config" },
   SecretUnavailable: { retry: 'wait', summary: 'an env file cannot be read; that app is left as it is, the others go on', hint: "create the file on the agent's host, readable by the agent, under the policy's envFilePaths" },
+  CertificateFailed: { retry: 'wait', summary: "an app's TLS certificate cannot be used (unreadable, a key that does not match, expired, a host name it does not cover); the app is left as it is, the data plane keeps the pair it has", hint: 'put a valid PEM chain and its key under the policy\'s certPaths; the agent reads them again on every pass' },
   // Bringing up targets.
   ImagePullFailed: { retry: 'needs-human', summary: 'an image could not be pulled (or a pull made no progress for 5 minutes)', hint: 'check the image name and tag, that the registry is reachable, and its credentials (registries in the agent config)' },
   BuildFailed: { retry: 'needs-human', summary: 'a `build:` context did not build; the engine\'s error is in the message', hint: 'fix the Dockerfile or the context and commit again' },

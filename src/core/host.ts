@@ -7,6 +7,10 @@ export interface HostView {
   realpath(path: string): string;
   /** The most targets of one color the data plane can route (HAProxy's server slots); absent: no limit. */
   maxTargetsPerColor?: number;
+  /** The shared ports this agent serves; absent when unknown (a repository's CI judges without them). */
+  entrypoints?: { http: boolean; https: boolean };
+  /** Why this data plane cannot serve host names, TLS, maintenance pages or limits; absent: it can. */
+  noEdge?: string;
 }
 
 /** Paths as text only, no limit known: what a repository's CI can judge. */

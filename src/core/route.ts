@@ -11,9 +11,42 @@ export interface RouteTarget {
   port: number;
 }
 
+export interface Address {
+  host: string;
+  port: number;
+}
+
+/** Where the data plane serves apps: each app's own port binds `listenHost`; the shared ports are optional. */
+export interface Entrypoints {
+  listenHost: string;
+  /** The shared plain-HTTP port (apps by host name, ACME HTTP-01, redirects to HTTPS). */
+  http?: Address;
+  /** The shared TLS port (apps by SNI and host name). */
+  https?: Address;
+}
+
+/** An app served by host name (and path prefix) on the shared entrypoints. */
+export interface HostRoute {
+  names: string[];
+  /** `/`, or a prefix without a trailing slash; the longest that matches a request wins. */
+  pathPrefix: string;
+  stripPrefix: boolean;
+  /** Served here in plain HTTP, or redirected from here to HTTPS (308) when `https` is set too. */
+  http?: Address;
+  /** Served here over TLS with `tls`. */
+  https?: Address;
+  /** PEM files on the host and a digest of their content: a new digest makes the data plane read them again. */
+  tls?: { certFile: string; keyFile: string; digest: string };
+}
+
 export interface AppRoute {
   app: string;
-  listen: { host: string; port: number };
+  /** A port of the app's own; absent when it is served by host name only. */
+  listen?: Address;
+  hosts?: HostRoute;
+  /** Ordinary requests get a 503 page with this message (preview requests still reach the standby color). */
+  maintenance?: { message: string; retryAfterS?: number };
+  limits?: { maxRequestBodyBytes?: number; requestTimeoutMs?: number };
   /** The color every ordinary request goes to. */
   color: Color;
   /**
@@ -33,6 +66,9 @@ export interface ColorCounters {
   requests: number;
   errors5xx: number;
   inFlight: number;
+  /** Requests refused with 413 (a body over limits.maxRequestBody) and answered 504 (limits.requestTimeout). */
+  tooLarge?: number;
+  timedOut?: number;
   /** Upgraded connections (WebSockets) open now (embedded proxy only). */
   tunnels?: number;
   /** Epoch ms of the last request, or undefined when none arrived yet. */
@@ -81,6 +117,9 @@ export interface Router {
 export function sameRoute(a: AppRoute | undefined, b: AppRoute): boolean {
   if (!a) return false;
   const key = (r: AppRoute) =>
-    JSON.stringify([r.listen.host, r.listen.port, r.color, r.drainTimeoutMs, r.targets.map((t) => `${t.color}/${t.id}@${t.host}:${t.port}`).sort(), r.routing ?? null]);
+    JSON.stringify([
+      r.listen ?? null, r.hosts ?? null, r.maintenance ?? null, r.limits ?? null, r.color, r.drainTimeoutMs,
+      r.targets.map((t) => `${t.color}/${t.id}@${t.host}:${t.port}`).sort(), r.routing ?? null,
+    ]);
   return key(a) === key(b);
 }

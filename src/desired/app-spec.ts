@@ -1,7 +1,8 @@
 // From a schema-valid app document to an AppSpec: defaults applied, and each color's fields merged
 // over the shared ones at the top of the file (env and labels key by key; anything else replaced).
 import { parseDuration } from '../core/duration.js';
-import { COLORS, DEFAULTS, type AppSpec, type Color, type ColorSpec, type EnvFile, type VolumeSpec } from '../core/app.js';
+import { COLORS, DEFAULTS, type AppSpec, type Color, type ColorSpec, type EdgeSpec, type EnvFile, type VolumeSpec } from '../core/app.js';
+import { normalPrefix } from '../core/hostname.js';
 
 type RawEnv = Record<string, string | number | boolean | { file: string }>;
 
@@ -24,7 +25,13 @@ export interface RawContainer {
 
 export interface RawApp extends RawContainer {
   name: string;
-  listen: number;
+  listen?: number;
+  hosts?: string[];
+  pathPrefix?: string;
+  stripPrefix?: boolean;
+  tls?: 'acme' | { certFile: string; keyFile: string };
+  maintenance?: { message?: string; retryAfter?: string };
+  limits?: { maxRequestBody?: string; requestTimeout?: string };
   port: number;
   drainTimeout?: string;
   scaleDownDelay?: string;
@@ -46,7 +53,8 @@ export function toAppSpec(file: string, raw: RawApp): AppSpec {
   return {
     name: raw.name,
     file,
-    listen: raw.listen,
+    ...(raw.listen !== undefined ? { listen: raw.listen } : {}),
+    edge: edgeSpec(raw),
     port: raw.port,
     drainTimeoutMs: ms(raw.drainTimeout, DEFAULTS.drainTimeoutMs),
     ...(raw.scaleDownDelay !== undefined ? { scaleDownDelayMs: parseDuration(raw.scaleDownDelay)! } : {}),
@@ -80,6 +88,27 @@ export function toAppSpec(file: string, raw: RawApp): AppSpec {
   };
 }
 
+function edgeSpec(raw: RawApp): EdgeSpec {
+  const { maintenance: m, limits = {} } = raw;
+  return {
+    hosts: (raw.hosts ?? []).map((h) => h.toLowerCase().replace(/\.$/, '')),
+    pathPrefix: normalPrefix(raw.pathPrefix),
+    stripPrefix: raw.stripPrefix ?? false,
+    ...(raw.tls ? { tls: raw.tls === 'acme' ? 'acme' : { certFile: raw.tls.certFile, keyFile: raw.tls.keyFile } } : {}),
+    ...(m ? { maintenance: { message: m.message ?? 'This site is down for maintenance.', ...(m.retryAfter ? { retryAfterS: Math.ceil(parseDuration(m.retryAfter)! / 1000) } : {}) } } : {}),
+    limits: {
+      ...(limits.maxRequestBody ? { maxRequestBodyBytes: parseSize(limits.maxRequestBody) } : {}),
+      ...(limits.requestTimeout ? { requestTimeoutMs: parseDuration(limits.requestTimeout)! } : {}),
+    },
+  };
+}
+
+/** Bytes from a schema-valid size: a number, or with k, m, g (binary units). */
+function parseSize(text: string): number {
+  const [, n, unit] = /^([0-9]+)(k|m|g)?$/.exec(text)!;
+  return Number(n) * MEMORY_UNIT[unit ?? '']!;
+}
+
 function colorSpec(raw: RawApp, color: Color): ColorSpec {
   const own = raw.colors[color];
   const pick = <K extends keyof RawContainer>(key: K): RawContainer[K] => (own[key] !== undefined ? own[key] : raw[key]);
@@ -97,7 +126,6 @@ function colorSpec(raw: RawApp, color: Color): ColorSpec {
     }
   }
   const resources = pick('resources') ?? {};
-  const memory = resources.memory ? /^([0-9]+)(k|m|g)?$/.exec(resources.memory) : null;
   const volumes: VolumeSpec[] = (pick('volumes') ?? []).map((v) => ({
     ...(v.name ? { name: v.name } : {}),
     ...(v.hostPath ? { hostPath: v.hostPath } : {}),
@@ -127,7 +155,7 @@ function colorSpec(raw: RawApp, color: Color): ColorSpec {
     ...(command ? { command } : {}),
     ...(args ? { args } : {}),
     resources: {
-      ...(memory ? { memoryBytes: Number(memory[1]) * MEMORY_UNIT[memory[2] ?? '']! } : {}),
+      ...(resources.memory ? { memoryBytes: parseSize(resources.memory) } : {}),
       ...(resources.cpus !== undefined ? { cpus: resources.cpus } : {}),
     },
     volumes,

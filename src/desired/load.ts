@@ -3,7 +3,8 @@
 import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { SwitchyardError } from '../core/errors.js';
 import type { SnapshotFile } from '../core/source.js';
-import { checkPolicy, DEFAULT_POLICY, type Policy } from '../policy/policy.js';
+import { checkEdgePolicy, checkPolicy, DEFAULT_POLICY, type Policy } from '../policy/policy.js';
+import { edgeErrors, hostClaimErrors } from './edge.js';
 import { TEXT_ONLY, type HostView } from '../core/host.js';
 import { COLORS, type AppSpec, type DesiredState } from '../core/app.js';
 import { fieldPath, toAppSpec, type RawApp, type RawContainer } from './app-spec.js';
@@ -43,7 +44,7 @@ export function loadDesired(commit: string, files: readonly SnapshotFile[], poli
     if ('errors' in loaded) errors.push(...loaded.errors);
     else apps.push(loaded);
   }
-  errors.push(...crossFileErrors(apps));
+  errors.push(...crossFileErrors(apps), ...hostClaimErrors(apps.map(({ spec, locator }) => ({ spec, at: (path: (string | number)[]) => locator.value(path) }))));
   if (errors.length) return { ok: false, errors };
   return { ok: true, state: { commit, apps: apps.map((a) => a.spec) } };
 }
@@ -98,7 +99,9 @@ function loadAppFile(file: SnapshotFile, policy: Policy, host: HostView): { spec
     const build = spec.colors[color].build;
     if (build) build.location = locator.value([...fieldPath(raw, color, 'build'), 'context']);
   }
-  const errors = [...semanticErrors(raw, spec, locator), ...checkPolicy(spec, policy, (color, key, more = []) => locator.value([...fieldPath(raw, color, key as keyof RawContainer), ...more]), host)];
+  if (typeof spec.edge.tls === 'object') spec.edge.tls.location = locator.value(['tls', 'certFile']);
+  const at = (path: (string | number)[]) => locator.value(path);
+  const errors = [...semanticErrors(raw, spec, locator), ...edgeErrors(raw, spec, at, host), ...checkEdgePolicy(spec.edge, policy, at, host), ...checkPolicy(spec, policy, (color, key, more = []) => locator.value([...fieldPath(raw, color, key as keyof RawContainer), ...more]), host)];
   if (errors.length) return { errors: errors.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0)) };
   return { spec, locator };
 }

@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Code, RetryClass } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Prober } from '../core/prober.js';
-import type { Router } from '../core/route.js';
+import type { Entrypoints, Router } from '../core/route.js';
 import type { Runtime } from '../core/runtime.js';
 import type { LiveTarget } from '../core/target.js';
 
@@ -13,7 +13,7 @@ export interface ExecutorDeps {
   prober: Prober;
   clock: Clock;
   log: Logger;
-  listenHost: string;
+  entrypoints: Entrypoints;
 }
 
 /** How long each step took (ms), for the journal. */

@@ -138,7 +138,7 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
   }
   // An unhealthy standby takes no preview, canary or rule traffic; the active color serves it all.
   const route = {
-    ...desiredRoute(app, { [active]: routed, [standby]: standbyGate.healthy ? healthy(standby) : [] } as Record<Color, LiveTarget[]>, deps.listenHost),
+    ...desiredRoute(app, { [active]: routed, [standby]: standbyGate.healthy ? healthy(standby) : [] } as Record<Color, LiveTarget[]>, deps.entrypoints),
     // Since when this color has been active: kept across passes, reset by a flip.
     since: plan.currentRoute?.color === active ? (plan.currentRoute.since ?? deps.clock.now()) : deps.clock.now(),
   };

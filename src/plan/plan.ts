@@ -9,8 +9,8 @@
 // that doubles from 100 ms up to a minute) still holds its replica: replacing it would reset that backoff
 // and turn a crash loop into a create loop. It takes no traffic until it runs and passes the gate again.
 // A target whose image's HEALTHCHECK calls it unhealthy is obsolete: Docker does not restart those.
-import { COLORS, otherColor, routesStandby, type AppSpec, type Color, type DesiredState } from '../core/app.js';
-import { sameRoute, type AppRoute, type RouteTarget } from '../core/route.js';
+import { COLORS, otherColor, routesStandby, type AppSpec, type Color, type DesiredState, type EdgeSpec } from '../core/app.js';
+import { sameRoute, type AppRoute, type Entrypoints, type HostRoute, type RouteTarget } from '../core/route.js';
 import type { LiveTarget, TargetSpec } from '../core/target.js';
 import { specHash, targetSpec, workerSpec } from './target-spec.js';
 
@@ -57,8 +57,8 @@ export interface Plan {
 }
 
 /** `now` (epoch ms) is only used to tell whether a standby color's scaleDownDelay has run out. */
-export function plan(desired: DesiredState, live: LiveState, listenHost: string, now: number): Plan {
-  const apps = desired.apps.map((app) => planApp(app, desired.commit, live, listenHost, now));
+export function plan(desired: DesiredState, live: LiveState, at: Entrypoints, now: number): Plan {
+  const apps = desired.apps.map((app) => planApp(app, desired.commit, live, at, now));
   const wanted = new Set(desired.apps.map((a) => a.name));
   const orphanNames = new Set([...live.targets.map((t) => t.app), ...live.routes.map((r) => r.app)].filter((n) => !wanted.has(n)));
   const prune = [...orphanNames].sort().map((name) => {
@@ -68,7 +68,7 @@ export function plan(desired: DesiredState, live: LiveState, listenHost: string,
   return { commit: desired.commit, apps, prune };
 }
 
-function planApp(app: AppSpec, commit: string, live: LiveState, listenHost: string, now: number): AppPlan {
+function planApp(app: AppSpec, commit: string, live: LiveState, at: Entrypoints, now: number): AppPlan {
   const currentRoute = live.routes.find((r) => r.app === app.name);
   const routedIds = new Set(currentRoute?.targets.map((t) => t.id));
   const scaledDown = scaledDownColor(app, currentRoute, now);
@@ -103,7 +103,7 @@ function planApp(app: AppSpec, commit: string, live: LiveState, listenHost: stri
 
   // New targets that will take traffic must pass the gate first, so creating them is a route change.
   const creatingRouted = create.some((s) => s.color === app.active || routesStandby(app));
-  const routeChange = creatingRouted || !sameRoute(currentRoute, desiredRoute(app, keep, listenHost));
+  const routeChange = creatingRouted || !sameRoute(currentRoute, desiredRoute(app, keep, at));
   return {
     app,
     commit,
@@ -148,16 +148,36 @@ function scaledDownColor(app: AppSpec, route: AppRoute | undefined, now: number)
  * The route for these healthy targets: the active color's take ordinary requests; the other color's
  * are included only when the app sends requests to it (preview, canary, rules).
  */
-export function desiredRoute(app: AppSpec, healthy: Record<Color, readonly LiveTarget[]>, listenHost: string): AppRoute {
+export function desiredRoute(app: AppSpec, healthy: Record<Color, readonly LiveTarget[]>, at: Entrypoints): AppRoute {
   const standby = otherColor(app.active);
   const routed = [...healthy[app.active], ...(routesStandby(app) ? healthy[standby] : [])];
+  const { edge } = app;
+  const limits = Object.keys(edge.limits).length ? edge.limits : undefined;
   return {
     app: app.name,
-    listen: { host: listenHost, port: app.listen },
+    ...(app.listen !== undefined ? { listen: { host: at.listenHost, port: app.listen } } : {}),
+    ...(edge.hosts.length ? { hosts: hostRoute(edge, at) } : {}),
+    ...(edge.maintenance ? { maintenance: edge.maintenance } : {}),
+    ...(limits ? { limits } : {}),
     color: app.active,
     targets: routed.filter((t) => t.address).map(routeTarget),
     drainTimeoutMs: app.drainTimeoutMs,
     ...(routesStandby(app) ? { routing: app.routing } : {}),
+  };
+}
+
+/**
+ * The app's place on the shared entrypoints: over TLS once its certificate has been read (a digest), with
+ * plain HTTP then redirecting; until then (or without `tls`), plain HTTP only.
+ */
+function hostRoute(edge: EdgeSpec, at: Entrypoints): HostRoute {
+  const tls = typeof edge.tls === 'object' && edge.tls.digest ? { certFile: edge.tls.certFile, keyFile: edge.tls.keyFile, digest: edge.tls.digest } : undefined;
+  return {
+    names: edge.hosts,
+    pathPrefix: edge.pathPrefix,
+    stripPrefix: edge.stripPrefix,
+    ...(at.http ? { http: at.http } : {}),
+    ...(tls && at.https ? { https: at.https, tls } : {}),
   };
 }
 
@@ -174,7 +194,7 @@ export function describe(p: AppPlan): string[] {
   const lines: string[] = [];
   const from = p.currentRoute?.color;
   if (p.routeChange && from && from !== p.app.active) lines.push(`flip ${from} -> ${p.app.active}`);
-  else if (p.routeChange && !from) lines.push(`route ${p.app.active} on port ${p.app.listen}`);
+  else if (p.routeChange && !from) lines.push(`route ${p.app.active} ${servedAt(p.app)}`);
   else if (p.routeChange) lines.push(`update ${p.app.active} route`);
   for (const color of COLORS) {
     const n = p.create.filter((s) => s.color === color).length;
@@ -194,4 +214,11 @@ export function describe(p: AppPlan): string[] {
     lines.push(`worker ${w}: ${n ? `start ${n}` : ''}${n && old ? ', then ' : ''}${old ? `stop ${old}` : ''}${p.routeChange ? ' after the switch' : ''}`);
   }
   return lines;
+}
+
+/** Where an app is served, in words: its port, its host names, or both. */
+function servedAt(app: AppSpec): string {
+  const where = app.listen !== undefined ? [`on port ${app.listen}`] : [];
+  if (app.edge.hosts.length) where.push(`at ${app.edge.hosts.join(', ')}${app.edge.pathPrefix === '/' ? '' : app.edge.pathPrefix}`);
+  return where.join(' and ');
 }

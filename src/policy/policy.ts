@@ -1,7 +1,8 @@
 // The host-safety policy: what a repository may ask of this host. It lives in the agent's own
 // configuration, never in the repository, so a pull request cannot widen it. Everything that can
 // give a container power over the host is denied unless the operator allows it.
-import { COLORS, type AppSpec } from '../core/app.js';
+import { COLORS, type AppSpec, type EdgeSpec } from '../core/app.js';
+import { hostAllowed } from '../core/hostname.js';
 import type { TargetSpec } from '../core/target.js';
 import { SwitchyardError, type Location } from '../core/errors.js';
 import { ENGINE_SOCKETS, isUnder, normalizePath, SYSTEM_PATHS, touches } from '../core/host-path.js';
@@ -24,6 +25,10 @@ export interface Policy {
   images?: string[];
   /** Named volumes that exist on the host and are mounted as they are; every other named volume is the app's own. */
   externalVolumes: string[];
+  /** Host names a repository may claim (exact, or `*.domain` for any name below it); absent: any name. */
+  hosts?: string[];
+  /** Host folders that tls.certFile and tls.keyFile may lie in. */
+  certPaths: string[];
   /** Images may be built on this host from `build:` contexts of the repository. */
   allowBuilds: boolean;
   /** The network a build's RUN steps have: the engine's default, or none (then no ADD from a URL either). */
@@ -40,6 +45,7 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   bindMountPaths: [],
   envFilePaths: ['/etc/switchyard/secrets'],
   externalVolumes: [],
+  certPaths: ['/etc/switchyard/certs'],
   allowBuilds: true,
   buildNetwork: 'default',
 });
@@ -99,6 +105,28 @@ export function checkPolicy(app: AppSpec, policy: Policy, at: FieldLocator, host
     }
   }
   return [...errors.values()];
+}
+
+/**
+ * What the app's edge asks of the host that the policy refuses: host names outside `policy.hosts` (so a
+ * pull request cannot take another team's domain) and certificate files outside `policy.certPaths`.
+ */
+export function checkEdgePolicy(edge: EdgeSpec, policy: Policy, at: (path: (string | number)[]) => Location, host: HostView = TEXT_ONLY): SwitchyardError[] {
+  const errors: SwitchyardError[] = [];
+  const { hosts: allowed } = policy;
+  if (allowed) {
+    edge.hosts.forEach((name, i) => {
+      if (hostAllowed(name, allowed)) return;
+      errors.push(new SwitchyardError('PolicyDenied', `host name ${name}: denied by the agent's policy (rule "hosts")`, { location: at(['hosts', i]), hint: `claim a name under ${allowed.join(', ') || '(none allowed)'}, or ask an operator to add it to policy.hosts` }));
+    });
+  }
+  if (typeof edge.tls === 'object') {
+    for (const key of ['certFile', 'keyFile'] as const) {
+      const problem = hostPathProblem(edge.tls[key], policy.certPaths, false, host);
+      if (problem) errors.push(new SwitchyardError('PolicyDenied', `reading ${problem.shown} as tls.${key}: denied by the agent's policy (rule "certPaths")`, { location: at(['tls', key]), hint: `put the file under ${policy.certPaths.join(', ') || '(none allowed)'}` }));
+    }
+  }
+  return errors;
 }
 
 /**

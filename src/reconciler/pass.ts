@@ -1,12 +1,12 @@
 // One reconcile pass, as ordered steps, each in its own module under steps/ with the conditions it sets:
-//   fetch -> load (source.ts) -> secrets -> observe -> plan (decide.ts) -> apply (apply.ts) -> prune
+//   fetch -> load (source.ts) -> host files (env files, certificates) -> observe -> plan (decide.ts) -> apply (apply.ts) -> prune
 //   (prune.ts) -> report (report.ts).
 // While apps are being changed, a newer commit on the branch cancels the pass (supersede.ts). A container
 // event for an app the pass is already done with starts a run scoped to that app at once (runApp).
 import type { DesiredState } from '../core/app.js';
 import { errorMessage } from '../core/errors.js';
-import type { FailedCommit, SecretReader } from '../core/stores.js';
-import { resolveEnvFiles } from '../desired/env-files.js';
+import type { FailedCommit } from '../core/stores.js';
+import { readHostFiles, type HostFileReaders } from '../desired/host-files.js';
 import { isNoop, plan, type LiveState } from '../plan/plan.js';
 import type { Memory } from './memory.js';
 import type { Outcome } from './outcome.js';
@@ -18,9 +18,7 @@ import { observe } from './steps/observe.js';
 import { fetchAndLoad, type SourceDeps } from './steps/source.js';
 import { watchTip } from './supersede.js';
 
-export interface PassDeps extends ApplyDeps, SourceDeps {
-  secrets: SecretReader;
-}
+export interface PassDeps extends ApplyDeps, SourceDeps, HostFileReaders {}
 
 export class Pass {
   /** The desired state the pass in progress works from (env files resolved), and the apps it is done with. */
@@ -43,13 +41,13 @@ export class Pass {
     const fetched = await fetchAndLoad(deps, memory, out);
     if (!memory.desired) return fetched;
 
-    // secrets
-    const { state: desired, errors: unreadable } = await resolveEnvFiles(memory.desired, deps.secrets);
+    // host files: env files and certificates
+    const { state: desired, unreadable } = await readHostFiles(memory.desired, deps, deps.clock.now());
     for (const [name, errors] of unreadable) {
       const app = desired.apps.find((a) => a.name === name)!;
-      for (const e of errors) out.log.error({ app: name, reason: 'SecretUnavailable' }, e.toString());
+      for (const e of errors) out.log.error({ app: name, reason: e.code }, e.toString());
       out.status.track(app);
-      setPhase(out, memory, name, { phase: 'Stalled', reason: 'SecretUnavailable', message: `${errors.map((e) => e.toString()).join('; ')}; the app is left as it is` });
+      setPhase(out, memory, name, { phase: 'Stalled', reason: errors[0]!.code, message: `${errors.map((e) => e.toString()).join('; ')}; the app is left as it is` });
     }
 
     // observe
@@ -63,7 +61,7 @@ export class Pass {
 
     // plan
     const suspended = await memory.suspendedApps();
-    const decision = decide(desired, live, { suspended, unreadable, failed: await memory.failedCommits() }, deps.listenHost, deps.clock.now());
+    const decision = decide(desired, live, { suspended, unreadable, failed: await memory.failedCommits() }, deps.entrypoints, deps.clock.now());
     // Carried out: apps with no hold, and the failed ones (only what serves them is healed).
     const apply = decision.apps.filter((a) => !a.hold || a.hold.why === 'failed');
     const work = apply.filter((a) => !isNoop(a.plan));
@@ -105,7 +103,7 @@ export class Pass {
     const spec = desired.apps.find((a) => a.name === name);
     if (!spec) return;
     const live = await observe(deps);
-    const [ap] = plan({ commit: desired.commit, apps: [spec] }, live, deps.listenHost, deps.clock.now()).apps;
+    const [ap] = plan({ commit: desired.commit, apps: [spec] }, live, deps.entrypoints, deps.clock.now()).apps;
     const guards: Guards = { suspended: await memory.suspendedApps(), unreadable: new Map(), failed: await memory.failedCommits() };
     const hold = holdOf(ap!, guards);
     if (hold?.why === 'suspended') return;

@@ -1,28 +1,27 @@
-// `switchyard plan`: the agent's own steps up to plan (load, secrets, observe, decide) on one snapshot,
+// `switchyard plan`: the agent's own steps up to plan (load, host files, observe, decide) on one snapshot,
 // with the same guards (suspensions and failed commits as the agent recorded them, the empty-prune
 // guard), so that a preview never predicts a change the agent would not make. It changes nothing.
 import type { Clock } from '../core/clock.js';
 import type { HostView } from '../core/host.js';
 import type { SwitchyardError } from '../core/errors.js';
-import type { Router } from '../core/route.js';
+import type { Entrypoints, Router } from '../core/route.js';
 import type { Runtime } from '../core/runtime.js';
 import type { Snapshot, Source } from '../core/source.js';
-import type { FailedCommitStore, SecretReader, SuspensionStore } from '../core/stores.js';
-import { resolveEnvFiles } from '../desired/env-files.js';
+import type { FailedCommitStore, SuspensionStore } from '../core/stores.js';
+import { readHostFiles, type HostFileReaders } from '../desired/host-files.js';
 import { loadCommit } from '../desired/load-commit.js';
 import type { Policy } from '../policy/policy.js';
 import { decide, type Decision } from './steps/decide.js';
 import { observe } from './steps/observe.js';
 
-export interface PreviewDeps {
+export interface PreviewDeps extends HostFileReaders {
   source: Pick<Source, 'folder'>;
   policy: Policy;
-  secrets: SecretReader;
   runtime: Pick<Runtime, 'list'>;
   router: Pick<Router, 'routes'>;
   suspensions: SuspensionStore;
   failedCommits: FailedCommitStore;
-  listenHost: string;
+  entrypoints: Entrypoints;
   clock: Clock;
   host?: HostView;
 }
@@ -30,8 +29,8 @@ export interface PreviewDeps {
 export async function preview(snapshot: Snapshot, deps: PreviewDeps): Promise<{ ok: true; decision: Decision } | { ok: false; errors: SwitchyardError[] }> {
   const loaded = await loadCommit(snapshot, deps.policy, deps.source, deps.host);
   if (!loaded.ok) return loaded;
-  const { state, errors: unreadable } = await resolveEnvFiles(loaded.state, deps.secrets);
+  const { state, unreadable } = await readHostFiles(loaded.state, deps, deps.clock.now());
   const live = await observe(deps);
   const guards = { suspended: await deps.suspensions.load(), unreadable, failed: await deps.failedCommits.load() };
-  return { ok: true, decision: decide(state, live, guards, deps.listenHost, deps.clock.now()) };
+  return { ok: true, decision: decide(state, live, guards, deps.entrypoints, deps.clock.now()) };
 }

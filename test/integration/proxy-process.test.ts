@@ -46,7 +46,7 @@ describe('proxy process', () => {
     const router = new RemoteRouter(socket);
     await router.apply(route);
     expect(await router.routes()).toEqual([route]);
-    expect((await get(route.listen.port)).body).toBe('blue-0');
+    expect((await get(route.listen!.port)).body).toBe('blue-0');
     expect(await router.counters('web')).toMatchObject({ blue: { requests: 1 } });
     await expect(router.apply({ ...route, app: 'other' })).rejects.toMatchObject({ code: 'PortInUse', hint: expect.stringMatching(/another process/) });
   });
@@ -58,7 +58,7 @@ describe('proxy process', () => {
     const restarted = await ensureProxy(dir, instance, systemClock);
     expect(restarted.started).toBe(true);
     expect(restarted.info.pid).not.toBe(info.pid);
-    expect((await get(route.listen.port)).body).toBe('blue-0');
+    expect((await get(route.listen!.port)).body).toBe('blue-0');
   });
 
   it('fails a control call, instead of waiting forever, while the proxy is stopped (SIGSTOP), and works again after SIGCONT', async () => {
@@ -82,7 +82,7 @@ describe('proxy process', () => {
     const { socket, info } = await ensureProxy(dir, instance, systemClock);
     await new RemoteRouter(socket).apply(route);
     const hits = backend.hits;
-    const slow = get(route.listen.port, undefined, '/slow');
+    const slow = get(route.listen!.port, undefined, '/slow');
     await until('the slow request to reach the backend', () => (backend.hits > hits ? true : undefined));
     const stop = spawnSync(process.execPath, ['bin/switchyard.js', 'proxy', '--stop', '--state-dir', dir, '--instance', instance], { encoding: 'utf8' });
     expect(stop.status).toBe(0);

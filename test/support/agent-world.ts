@@ -32,6 +32,6 @@ export function setup<L extends LastGoodStore = MemoryLastGood, S extends Suspen
   const status = new StatusStore('test', 'fake', clock);
   const secrets = { files: new Map<string, string>(), read: async (path: string) => { const v = secrets.files.get(path); if (v === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' }); return v; } };
   const journal = new MemoryJournal();
-  const agent = new Agent({ source, status, lastGood, secrets, journal, suspensions, failedCommits, staleAfter: 3, policy: DEFAULT_POLICY, runtime, router, prober, clock, log: silentLogger, listenHost: '127.0.0.1' });
+  const agent = new Agent({ source, status, lastGood, secrets, journal, suspensions, failedCommits, staleAfter: 3, policy: DEFAULT_POLICY, runtime, router, prober, clock, log: silentLogger, entrypoints: { listenHost: '127.0.0.1' } });
   return { clock, source, runtime, router, prober, status, agent, lastGood, secrets, journal, suspensions, failedCommits };
 }

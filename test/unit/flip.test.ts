@@ -5,11 +5,11 @@ import { executeApp } from '../../src/executor/flip.js';
 import { SwitchyardError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/log.js';
 import { plan } from '../../src/plan/plan.js';
-import { color } from '../support/specs.js';
+import { color, NO_EDGE } from '../support/specs.js';
 import { FakeClock, FakeProber, FakeRouter, FakeRuntime } from '../support/fakes.js';
 
 const app = (active: 'blue' | 'green', over: Partial<AppSpec> = {}): AppSpec => ({
-  name: 'web', file: 'apps/web.yaml', listen: 9000, port: 8080, drainTimeoutMs: 1000, active,
+  name: 'web', file: 'apps/web.yaml', listen: 9000, edge: NO_EDGE, port: 8080, drainTimeoutMs: 1000, active,
   health: { ...DEFAULTS.health, intervalMs: 100, healthyThreshold: 3, startTimeoutMs: 5000 },
   colors: { blue: color('img:1', 2), green: color('img:2', 2) },
   routing: { rules: [] },
@@ -18,13 +18,14 @@ const app = (active: 'blue' | 'green', over: Partial<AppSpec> = {}): AppSpec => 
   ...over,
 });
 
+const AT = { listenHost: '127.0.0.1' };
 function setup() {
   const runtime = new FakeRuntime();
   const router = new FakeRouter(runtime.calls);
   const prober = new FakeProber();
-  const deps: ExecutorDeps = { runtime, router, prober, clock: new FakeClock(), log: silentLogger, listenHost: '127.0.0.1' };
+  const deps: ExecutorDeps = { runtime, router, prober, clock: new FakeClock(), log: silentLogger, entrypoints: { listenHost: '127.0.0.1' } };
   const step = async (a: AppSpec) => {
-    const p = plan({ commit: 'c', apps: [a] }, { targets: await runtime.list(), routes: await router.routes() }, '127.0.0.1', deps.clock.now());
+    const p = plan({ commit: 'c', apps: [a] }, { targets: await runtime.list(), routes: await router.routes() }, AT, deps.clock.now());
     return executeApp(p.apps[0]!, deps);
   };
   return { runtime, router, prober, deps, step };
@@ -167,7 +168,7 @@ describe('flip', () => {
     const { runtime, router, deps } = setup();
     const three = (image: string) => app('blue', { colors: { blue: color(image, 3), green: color('img:2', 0) } });
     const step = async (a: AppSpec, signal?: AbortSignal) => {
-      const p = plan({ commit: 'c', apps: [a] }, { targets: await runtime.list(), routes: await router.routes() }, '127.0.0.1', deps.clock.now());
+      const p = plan({ commit: 'c', apps: [a] }, { targets: await runtime.list(), routes: await router.routes() }, AT, deps.clock.now());
       return executeApp(p.apps[0]!, deps, signal);
     };
     await step(three('img:1'));

@@ -6,16 +6,22 @@
 // each target's own count (backend.ts: one object per target with its pool, in-flight count, passive
 // health and drain).
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import type { Clock } from '../../core/clock.js';
 import { COLORS, otherColor, type Color } from '../../core/app.js';
 import { SwitchyardError } from '../../core/errors.js';
 import { Backend } from './backend.js';
 import { chooseColor, type Choice } from './choose-color.js';
-import { forward, hasBody, HOP_BY_HOP, requestHeaders } from './forward.js';
-import { LATENCY_BUCKETS_MS, observeLatency, type AppRoute, type ColorCounters, type Router, type RouteTarget } from '../../core/route.js';
+import { BODY_TOO_LARGE, forward, hasBody, HOP_BY_HOP, NO_ANSWER_IN_TIME, requestHeaders } from './forward.js';
+import { FrontDoor, type Kind } from './front-door.js';
+import { page, reply } from './pages.js';
+import { LATENCY_BUCKETS_MS, observeLatency, type Address, type AppRoute, type ColorCounters, type Router, type RouteTarget } from '../../core/route.js';
 
 const SAFE_TO_RETRY = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** A shared entrypoint no route needs any more closes; its requests in flight get this long to finish. */
+const SHARED_RETIRE_MS = 30_000;
 /** The failures that are the target's own (it refused, reset or did not answer): passive health counts only these. */
 const TARGET_FAULTS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
@@ -36,7 +42,8 @@ export const LIMITS = {
 type Mode = 'main' | 'preview';
 
 interface Listener {
-  main: Server;
+  /** The app's own port, when it has one. */
+  main: Server | undefined;
   preview: Server | undefined;
   route: AppRoute;
   /** The route's targets by color, computed once per route rather than once per request. */
@@ -71,34 +78,52 @@ export class EmbeddedProxy implements Router {
   private readonly random: () => number;
   private readonly trustedProxies: ReadonlySet<string>;
   private readonly tunnelIdleMs: number;
+  private readonly door: FrontDoor;
 
   constructor(private readonly clock: Clock, opts: EmbeddedProxyOptions = {}) {
     this.random = opts.random ?? Math.random;
     this.trustedProxies = new Set(opts.trustedProxies ?? []);
     this.tunnelIdleMs = opts.tunnelIdleMs ?? LIMITS.tunnelIdleMs;
+    this.door = new FrontDoor({
+      request: (app, req, res) => this.handle(app, 'main', req, res),
+      upgrade: (app, req, socket, head) => this.upgrade(app, 'main', req, socket, head),
+      server: (kind, sni) => this.server(kind, sni),
+      retire: (server) => this.retire(server, SHARED_RETIRE_MS),
+    });
   }
 
   async apply(route: AppRoute): Promise<void> {
     const current = this.listeners.get(route.app);
-    const sameListen = current && current.route.listen.host === route.listen.host && current.route.listen.port === route.listen.port;
-    const main = sameListen ? current.main : await this.listen(route, 'main', route.listen.port);
-    const previewPort = route.routing?.preview?.port;
-    const samePreview = current?.preview && previewPort === current.route.routing?.preview?.port;
-    let preview = samePreview ? current.preview : undefined;
-    if (!samePreview && previewPort !== undefined) {
-      try {
-        preview = await this.listen(route, 'preview', previewPort);
-      } catch (e) {
-        if (!sameListen) await closeServer(main, 0, this.clock);
-        throw e;
+    const opened: Server[] = [];
+    const undo = () => Promise.all(opened.map((s) => closeServer(s, 0, this.clock)));
+    let main = current?.main;
+    let preview = current?.preview;
+    let doorOpened: (() => void) | undefined;
+    try {
+      if (!sameAddress(current?.route.listen, route.listen)) {
+        main = route.listen ? await this.listen(route, 'main', route.listen) : undefined;
+        if (main) opened.push(main);
       }
+      const previewPort = route.routing?.preview?.port;
+      if (!(current?.preview && previewPort === current.route.routing?.preview?.port)) {
+        preview = previewPort !== undefined ? await this.listen(route, 'preview', { host: route.listen?.host ?? route.hosts?.http?.host ?? '127.0.0.1', port: previewPort }) : undefined;
+        if (preview) opened.push(preview);
+      }
+      doorOpened = await this.door.open(route);
+      // The shared tables and the app's own route change in the same synchronous step.
+      this.door.update([...[...this.listeners.values()].filter((l) => l.route.app !== route.app).map((l) => l.route), route]);
+    } catch (e) {
+      await undo();
+      throw e;
+    } finally {
+      doorOpened?.();
     }
     const pools = { blue: route.targets.filter((t) => t.color === 'blue'), green: route.targets.filter((t) => t.color === 'green') };
     const listener: Listener = current ?? { main, preview, route, pools, cursor: { blue: 0, green: 0 }, counters: {} };
     const old = { main: listener.main, preview: listener.preview };
     Object.assign(listener, { main, preview, route, pools }); // the swap
     this.listeners.set(route.app, listener);
-    if (old.main !== main) this.retire(old.main, route.drainTimeoutMs);
+    if (old.main && old.main !== main) this.retire(old.main, route.drainTimeoutMs);
     if (old.preview && old.preview !== preview) this.retire(old.preview, route.drainTimeoutMs);
     this.retireTunnels(route);
   }
@@ -107,8 +132,9 @@ export class EmbeddedProxy implements Router {
     const listener = this.listeners.get(app);
     if (!listener) return;
     this.listeners.delete(app);
+    this.door.update([...this.listeners.values()].map((l) => l.route));
     this.retireTunnels({ app, targets: [], color: listener.route.color, drainTimeoutMs: listener.route.drainTimeoutMs });
-    this.retire(listener.main, listener.route.drainTimeoutMs);
+    if (listener.main) this.retire(listener.main, listener.route.drainTimeoutMs);
     if (listener.preview) this.retire(listener.preview, listener.route.drainTimeoutMs);
   }
 
@@ -154,26 +180,38 @@ export class EmbeddedProxy implements Router {
 
   async close(): Promise<void> {
     await Promise.all([...this.listeners.keys()].map((app) => this.remove(app)));
+    this.door.close();
     await Promise.all(this.closing);
     for (const t of this.tunnels) t.close();
     await Promise.all([...this.backends.values()].map((b) => b.destroy()));
     this.backends.clear();
   }
 
-  private async listen(route: AppRoute, mode: Mode, port: number): Promise<Server> {
-    const server = createServer({ keepAliveTimeout: LIMITS.keepAliveTimeoutMs, headersTimeout: LIMITS.headersTimeoutMs, requestTimeout: LIMITS.requestTimeoutMs }, (req, res) => this.handle(route.app, mode, req, res));
+  /** A server with the listeners' limits (see LIMITS); over TLS, the certificate is chosen by SNI. */
+  private server(kind: Kind, sni?: (name: string) => SecureContext | undefined): Server {
+    const opts = { keepAliveTimeout: LIMITS.keepAliveTimeoutMs, headersTimeout: LIMITS.headersTimeoutMs, requestTimeout: LIMITS.requestTimeoutMs };
+    const server: Server =
+      kind === 'https'
+        ? createTlsServer({ ...opts, ALPNProtocols: ['http/1.1'], SNICallback: (name, cb) => cb(null, sni?.(name)) })
+        : createServer(opts);
     server.maxConnections = LIMITS.maxConnections;
+    server.on('clientError', (_err, socket: Socket) => socket.destroy());
+    return server;
+  }
+
+  private async listen(route: AppRoute, mode: Mode, address: Address): Promise<Server> {
+    const server = this.server('http');
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.handle(route.app, mode, req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(route.app, mode, req, socket, head));
-    server.on('clientError', (_err, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       const onError = (e: NodeJS.ErrnoException) =>
         reject(
-          new SwitchyardError('PortInUse', `app "${route.app}": cannot listen on ${route.listen.host}:${port} (${mode} port): ${e.code ?? e.message}`, {
+          new SwitchyardError('PortInUse', `app "${route.app}": cannot listen on ${address.host}:${address.port} (${mode} port): ${e.code ?? e.message}`, {
             hint: `another process holds that port; stop it or change ${mode === 'main' ? '`listen`' : '`preview.port`'} in the app file`,
           }),
         );
       server.once('error', onError);
-      server.listen(port, route.listen.host, () => {
+      server.listen(address.port, address.host, () => {
         server.off('error', onError);
         resolve();
       });
@@ -211,6 +249,7 @@ export class EmbeddedProxy implements Router {
   private handle(app: string, mode: Mode, req: IncomingMessage, res: ServerResponse, tried: Set<string> = new Set()): void {
     const listener = this.listeners.get(app);
     const choice = listener && this.choose(listener, mode, req.headers);
+    if (listener && choice && !tried.size && this.refused(listener, choice, req, res)) return;
     const target = listener && choice && this.target(listener, choice, tried);
     if (!listener || !choice || !target) {
       if (tried.size) reply(res, 502, 'bad gateway: no target answered\n');
@@ -244,6 +283,17 @@ export class EmbeddedProxy implements Router {
           res.destroy();
           return;
         }
+        if (err.code === BODY_TOO_LARGE) {
+          counters.tooLarge = (counters.tooLarge ?? 0) + 1;
+          tooLarge(res);
+          return;
+        }
+        if (err.code === NO_ANSWER_IN_TIME) {
+          counters.timedOut = (counters.timedOut ?? 0) + 1;
+          counters.errors5xx++;
+          page(res, 504, 'Gateway timeout', 'The site took too long to answer. Please try again.', { connection: 'close' });
+          return;
+        }
         // Passive health counts the target's own failures only: never a client that left, nor a body it cut.
         if (TARGET_FAULTS.has(err.code ?? '') && !clientLeft(req, res)) backend.unreachable(this.clock.now());
         // No answer yet: retry on another target when that cannot repeat a side effect.
@@ -256,8 +306,28 @@ export class EmbeddedProxy implements Router {
         counters.errors5xx++;
         reply(res, 502, 'bad gateway\n');
       },
-    });
+    }, listener.route.limits);
     res.on('close', done);
+  }
+
+  /**
+   * Answers a request the app never sees: a maintenance page (a preview still reaches its color, so a
+   * fix can be checked before maintenance ends), or a body whose stated length is over the limit.
+   */
+  private refused(listener: Listener, choice: Choice, req: IncomingMessage, res: ServerResponse): boolean {
+    const { maintenance, limits } = listener.route;
+    if (maintenance && !choice.strict) {
+      page(res, 503, 'Down for maintenance', maintenance.message, maintenance.retryAfterS !== undefined ? { 'retry-after': maintenance.retryAfterS } : {});
+      return true;
+    }
+    const max = limits?.maxRequestBodyBytes;
+    if (max !== undefined && Number(req.headers['content-length'] ?? 0) > max) {
+      const counters = this.colorCounters(listener, choice.color);
+      counters.tooLarge = (counters.tooLarge ?? 0) + 1;
+      tooLarge(res);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -271,7 +341,7 @@ export class EmbeddedProxy implements Router {
     const listener = this.listeners.get(app);
     const choice = listener && this.choose(listener, mode, req.headers);
     const target = listener && choice && this.target(listener, choice, new Set());
-    if (!listener || !target || !choice) {
+    if (!listener || !target || !choice || (listener.route.maintenance && !choice.strict)) {
       client.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
@@ -381,9 +451,13 @@ function canRetry(req: IncomingMessage, err: NodeJS.ErrnoException): boolean {
   return SAFE_TO_RETRY.has(req.method ?? '') && ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(err.code ?? '');
 }
 
-function reply(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+/** The connection closes after a 413: the rest of the body is never read. */
+function tooLarge(res: ServerResponse): void {
+  page(res, 413, 'Request too large', 'The request body is larger than this site accepts.', { connection: 'close' });
+}
+
+function sameAddress(a: Address | undefined, b: Address | undefined): boolean {
+  return a?.host === b?.host && a?.port === b?.port;
 }
 
 /**

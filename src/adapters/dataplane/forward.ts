@@ -2,6 +2,7 @@
 // about 1.5x the throughput of node:http's client here, see bench/proxy.ts). Streams both ways with
 // backpressure; a small response with a known length is sent in one write.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Transform, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 
 export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
@@ -25,19 +26,45 @@ export function hasBody(req: IncomingMessage): boolean {
   return Boolean(req.headers['transfer-encoding']) || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
-export function forward(pool: Dispatcher, req: IncomingMessage, res: ServerResponse, setCookie: string | undefined, trusted: ReadonlySet<string>, events: ForwardEvents): void {
+/** An app's limits on one request (both optional). */
+export interface RequestLimits {
+  maxRequestBodyBytes?: number;
+  requestTimeoutMs?: number;
+}
+
+/** The error codes a limit fails a request with (the caller answers 413 or 504). */
+export const BODY_TOO_LARGE = 'SY_BODY_TOO_LARGE';
+export const NO_ANSWER_IN_TIME = 'SY_NO_ANSWER_IN_TIME';
+
+export function forward(pool: Dispatcher, req: IncomingMessage, res: ServerResponse, setCookie: string | undefined, trusted: ReadonlySet<string>, events: ForwardEvents, limits: RequestLimits = {}): void {
   const handler = new ForwardHandler(res, setCookie, events);
   res.on('close', () => {
-    if (!res.writableFinished) handler.abort?.(new Error('client went away'));
+    if (!res.writableFinished) handler.fail(new Error('client went away'));
   });
-  pool.dispatch(
-    { method: req.method ?? 'GET', path: req.url ?? '/', headers: requestHeaders(req, trusted), body: hasBody(req) ? req : null },
-    handler,
-  );
+  if (limits.requestTimeoutMs !== undefined) handler.deadline(limits.requestTimeoutMs);
+  const body = hasBody(req) ? (limits.maxRequestBodyBytes !== undefined ? bounded(req, limits.maxRequestBodyBytes) : req) : null;
+  pool.dispatch({ method: req.method ?? 'GET', path: req.url ?? '/', headers: requestHeaders(req, trusted), body }, handler);
+}
+
+/** The body, failing with BODY_TOO_LARGE once more than `max` bytes have come (a chunked body has no length to check first). */
+function bounded(req: IncomingMessage, max: number): Readable {
+  let seen = 0;
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      if (seen > max) done(Object.assign(new Error(`request body over ${max} bytes`), { code: BODY_TOO_LARGE }));
+      else done(null, chunk);
+    },
+  });
+  req.on('error', (e) => out.destroy(e));
+  return req.pipe(out);
 }
 
 class ForwardHandler implements Dispatcher.DispatchHandler {
-  abort: ((err?: Error) => void) | undefined;
+  private abort: ((err?: Error) => void) | undefined;
+  /** A failure decided before the connection was there to abort. */
+  private early: Error | undefined;
+  private timer: NodeJS.Timeout | undefined;
   private status = 0;
   private headers: string[] = [];
   private buffered: Buffer[] | undefined;
@@ -47,9 +74,22 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onConnect(abort: (err?: Error) => void): void {
     this.abort = abort;
+    if (this.early) abort(this.early);
+  }
+
+  fail(err: Error): void {
+    if (this.abort) this.abort(err);
+    else this.early ??= err;
+  }
+
+  /** Fails the request with NO_ANSWER_IN_TIME unless its answer has begun within `ms`. */
+  deadline(ms: number): void {
+    this.timer = setTimeout(() => this.fail(Object.assign(new Error(`no answer within ${ms} ms`), { code: NO_ANSWER_IN_TIME })), ms);
+    this.timer.unref();
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    clearTimeout(this.timer);
     this.status = status;
     this.headers = responseHeaders(raw, this.setCookie);
     this.events.response(status);
@@ -81,6 +121,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    clearTimeout(this.timer);
     this.events.failure(err as NodeJS.ErrnoException, this.answered);
   }
 

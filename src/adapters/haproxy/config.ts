@@ -2,7 +2,7 @@
 // changes rarely (apps, ports, preview/canary/rules); which color is active and which targets serve
 // are set at run time through the runtime API (a map and server slots), so a flip never reloads.
 import type { Color } from '../../core/app.js';
-import { CANARY_COOKIE, type AppRoute } from '../../core/route.js';
+import { CANARY_COOKIE, type Address, type AppRoute } from '../../core/route.js';
 
 /** Server slots per color and app: replicas above this are refused. */
 export const SLOTS = 16;
@@ -50,11 +50,11 @@ export function renderConfig(routes: readonly AppRoute[], paths: HaproxyPaths): 
     '  default-server init-addr none',
     '',
   ];
-  for (const route of [...routes].sort((a, b) => a.app.localeCompare(b.app))) lines.push(...renderApp(route, paths));
+  for (const route of [...routes].sort((a, b) => a.app.localeCompare(b.app))) if (route.listen) lines.push(...renderApp({ ...route, listen: route.listen }, paths));
   return `${lines.join('\n')}\n`;
 }
 
-function renderApp(route: AppRoute, paths: HaproxyPaths): string[] {
+function renderApp(route: AppRoute & { listen: Address }, paths: HaproxyPaths): string[] {
   const { app } = route;
   const r = route.routing;
   const be = (c: Color) => backendName(app, c);

@@ -91,6 +91,10 @@ export class HaproxyRouter implements Router {
   }
 
   async apply(route: AppRoute): Promise<void> {
+    // The loader refuses these for this data plane (HostView.noEdge); a route that has them anyway is not served half.
+    if (!route.listen || route.hosts || route.maintenance || route.limits) {
+      throw new SwitchyardError('RouteFailed', `app "${route.app}": the HAProxy data plane serves an app on its own listen port only (no hosts, tls, maintenance or limits yet)`, { hint: 'use the embedded router (--router embedded) for those', retry: 'needs-human' });
+    }
     for (const color of COLORS) {
       const n = route.targets.filter((t) => t.color === color).length;
       if (n > SLOTS) throw new SwitchyardError('RouteFailed', `app "${route.app}": ${n} ${color} targets, more than the ${SLOTS} HAProxy slots`, { hint: `use at most ${SLOTS} replicas with the haproxy router`, retry: 'needs-human' });

@@ -106,7 +106,7 @@ async function repair(name: string, failed: FailedCommit, live: LiveState, deps:
   }
   const last = memory.applied.get(name);
   if (!last || memory.repairFailed.has(name)) return;
-  const [full] = plan({ commit: last.commit, apps: [last.spec] }, live, deps.listenHost, deps.clock.now()).apps;
+  const [full] = plan({ commit: last.commit, apps: [last.spec] }, live, deps.entrypoints, deps.clock.now()).apps;
   const serves = (c: Color) => c === last.spec.active || routesStandby(last.spec);
   const rp = full && {
     ...full,

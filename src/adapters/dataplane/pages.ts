@@ -1,0 +1,38 @@
+// The answers the data plane gives itself, not an app: short, the same on every entrypoint, and never
+// naming anything internal (no app, color, target or version).
+import type { ServerResponse } from 'node:http';
+
+export function reply(res: ServerResponse, status: number, body: string, headers: Record<string, string | number> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+/** A small HTML page: maintenance, a body over the limit, an answer that took too long. */
+export function page(res: ServerResponse, status: number, title: string, message: string, headers: Record<string, string | number> = {}): void {
+  const body = `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escape(title)}</title></head>\n<body style="font-family:sans-serif;max-width:40em;margin:4em auto;padding:0 1em"><h1>${escape(title)}</h1><p>${escape(message)}</p></body></html>\n`;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
+  res.end(body);
+}
+
+export function notFound(res: ServerResponse): void {
+  reply(res, 404, 'not found\n');
+}
+
+/** A permanent redirect that keeps the method and body (308), to the same host and path over HTTPS. */
+export function toHttps(res: ServerResponse, host: string, httpsPort: number, url: string): void {
+  const location = `https://${host}${httpsPort === 443 ? '' : `:${httpsPort}`}${url}`;
+  res.writeHead(308, { location, 'content-length': 0 });
+  res.end();
+}
+
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

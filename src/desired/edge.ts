@@ -1,0 +1,69 @@
+// What the schema cannot say about how an app meets requests: valid host names and prefixes, fields
+// that only mean something with `hosts`, what this agent's entrypoints and data plane can serve, and,
+// across files, that no two apps claim the same host and prefix.
+import type { AppSpec } from '../core/app.js';
+import { SwitchyardError, formatLocation, type Location } from '../core/errors.js';
+import type { HostView } from '../core/host.js';
+import { hostnameProblem, prefixProblem } from '../core/hostname.js';
+import type { RawApp } from './app-spec.js';
+
+type At = (path: (string | number)[]) => Location;
+
+function invalid(message: string, location: Location, hint: string): SwitchyardError {
+  return new SwitchyardError('ValidationFailed', message, { location, hint });
+}
+
+export function edgeErrors(raw: RawApp, spec: AppSpec, at: At, host: HostView): SwitchyardError[] {
+  const errors: SwitchyardError[] = [];
+  const { edge } = spec;
+  if (raw.listen === undefined && !edge.hosts.length) {
+    errors.push(invalid('the app is served nowhere', at(['name']), 'set `listen` (a port of its own), `hosts` (names on the shared ports), or both'));
+  }
+  (raw.hosts ?? []).forEach((name, i) => {
+    const problem = hostnameProblem(name.toLowerCase().replace(/\.$/, ''));
+    if (problem) errors.push(invalid(`host name "${name}" ${problem}`, at(['hosts', i]), 'e.g. shop.example.com or *.example.com'));
+  });
+  if (raw.pathPrefix !== undefined) {
+    const problem = prefixProblem(raw.pathPrefix);
+    if (problem) errors.push(invalid(`pathPrefix "${raw.pathPrefix}" ${problem}`, at(['pathPrefix']), 'e.g. /api'));
+  }
+  if (!edge.hosts.length) {
+    for (const key of ['pathPrefix', 'stripPrefix', 'tls'] as const) {
+      if (raw[key] !== undefined) errors.push(invalid(`"${key}" applies to apps served by host name`, at([key]), 'add `hosts`, or remove it'));
+    }
+  }
+  if (edge.tls === 'acme') {
+    errors.push(invalid('tls: acme is not available in this version of the agent', at(['tls']), 'use certificate files: tls: { certFile: ..., keyFile: ... }'));
+  }
+  const entrypoints = host.entrypoints;
+  if (entrypoints && edge.hosts.length) {
+    if (edge.tls && !entrypoints.https) errors.push(invalid('the app asks for TLS, and this agent has no shared HTTPS port', at(['tls']), 'an operator sets entrypoints.https (--https) in the agent config'));
+    if (!edge.tls && !entrypoints.http) errors.push(invalid('the app is served by host name over plain HTTP, and this agent has no shared HTTP port', at(['hosts']), 'an operator sets entrypoints.http (--http) in the agent config, or add tls'));
+  }
+  if (host.noEdge) {
+    for (const key of ['hosts', 'tls', 'maintenance', 'limits'] as const) {
+      if (raw[key] !== undefined) errors.push(invalid(`"${key}" cannot be served here: ${host.noEdge}`, at([key]), 'remove it, or run the agent with the embedded data plane (--router embedded)'));
+    }
+  }
+  return errors;
+}
+
+/** Two apps (or one, twice) claiming the same host name and path prefix: located in both files. */
+export function hostClaimErrors(apps: readonly { spec: AppSpec; at: At }[]): SwitchyardError[] {
+  const errors: SwitchyardError[] = [];
+  const claimed = new Map<string, { app: string; where: Location }>();
+  for (const { spec, at } of apps) {
+    spec.edge.hosts.forEach((name, i) => {
+      const key = `${name} ${spec.edge.pathPrefix}`;
+      const here = at(['hosts', i]);
+      const first = claimed.get(key);
+      if (!first) {
+        claimed.set(key, { app: spec.name, where: here });
+        return;
+      }
+      const what = spec.edge.pathPrefix === '/' ? name : `${name}${spec.edge.pathPrefix}`;
+      errors.push(invalid(`${what} is already claimed by app "${first.app}" at ${formatLocation(first.where)}`, here, 'each host name and path prefix belongs to one app: change one of them, or give one a pathPrefix'));
+    });
+  }
+  return errors;
+}
