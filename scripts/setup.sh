@@ -9,7 +9,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 
 # 1. Debian packages: the Docker engine, busybox-static (the offline images), haproxy (a router driver),
 #    git, wrk (benchmarks), docker-registry and apache2-utils (tests pull images from a registry on
-#    127.0.0.1 that requires a password) and systemd (systemd-analyze checks the unit file).
+#    127.0.0.1 that requires a password), systemd (systemd-analyze checks the unit file) and openssl
+#    (a test CA and certificates for the TLS entrypoint).
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=(busybox-static)
@@ -19,6 +20,7 @@ command -v wrk >/dev/null 2>&1 || missing+=(wrk)   # the benchmarks' load genera
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)   # image pulls, tested on loopback
 command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)   # the test registry's bcrypt password file
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)   # verifies packaging/switchyard.service
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # the tests make a CA and certificates for the TLS entrypoint
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing packages: ${missing[*]}. Install them as root, then run this again:"

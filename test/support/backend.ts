@@ -23,6 +23,7 @@ export async function startBackend(name: string, color: Color): Promise<Backend>
       held.push(res);
       return;
     }
+    res.setHeader('x-path', req.url ?? '');
     res.end(name);
   });
   server.on('upgrade', (_req, socket) => {

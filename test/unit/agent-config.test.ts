@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadAgentConfig } from '../../src/config/agent-config.js';
+import { entrypointsOf, loadAgentConfig } from '../../src/config/agent-config.js';
 import { DEFAULT_POLICY } from '../../src/policy/policy.js';
 
 describe('agent config', () => {
@@ -18,6 +18,14 @@ describe('agent config', () => {
     expect(c.policy.allowPrivileged).toBe(false);
   });
 
+  it('reads the shared entrypoints from the file, env vars and flags (--http, --https), each over the one before', () => {
+    const file = { path: 'agent.yaml', text: 'repo: r\nentrypoints:\n  http: 0.0.0.0:80\n  https: 0.0.0.0:443\n' };
+    const c = loadAgentConfig({ flags: { https: '127.0.0.1:8443' }, env: { SWITCHYARD_HTTP: '[::1]:8080' }, file });
+    expect(c.entrypoints).toEqual({ http: '[::1]:8080', https: '127.0.0.1:8443' });
+    expect(entrypointsOf(c)).toEqual({ listenHost: '127.0.0.1', http: { host: '::1', port: 8080 }, https: { host: '127.0.0.1', port: 8443 } });
+    expect(loadAgentConfig({ flags: { repo: 'r' }, env: {} }).entrypoints).toEqual({});
+  });
+
   const bad: { name: string; sources: Parameters<typeof loadAgentConfig>[0]; message: RegExp; where: RegExp }[] = [
     { name: 'no repository', sources: { flags: {}, env: {} }, message: /repo is required/, where: /--repo \(or SWITCHYARD_REPO, or "repo" in --config\)/ },
     { name: 'a bad flag value', sources: { flags: { repo: 'r', router: 'nginx' }, env: {} }, message: /router must be equal to one of the allowed values/, where: /--router/ },
@@ -25,6 +33,8 @@ describe('agent config', () => {
     { name: 'an unknown setting in the file', sources: { flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\nrepos: x\n' } }, message: /unknown setting "repos"/, where: /^agent\.yaml:2:1 repos: unknown setting/ },
     { name: 'a bad policy value in the file', sources: { flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\npolicy:\n  allowPrivileged: yes-please\n' } }, message: /policy\.allowPrivileged must be boolean/, where: /^agent\.yaml:3:20 policy\.allowPrivileged/ },
     { name: 'a schedule that is not cron', sources: { flags: { repo: 'r', schedule: 'every 5 minutes' }, env: {} }, message: /"every 5 minutes" is not a cron expression/, where: /--schedule/ },
+    { name: 'an entrypoint flag that is no address', sources: { flags: { repo: 'r', http: '80' }, env: {} }, message: /entrypoints\.http must match/, where: /--http/ },
+    { name: 'an entrypoint env var with a port out of range', sources: { flags: { repo: 'r' }, env: { SWITCHYARD_HTTPS: '127.0.0.1:70000' } }, message: /entrypoints\.https port 70000 is not between 1 and 65535/, where: /SWITCHYARD_HTTPS/ },
     { name: 'an unknown policy rule', sources: { flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\npolicy:\n  allowEverything: true\n' } }, message: /unknown setting "policy\.allowEverything"/, where: /^agent\.yaml:3:3 policy\.allowEverything/ },
   ];
   it.each(bad)('refuses $name, saying where', ({ sources, message, where }) => {
