@@ -1,7 +1,10 @@
 // App files for tests, written the way a user would write them.
 export interface AppYamlOptions {
   name?: string;
-  listen: number;
+  /** A port of the app's own; omitted: served by `more`'s hosts only. */
+  listen?: number;
+  /** More top-level YAML, as written (hosts, tls, maintenance...). */
+  more?: string;
   active?: 'blue' | 'green';
   blueImage?: string;
   greenImage?: string;
@@ -13,8 +16,7 @@ export interface AppYamlOptions {
 export function appYaml(o: AppYamlOptions): string {
   return `version: 1
 name: ${o.name ?? 'web'}
-listen: ${o.listen}
-port: 8080
+${o.listen !== undefined ? `listen: ${o.listen}\n` : ''}${o.more ?? ''}port: 8080
 drainTimeout: 5s
 health:
   path: /healthz
