@@ -10,7 +10,7 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # 1. Debian packages: the Docker engine, busybox-static (the offline images), haproxy (a router driver),
 #    git, wrk (benchmarks), docker-registry and apache2-utils (tests pull images from a registry on
 #    127.0.0.1 that requires a password), systemd (systemd-analyze checks the unit file) and openssl
-#    (a test CA and certificates for the TLS entrypoint).
+#    (a test CA and certificates for the TLS entrypoint) and pebble (the ACME test server).
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=(busybox-static)
@@ -21,6 +21,7 @@ command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)   # ima
 command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)   # the test registry's bcrypt password file
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)   # verifies packaging/switchyard.service
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # the tests make a CA and certificates for the TLS entrypoint
+command -v pebble >/dev/null 2>&1 || missing+=(pebble)   # the ACME test server (with pebble-challtestsrv as its DNS)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing packages: ${missing[*]}. Install them as root, then run this again:"

@@ -42,6 +42,8 @@ export class Metrics implements Observer {
     const applied = new Gauge({ name: 'switchyard_app_last_applied_info', help: 'The last applied revision (value 1).', labelNames: ['app', 'revision'], registers });
     const attempted = new Gauge({ name: 'switchyard_app_last_failed_info', help: 'The last revision that failed to apply (value 1).', labelNames: ['app', 'revision', 'reason'], registers });
     const restarts = new Gauge({ name: 'switchyard_target_restarts', help: "Restarts by Docker's restart policy of a target that is crash-looping.", labelNames: ['app', 'color', 'replica'], registers });
+    const certExpiry = new Gauge({ name: 'switchyard_certificate_expiry_timestamp_seconds', help: "When each TLS app's certificate in use expires (absent while it has none).", labelNames: ['app', 'source'], registers });
+    const certFailing = new Gauge({ name: 'switchyard_certificate_failing', help: "1 while a TLS app's certificate cannot be used or obtained (CertificateFailed).", labelNames: ['app'], registers });
     const stale = new Gauge({ name: 'switchyard_stale', help: '1 when no pass has succeeded for too long.', registers });
     const lastSuccess = new Gauge({ name: 'switchyard_last_success_timestamp_seconds', help: 'When a pass last succeeded.', registers });
     const running = new Gauge({ name: 'switchyard_pass_running_seconds', help: 'How long the pass in progress has been running (0 between passes).', registers });
@@ -49,7 +51,7 @@ export class Metrics implements Observer {
     // Gauges from the status, counters from the data plane: refreshed on each scrape.
     const collect = async () => {
       const s = this.status();
-      for (const g of [active, ready, applied, attempted, restarts]) g.reset();
+      for (const g of [active, ready, applied, attempted, restarts, certExpiry, certFailing]) g.reset();
       stale.set(s.stale ? 1 : 0);
       if (s.lastSuccessAt) lastSuccess.set(s.lastSuccessAt / 1000);
       running.set(s.passRunningSince === undefined ? 0 : (this.clock.now() - s.passRunningSince) / 1000);
@@ -58,6 +60,8 @@ export class Metrics implements Observer {
         const r = app.conditions.find((c) => c.type === 'Ready');
         ready.set({ app: app.name }, r?.status === 'True' ? 1 : 0);
         if (app.lastAppliedCommit) applied.set({ app: app.name, revision: app.lastAppliedCommit }, 1);
+        if (app.certificate?.notAfter !== undefined) certExpiry.set({ app: app.name, source: app.certificate.source }, app.certificate.notAfter / 1000);
+        if (app.certificate) certFailing.set({ app: app.name }, app.certificate.error ? 1 : 0);
         if (r?.status === 'False' && app.lastAttemptedCommit && app.lastAttemptedCommit !== app.lastAppliedCommit) {
           attempted.set({ app: app.name, revision: app.lastAttemptedCommit, reason: r.reason }, 1);
         }

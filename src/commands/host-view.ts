@@ -6,8 +6,9 @@ import { SLOTS } from '../adapters/haproxy/config.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { HostView } from '../core/host.js';
 
-export function agentHost(config: Pick<AgentConfig, 'router' | 'entrypoints'>): HostView {
+export function agentHost(config: Pick<AgentConfig, 'router' | 'entrypoints' | 'acme'>): HostView {
   const entrypoints = { http: Boolean(config.entrypoints.http), https: Boolean(config.entrypoints.https) };
-  if (config.router !== 'haproxy') return { ...realHost, entrypoints };
-  return { ...realHost, entrypoints, maxTargetsPerColor: SLOTS, noEdge: 'the HAProxy data plane does not serve host names, TLS, maintenance pages or limits yet' };
+  const acme = Boolean(config.acme);
+  if (config.router !== 'haproxy') return { ...realHost, entrypoints, acme };
+  return { ...realHost, entrypoints, acme, maxTargetsPerColor: SLOTS, noEdge: 'the HAProxy data plane does not serve host names, TLS, maintenance pages or limits yet' };
 }

@@ -64,7 +64,7 @@ export async function runProxy(args: string[]): Promise<number> {
     })();
     return stopping;
   };
-  const control = await serveControl(router, files.socket, { pid: process.pid, version: version(), startedAt: Date.now() }, () => void stop('shutdown request'));
+  const control = await serveControl(router, proxy, files.socket, { pid: process.pid, version: version(), startedAt: Date.now() }, () => void stop('shutdown request'));
   writeFileSync(files.pid, `${process.pid}\n`);
   log.info({ socket: files.socket, routes: (await proxy.routes()).map((r) => r.app) }, 'proxy started');
 

@@ -32,6 +32,9 @@ import { HaproxyRouter, haproxyPaths } from '../adapters/haproxy/haproxy-router.
 import { ensureProxy } from '../adapters/dataplane/proxy-launcher.js';
 import { RemoteRouter } from '../adapters/dataplane/remote-router.js';
 import type { Router } from '../core/route.js';
+import type { ChallengeResponder } from '../core/certificates.js';
+import { AcmeIssuer } from '../adapters/acme/acme-issuer.js';
+import { acmeOrder, newAccountKey } from '../adapters/acme/acme-order.js';
 import { connectDocker } from '../adapters/docker/connect.js';
 import { DockerRuntime } from '../adapters/docker/containers.js';
 import { GitSource } from '../adapters/git/git-source.js';
@@ -74,6 +77,7 @@ export async function runAgent(args: string[]): Promise<number> {
     },
   };
   const key = await hostKey(files.hashKey, { create: true });
+  const acme = config.acme && dataPlane.challenges ? await acmeIssuer(config, dataPlane.challenges, clock, log, () => agent?.trigger()) : undefined;
   agent = new Agent({
     source,
     status,
@@ -81,6 +85,7 @@ export async function runAgent(args: string[]): Promise<number> {
     journal,
     secrets: new FileSecretReader(config.policy.envFilePaths, key),
     certificates: new FileSecretReader(config.policy.certPaths, key),
+    ...(acme ? { acme } : {}),
     policy: config.policy,
     runtime: new DockerRuntime(connectDocker(), config.instance, {
       credentials: config.registries,
@@ -143,7 +148,36 @@ export async function runAgent(args: string[]): Promise<number> {
   return 0;
 }
 
-async function startRouter(config: Readonly<AgentConfig>, clock: Clock, onRestart: (why: string) => void): Promise<{ router: Router; adopted: boolean }> {
+/** The ACME client of this instance: its account key and certificates owner-only in the state dir. */
+async function acmeIssuer(config: Readonly<AgentConfig>, challenges: ChallengeResponder, clock: Clock, log: Logger, onIssued: () => void): Promise<AcmeIssuer> {
+  const { directory, email, caFile } = config.acme!;
+  const dir = join(config.stateDir, 'acme', config.instance);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const keyFile = join(dir, 'account.key');
+  let accountKey = await readFile(keyFile, 'utf8').catch(() => undefined);
+  if (!accountKey) {
+    accountKey = await newAccountKey();
+    await writeFile(keyFile, accountKey, { mode: 0o600 });
+  }
+  let ca: Buffer | undefined;
+  try {
+    ca = caFile ? await readFile(caFile) : undefined;
+  } catch (e) {
+    throw new SwitchyardError('UsageError', `cannot read acme.caFile ${caFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { location: { field: 'acme.caFile' }, hint: 'name a readable PEM file, or remove acme.caFile to trust the system CAs' });
+  }
+  return new AcmeIssuer({
+    dir,
+    clock,
+    order: acmeOrder({ directory, email, accountKey, ...(ca ? { ca } : {}) }, challenges),
+    onIssued: (names) => {
+      log.info({ names }, 'certificate issued');
+      onIssued();
+    },
+    onFailed: (names, message, retryAt) => log.warn({ names, reason: 'CertificateFailed', retryAt: new Date(retryAt).toISOString() }, `ACME order failed: ${message}`),
+  });
+}
+
+async function startRouter(config: Readonly<AgentConfig>, clock: Clock, onRestart: (why: string) => void): Promise<{ router: Router; adopted: boolean; challenges?: ChallengeResponder }> {
   if (config.router === 'haproxy') {
     const haproxy = new HaproxyRouter(haproxyPaths(config.stateDir, config.instance), clock);
     const { adopted } = await haproxy.start();
@@ -151,7 +185,7 @@ async function startRouter(config: Readonly<AgentConfig>, clock: Clock, onRestar
   }
   const start = () => ensureProxy(config.stateDir, config.instance, clock, { trustedProxies: config.trustedProxies });
   const proxy = await start();
-  return { router: new SupervisedRouter(new RemoteRouter(proxy.socket), async () => void (await start()), onRestart), adopted: !proxy.started };
+  return { router: new SupervisedRouter(new RemoteRouter(proxy.socket), async () => void (await start()), onRestart), adopted: !proxy.started, challenges: new RemoteRouter(proxy.socket) };
 }
 
 /**

@@ -21,6 +21,8 @@ export interface AgentConfig {
   listenHost: string;
   /** The shared ports, ADDR:PORT each (file, --http/--https, SWITCHYARD_HTTP/SWITCHYARD_HTTPS). */
   entrypoints: { http?: string; https?: string };
+  /** Where certificates for tls: acme come from (file only). */
+  acme?: { directory: string; email: string; caFile?: string };
   api: string;
   stateDir: string;
   router: 'embedded' | 'haproxy';

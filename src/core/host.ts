@@ -9,6 +9,8 @@ export interface HostView {
   maxTargetsPerColor?: number;
   /** The shared ports this agent serves; absent when unknown (a repository's CI judges without them). */
   entrypoints?: { http: boolean; https: boolean };
+  /** Whether the agent orders certificates (acme settings); absent when unknown. */
+  acme?: boolean;
   /** Why this data plane cannot serve host names, TLS, maintenance pages or limits; absent: it can. */
   noEdge?: string;
 }

@@ -52,6 +52,8 @@ export interface AppStatus {
   traffic: Partial<Record<Color, ColorCounters>>;
   /** An operator suspended it: the agent changes nothing about it until resumed. */
   suspended?: boolean;
+  /** Its TLS certificate (apps with tls): where it comes from, until when it is valid, what is wrong. */
+  certificate?: { source: 'files' | 'acme'; notAfter?: number; error?: string };
 }
 
 export interface AgentStatus {

@@ -3,19 +3,26 @@
 import type { DesiredState } from '../core/app.js';
 import type { SwitchyardError } from '../core/errors.js';
 import type { SecretReader } from '../core/stores.js';
-import { resolveCertificates } from './certificates.js';
+import { resolveCertificates, type CertificateInfo } from './certificates.js';
+import type { CertificateIssuer } from '../core/certificates.js';
 import { resolveEnvFiles } from './env-files.js';
 
 export interface HostFileReaders {
   secrets: SecretReader;
   /** Reads under the policy's certPaths; absent: no certificate file can be read. */
   certificates?: SecretReader;
+  /** Certificates ordered from an ACME directory (tls: acme); absent: none. */
+  acme?: CertificateIssuer;
 }
 
-export async function readHostFiles(desired: DesiredState, readers: HostFileReaders, now: number): Promise<{ state: DesiredState; unreadable: Map<string, SwitchyardError[]> }> {
+export async function readHostFiles(
+  desired: DesiredState,
+  readers: HostFileReaders,
+  now: number,
+): Promise<{ state: DesiredState; unreadable: Map<string, SwitchyardError[]>; certificates: Map<string, CertificateInfo> }> {
   const env = await resolveEnvFiles(desired, readers.secrets);
-  const certs = await resolveCertificates(env.state, readers.certificates, now);
+  const certs = await resolveCertificates(env.state, readers.certificates, now, readers.acme);
   const unreadable = new Map(env.errors);
   for (const [app, errors] of certs.errors) unreadable.set(app, [...(unreadable.get(app) ?? []), ...errors]);
-  return { state: certs.state, unreadable };
+  return { state: certs.state, unreadable, certificates: certs.info };
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../core/log.js';
 import type { Observer } from '../core/observer.js';
 import type { CommitInfo } from '../core/source.js';
 import type { StatusStore } from './status-store.js';
+import type { CertificateInfo } from '../desired/certificates.js';
 
 export interface OutcomeDeps {
   status: StatusStore;
@@ -21,6 +22,9 @@ export interface OutcomeDeps {
 }
 
 export class Outcome {
+  /** The certificate problem last reported per app, so that each is journaled once, not once a pass. */
+  private readonly certificateErrors = new Map<string, string>();
+
   constructor(private readonly deps: OutcomeDeps) {}
 
   get status(): StatusStore {
@@ -40,6 +44,26 @@ export class Outcome {
     await this.deps.journal
       .append({ at: new Date(this.deps.clock.now()).toISOString(), ...entry })
       .catch((e) => this.deps.log.error({ err: errorMessage(e) }, 'cannot write the journal'));
+  }
+
+  /**
+   * Each TLS app's certificate in its status; a new problem (a failed ACME order, an unusable pair) is
+   * also logged, journaled and notified, once until it changes or clears.
+   */
+  async certificates(commit: string, info: ReadonlyMap<string, CertificateInfo>): Promise<void> {
+    for (const [app, about] of info) {
+      const error = about.error?.toString();
+      this.deps.status.update(app, { certificate: { source: about.source, ...(about.notAfter !== undefined ? { notAfter: about.notAfter } : {}), ...(error ? { error } : {}) } });
+      if (error === this.certificateErrors.get(app)) continue;
+      if (!error) {
+        this.certificateErrors.delete(app);
+        continue;
+      }
+      this.certificateErrors.set(app, error);
+      this.deps.log.error({ app, reason: 'CertificateFailed' }, error);
+      this.notify({ event: 'certificate-failed', app, message: error });
+      await this.record({ app, commit, changes: [], result: 'failed', reason: 'CertificateFailed', detail: error });
+    }
   }
 
   notify(event: Record<string, unknown>): void {

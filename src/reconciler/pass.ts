@@ -42,7 +42,7 @@ export class Pass {
     if (!memory.desired) return fetched;
 
     // host files: env files and certificates
-    const { state: desired, unreadable } = await readHostFiles(memory.desired, deps, deps.clock.now());
+    const { state: desired, unreadable, certificates } = await readHostFiles(memory.desired, deps, deps.clock.now());
     for (const [name, errors] of unreadable) {
       const app = desired.apps.find((a) => a.name === name)!;
       for (const e of errors) out.log.error({ app: name, reason: e.code }, e.toString());
@@ -83,6 +83,8 @@ export class Pass {
       if (ap.currentRoute) out.status.update(ap.app.name, { activeColor: ap.currentRoute.color });
       out.status.update(ap.app.name, { suspended: true });
     }
+
+    await out.certificates(desired.commit, certificates);
 
     // prune
     await prune(decision.prune, decision.pruneRefused, deps, memory, out, desired.commit);

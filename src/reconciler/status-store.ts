@@ -74,7 +74,7 @@ export class StatusStore {
     this.state.stale = { since: this.clock.now(), message };
   }
 
-  update(name: string, patch: Partial<Pick<AppStatus, 'activeColor' | 'lastAttemptedCommit' | 'lastAppliedCommit' | 'targets' | 'traffic' | 'suspended'>>): void {
+  update(name: string, patch: Partial<Pick<AppStatus, 'activeColor' | 'lastAttemptedCommit' | 'lastAppliedCommit' | 'targets' | 'traffic' | 'suspended' | 'certificate'>>): void {
     const current = this.state.apps[name];
     if (!current) return;
     if (patch.activeColor && patch.activeColor !== current.activeColor) current.activeSince = this.clock.now();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 export interface TestCa {
   /** The CA certificate (PEM), for a client's `ca` option. */
   ca: Buffer;
-  /** A leaf certificate and key for these DNS names, as files `<dir>/<file>.pem` and `.key`. */
+  /** A leaf certificate and key for these DNS names (or IPv4 addresses), as files `<dir>/<file>.pem` and `.key`. */
   issue(names: string[], file: string, opts?: { days?: number }): { certFile: string; keyFile: string };
 }
 
@@ -26,7 +26,7 @@ export function makeCa(dir: string): TestCa {
       const certFile = join(dir, `${file}.pem`);
       openssl(['req', '-new', ...EC, '-keyout', keyFile, '-out', csr, '-subj', `/CN=${names[0]}`]);
       const ext = join(dir, `${file}.ext`);
-      writeFileSync(ext, `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n`);
+      writeFileSync(ext, `subjectAltName=${names.map((n) => (/^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',')}\n`);
       openssl(['x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-out', certFile, '-days', String(opts.days ?? 2), '-extfile', ext]);
       return { certFile, keyFile };
     },

@@ -77,8 +77,12 @@ describe('the front door in an app file', () => {
     expect(errors(load({ 'apps/a.yaml': app('a', 'listen: 9000\nmaintenance: {message: soon}\n') }, DEFAULT_POLICY, haproxy))).toEqual([expect.stringMatching(/:3:14 maintenance: "maintenance" cannot be served here: the HAProxy data plane/)]);
   });
 
-  it('refuses tls: acme until the agent has an ACME client', () => {
-    expect(errors(load({ 'apps/a.yaml': app('a', 'hosts: [a.example.com]\ntls: acme\n') }))).toEqual([expect.stringMatching(/:3:6 tls: tls: acme is not available/)]);
+  it('takes tls: acme with the agent\'s acme settings and an HTTP port for HTTP-01; never for a wildcard', () => {
+    const acme: HostView = { ...BOTH, acme: true };
+    expect(errors(load({ 'apps/a.yaml': app('a', 'hosts: [a.example.com]\ntls: acme\n') }, DEFAULT_POLICY, acme))).toEqual([]);
+    expect(errors(load({ 'apps/a.yaml': app('a', 'hosts: [a.example.com]\ntls: acme\n') }, DEFAULT_POLICY, { ...acme, acme: false }))).toEqual([expect.stringMatching(/:3:6 tls: tls: acme, and this agent has no acme settings/)]);
+    expect(errors(load({ 'apps/a.yaml': app('a', 'hosts: [a.example.com]\ntls: acme\n') }, DEFAULT_POLICY, { ...acme, entrypoints: { http: false, https: true } }))).toEqual([expect.stringMatching(/:3:6 tls: tls: acme answers HTTP-01 on the shared HTTP port, and this agent has none/)]);
+    expect(errors(load({ 'apps/a.yaml': app('a', 'hosts: [a.example.com, "*.example.com"]\ntls: acme\n') }, DEFAULT_POLICY, acme))).toEqual([expect.stringMatching(/:2:24 hosts\[1\]: a wildcard name cannot get an ACME certificate here: that needs DNS-01/)]);
   });
 });
 

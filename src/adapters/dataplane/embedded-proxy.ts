@@ -12,6 +12,7 @@ import type { SecureContext } from 'node:tls';
 import type { Clock } from '../../core/clock.js';
 import { COLORS, otherColor, type Color } from '../../core/app.js';
 import { SwitchyardError } from '../../core/errors.js';
+import type { ChallengeResponder } from '../../core/certificates.js';
 import { Backend } from './backend.js';
 import { chooseColor, type Choice } from './choose-color.js';
 import { BODY_TOO_LARGE, forward, hasBody, HOP_BY_HOP, NO_ANSWER_IN_TIME, requestHeaders } from './forward.js';
@@ -68,7 +69,7 @@ export interface EmbeddedProxyOptions {
   tunnelIdleMs?: number;
 }
 
-export class EmbeddedProxy implements Router {
+export class EmbeddedProxy implements Router, ChallengeResponder {
   private readonly listeners = new Map<string, Listener>();
   /** Every target a request went to, by id (kept while requests are in flight on it). */
   private readonly backends = new Map<string, Backend>();
@@ -145,6 +146,15 @@ export class EmbeddedProxy implements Router {
   private retire(server: Server, drainTimeoutMs: number): void {
     const closed = closeServer(server, drainTimeoutMs, this.clock).finally(() => this.closing.delete(closed));
     this.closing.add(closed);
+  }
+
+  /** ACME HTTP-01: answered on the shared plain-HTTP port, for any host, until withdrawn. */
+  async answer(token: string, keyAuthorization: string): Promise<void> {
+    this.door.challenges.set(token, keyAuthorization);
+  }
+
+  async withdraw(token: string): Promise<void> {
+    this.door.challenges.delete(token);
   }
 
   async routes(): Promise<AppRoute[]> {

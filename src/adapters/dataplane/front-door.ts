@@ -44,6 +44,8 @@ export class FrontDoor {
   private readonly opening = new Map<string, number>();
   /** TLS contexts by the digest of their pair: a pair is read and parsed once. */
   private contexts = new Map<string, SecureContext>();
+  /** ACME HTTP-01 answers by token, for any host on the plain-HTTP entrypoint. */
+  readonly challenges = new Map<string, string>();
 
   constructor(private readonly handlers: FrontDoorHandlers) {}
 
@@ -115,6 +117,13 @@ export class FrontDoor {
   }
 
   private request(ep: Entrypoint, req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const answer = ep.kind === 'http' && url.startsWith(ACME_CHALLENGE) ? this.challenges.get(url.slice(ACME_CHALLENGE.length).split('?')[0]!) : undefined;
+    if (answer !== undefined) {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(answer) });
+      res.end(answer);
+      return;
+    }
     const entry = this.find(ep, req);
     if (!entry) return notFound(res);
     const httpsPort = ep.redirects.get(entry.app);

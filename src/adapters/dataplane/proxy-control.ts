@@ -6,6 +6,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import { CATALOGUE, SwitchyardError } from '../../core/errors.js';
 import { readBody, sendJson } from '../../core/http-json.js';
 import type { AppRoute, Router } from '../../core/route.js';
+import type { ChallengeResponder } from '../../core/certificates.js';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -15,9 +16,10 @@ export interface ControlInfo {
   startedAt: number;
 }
 
-export function serveControl(router: Router, socketPath: string, info: ControlInfo, onShutdown: () => void): Promise<Server> {
+/** The control socket drives the routes, and the answers to ACME HTTP-01 challenges. */
+export function serveControl(router: Router, challenges: ChallengeResponder, socketPath: string, info: ControlInfo, onShutdown: () => void): Promise<Server> {
   const server = createServer((req, res) => {
-    handle(router, info, onShutdown, req, res).catch((e: unknown) => sendError(res, e));
+    handle(router, challenges, info, onShutdown, req, res).catch((e: unknown) => sendError(res, e));
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -28,7 +30,7 @@ export function serveControl(router: Router, socketPath: string, info: ControlIn
   });
 }
 
-async function handle(router: Router, info: ControlInfo, onShutdown: () => void, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(router: Router, challenges: ChallengeResponder, info: ControlInfo, onShutdown: () => void, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0]!;
   const app = /^\/routes\/([a-z0-9-]+)$/.exec(path)?.[1];
   if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, info);
@@ -46,6 +48,17 @@ async function handle(router: Router, info: ControlInfo, onShutdown: () => void,
   if (req.method === 'POST' && path === '/drain') {
     const body = (await readJson(req)) as { targetIds: string[]; timeoutMs: number };
     return sendJson(res, 200, { left: await router.drain(body.targetIds, body.timeoutMs) });
+  }
+  const token = /^\/acme-challenges\/([A-Za-z0-9_-]{1,256})$/.exec(path)?.[1];
+  if (req.method === 'PUT' && token) {
+    const { keyAuthorization } = (await readJson(req)) as { keyAuthorization?: unknown };
+    if (typeof keyAuthorization !== 'string' || !/^[A-Za-z0-9_.-]{1,512}$/.test(keyAuthorization)) throw new SwitchyardError('UsageError', 'keyAuthorization must be a token.thumbprint string');
+    await challenges.answer(token, keyAuthorization);
+    return sendJson(res, 200, { answering: token });
+  }
+  if (req.method === 'DELETE' && token) {
+    await challenges.withdraw(token);
+    return sendJson(res, 200, { withdrawn: token });
   }
   const counters = /^\/counters\/([a-z0-9-]+)$/.exec(path)?.[1];
   if (req.method === 'GET' && counters) return sendJson(res, 200, await router.counters(counters));

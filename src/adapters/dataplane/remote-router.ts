@@ -4,11 +4,12 @@ import { request } from 'node:http';
 import type { Color } from '../../core/app.js';
 import { isCode, SwitchyardError, type RetryClass } from '../../core/errors.js';
 import type { AppRoute, ColorCounters, Router } from '../../core/route.js';
+import type { ChallengeResponder } from '../../core/certificates.js';
 
 /** How long the proxy may take to answer a control call (a drain may take its own timeout on top). */
 export const CONTROL_TIMEOUT_MS = 10_000;
 
-export class RemoteRouter implements Router {
+export class RemoteRouter implements Router, ChallengeResponder {
   private readonly timeoutMs: number;
 
   constructor(private readonly socketPath: string, opts: { timeoutMs?: number } = {}) {
@@ -29,6 +30,12 @@ export class RemoteRouter implements Router {
   }
   async counters(app: string): Promise<Partial<Record<Color, ColorCounters>>> {
     return (await this.call('GET', `/counters/${app}`)) as Partial<Record<Color, ColorCounters>>;
+  }
+  async answer(token: string, keyAuthorization: string): Promise<void> {
+    await this.call('PUT', `/acme-challenges/${token}`, { keyAuthorization });
+  }
+  async withdraw(token: string): Promise<void> {
+    await this.call('DELETE', `/acme-challenges/${token}`);
   }
   /** The agent stopping leaves the proxy running: that is the point. */
   async close(): Promise<void> {}

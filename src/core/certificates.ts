@@ -1,0 +1,31 @@
+// Certificates the agent obtains itself (tls: acme), behind a small interface so that the pass never
+// waits on a certificate authority: it asks for what it wants, and uses what is already stored.
+export interface IssuedPair {
+  certFile: string;
+  keyFile: string;
+  /** Epoch ms. */
+  notAfter: number;
+  /** Of the certificate: a new one has a new digest, which makes the data plane load the pair again. */
+  digest: string;
+}
+
+export interface CertificateIssuer {
+  /** The stored pair for these names while it is valid; never waits on the network. */
+  current(names: readonly string[]): IssuedPair | undefined;
+  /**
+   * Makes sure a pair for these names is stored or on its way: ordered at once when none is, again when
+   * the stored one has 30 days or less left, not before the backoff of a failure is over. Returns at once.
+   */
+  want(names: readonly string[]): void;
+  /** Why the last order for these names failed (since the last success), and when it is tried again. */
+  failure(names: readonly string[]): { message: string; at: number; retryAt: number } | undefined;
+}
+
+/** Answers ACME HTTP-01 challenges on the shared plain-HTTP port: the data plane's side of an order. */
+export interface ChallengeResponder {
+  answer(token: string, keyAuthorization: string): Promise<void>;
+  withdraw(token: string): Promise<void>;
+}
+
+/** Renewal starts when this much validity is left. */
+export const RENEW_BEFORE_MS = 30 * 24 * 3_600_000;
