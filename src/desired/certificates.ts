@@ -58,13 +58,12 @@ export async function resolveCertificates(
 }
 
 /**
- * An app with tls: acme is served with the stored pair when there is one, else over plain HTTP; either
- * way the issuer is asked for what is missing or due, and a failed order is reported, never waited on.
+ * An app with tls: acme is served with the stored pair when there is one, else over plain HTTP; a failed
+ * order is reported, never waited on. (Orders are placed after the apply step: reconciler/steps/certificates.ts.)
  */
 function fromAcme(app: AppSpec, acme: CertificateIssuer | undefined): CertificateInfo & { spec: AppSpec } {
   const names = app.edge.hosts;
   if (!acme) return { spec: app, source: 'acme', error: new SwitchyardError('CertificateFailed', `app "${app.name}": tls: acme, and this agent has no acme settings`, { location: { file: app.file, field: 'tls' }, hint: 'an operator sets acme.directory and acme.email in the agent config' }) };
-  acme.want(names);
   const pair = acme.current(names);
   const failed = acme.failure(names);
   const error = failed

@@ -1,6 +1,6 @@
 // One reconcile pass, as ordered steps, each in its own module under steps/ with the conditions it sets:
-//   fetch -> load (source.ts) -> host files (env files, certificates) -> observe -> plan (decide.ts) -> apply (apply.ts) -> prune
-//   (prune.ts) -> report (report.ts).
+//   fetch -> load (source.ts) -> host files (env files, certificates) -> observe -> plan (decide.ts)
+//   -> apply (apply.ts) -> ACME orders (certificates.ts) -> prune (prune.ts) -> report (report.ts).
 // While apps are being changed, a newer commit on the branch cancels the pass (supersede.ts). A container
 // event for an app the pass is already done with starts a run scoped to that app at once (runApp).
 import type { DesiredState } from '../core/app.js';
@@ -13,6 +13,7 @@ import type { Outcome } from './outcome.js';
 import { applyApp, setPhase, type ApplyDeps } from './steps/apply.js';
 import { decide, holdOf, type Guards, type Hold } from './steps/decide.js';
 import { prune } from './steps/prune.js';
+import { orderCertificates } from './steps/certificates.js';
 import { reportTargets } from './steps/report.js';
 import { observe } from './steps/observe.js';
 import { fetchAndLoad, type SourceDeps } from './steps/source.js';
@@ -85,6 +86,7 @@ export class Pass {
     }
 
     await out.certificates(desired.commit, certificates);
+    orderCertificates(memory.desired, memory, deps.acme);
 
     // prune
     await prune(decision.prune, decision.pruneRefused, deps, memory, out, desired.commit);

@@ -11,6 +11,8 @@ import { RENEW_BEFORE_MS } from '../../src/core/certificates.js';
 import { resolveCertificates } from '../../src/desired/certificates.js';
 import { loadDesired } from '../../src/desired/load.js';
 import { FakeClock } from '../support/fakes.js';
+import { Memory } from '../../src/reconciler/memory.js';
+import { orderCertificates } from '../../src/reconciler/steps/certificates.js';
 
 const certPem = readFileSync('test/fixtures/tls/shop.pem', 'utf8');
 const keyPem = readFileSync('test/fixtures/tls/shop.key', 'utf8');
@@ -105,7 +107,7 @@ describe('a pass with tls: acme', () => {
     let failure: { message: string; at: number; retryAt: number } | undefined = { message: 'refused', at: 1, retryAt: 2 };
     const issuer = { want: (n: readonly string[]) => void wanted.push([...n]), current: () => pair, failure: () => failure };
     const before = await resolveCertificates(state!, undefined, 0, issuer);
-    expect(wanted).toEqual([['shop.test']]);
+    expect(wanted).toEqual([]); // ordering is a step of its own, after apply
     expect(before.state.apps[0]!.edge.tls).toBe('acme');
     expect(before.errors.size).toBe(0);
     expect(before.info.get('shop')).toMatchObject({ source: 'acme', error: { code: 'CertificateFailed', message: expect.stringMatching(/the ACME order for shop\.test failed: refused; tried again at 1970-01-01T00:00:00\.002Z/) } });
@@ -115,5 +117,16 @@ describe('a pass with tls: acme', () => {
     const after = await resolveCertificates(state!, undefined, 0, issuer);
     expect(after.state.apps[0]!.edge.tls).toEqual({ certFile: '/state/acme/c/cert.pem', keyFile: '/state/acme/c/key.pem', digest: 'd' });
     expect(after.info.get('shop')).toEqual({ source: 'acme', notAfter: 5 });
+  });
+
+  it('orders only once the app\'s host names are served (its route is on the plain-HTTP port that answers HTTP-01)', () => {
+    const wanted: string[][] = [];
+    const issuer = { want: (n: readonly string[]) => void wanted.push([...n]), current: () => undefined, failure: () => undefined };
+    const memory = new Memory({ load: async () => new Set<string>(), save: async () => {} } as never, { load: async () => new Map(), save: async () => {} } as never);
+    orderCertificates(state, memory, issuer);
+    expect(wanted).toEqual([]);
+    memory.applied.set('shop', { spec: state!.apps[0]!, commit: 'c1' });
+    orderCertificates(state, memory, issuer);
+    expect(wanted).toEqual([['shop.test']]);
   });
 });
