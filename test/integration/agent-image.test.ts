@@ -41,7 +41,7 @@ describe('agent container image', () => {
     const { version } = (await import('../../package.json', { with: { type: 'json' } })).default as { version: string };
     expect((await run('docker', ['run', '--rm', tag, '--version'])).stdout).toBe(`${version}\n`);
     const validated = await run('docker', ['run', '--rm', '-v', `${resolve('example-repo')}:/repo:ro`, tag, 'validate', '/repo']);
-    expect(validated.stdout).toBe('ok: 1 app(s) valid (hello)\n');
+    expect(validated.stdout).toBe('ok: 2 app(s) valid (hello, shop)\n');
   });
 
   it('runs the agent with the Docker socket and a state volume, and serves the example app', async () => {

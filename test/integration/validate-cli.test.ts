@@ -27,7 +27,7 @@ function golden(name: string, actual: string): void {
 
 describe('switchyard validate (CLI)', () => {
   it('passes the example repository', () => {
-    expect(validate('example-repo')).toEqual({ code: 0, stdout: 'ok: 1 app(s) valid (hello)\n', stderr: '' });
+    expect(validate('example-repo')).toEqual({ code: 0, stdout: 'ok: 2 app(s) valid (hello, shop)\n', stderr: '' });
   });
 
   it.each(['text', 'json', 'github'])('reports every problem of a bad pull request, located (%s)', (format) => {
