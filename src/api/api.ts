@@ -44,10 +44,15 @@ function hostName(header: string | undefined): string {
   return h.replace(/:\d+$/, '');
 }
 
+const API_KEEP_ALIVE_MS = 65_000;
+
 export function startApi(handlers: ApiHandlers, opts: ApiOptions): Promise<{ server: Server; url: string }> {
   const openReads = isLoopback(opts.host);
   const deliveries = new Deliveries();
-  const server = createServer((req, res) => {
+  // Idle kept-alive connections stay open longer than a scraper's or a CLI's pause between calls: a
+  // server that closes one just as the client reuses it fails that call ("other side closed"), and with
+  // node's default of 5 s a busy machine's timers made that happen (seen in CI).
+  const server = createServer({ keepAliveTimeout: API_KEEP_ALIVE_MS, headersTimeout: API_KEEP_ALIVE_MS + 1000 }, (req, res) => {
     route(handlers, opts, openReads, deliveries, req, res).catch((e: unknown) => sendJson(res, 500, { error: (e as Error).message }));
   });
   return new Promise((resolve, reject) => {

@@ -181,7 +181,7 @@ async function startRouter(config: Readonly<AgentConfig>, clock: Clock, onRestar
   if (config.router === 'haproxy') {
     const haproxy = new HaproxyRouter(haproxyPaths(config.stateDir, config.instance), clock);
     const { adopted } = await haproxy.start();
-    return { router: new SupervisedRouter(haproxy, async () => void (await haproxy.start()), onRestart), adopted };
+    return { router: new SupervisedRouter(haproxy, async () => void (await haproxy.start()), onRestart), adopted, challenges: haproxy };
   }
   const start = () => ensureProxy(config.stateDir, config.instance, clock, { trustedProxies: config.trustedProxies });
   const proxy = await start();

@@ -11,8 +11,6 @@ export interface HostView {
   entrypoints?: { http: boolean; https: boolean };
   /** Whether the agent orders certificates (acme settings); absent when unknown. */
   acme?: boolean;
-  /** Why this data plane cannot serve host names, TLS, maintenance pages or limits; absent: it can. */
-  noEdge?: string;
 }
 
 /** Paths as text only, no limit known: what a repository's CI can judge. */

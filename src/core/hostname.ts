@@ -61,7 +61,8 @@ export function certCovers(certName: string, host: string): boolean {
 /** Why a path prefix cannot be used, or undefined when it can. */
 export function prefixProblem(prefix: string): string | undefined {
   if (!prefix.startsWith('/')) return 'must begin with /';
-  if (/[?#\s%]/.test(prefix)) return 'may not hold ?, #, % or spaces: it is a plain path';
+  // What a URL path may hold unescaped and unreserved: also what both data planes can match as it is.
+  if (!/^[A-Za-z0-9._~/-]+$/.test(prefix)) return 'may hold letters, digits and . _ ~ - / only';
   if (/\/\/|(^|\/)\.\.?(\/|$)/.test(prefix)) return 'may not hold // or . or .. segments';
   return undefined;
 }

@@ -1,5 +1,5 @@
 // What the schema cannot say about how an app meets requests: valid host names and prefixes, fields
-// that only mean something with `hosts`, what this agent's entrypoints and data plane can serve, and,
+// that only mean something with `hosts`, what this agent's entrypoints and ACME settings allow, and,
 // across files, that no two apps claim the same host and prefix.
 import type { AppSpec } from '../core/app.js';
 import { SwitchyardError, formatLocation, type Location } from '../core/errors.js';
@@ -42,11 +42,6 @@ export function edgeErrors(raw: RawApp, spec: AppSpec, at: At, host: HostView): 
   if (entrypoints && edge.hosts.length) {
     if (edge.tls && !entrypoints.https) errors.push(invalid('the app asks for TLS, and this agent has no shared HTTPS port', at(['tls']), 'an operator sets entrypoints.https (--https) in the agent config'));
     if (!edge.tls && !entrypoints.http) errors.push(invalid('the app is served by host name over plain HTTP, and this agent has no shared HTTP port', at(['hosts']), 'an operator sets entrypoints.http (--http) in the agent config, or add tls'));
-  }
-  if (host.noEdge) {
-    for (const key of ['hosts', 'tls', 'maintenance', 'limits'] as const) {
-      if (raw[key] !== undefined) errors.push(invalid(`"${key}" cannot be served here: ${host.noEdge}`, at([key]), 'remove it, or run the agent with the embedded data plane (--router embedded)'));
-    }
   }
   return errors;
 }

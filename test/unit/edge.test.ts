@@ -65,7 +65,7 @@ describe('the front door in an app file', () => {
     expect(errors(r)).toEqual([expect.stringMatching(/^ValidationFailed apps\/b\.yaml:4:5 hosts\[1\]: shop\.example\.com is already claimed by app "a" at apps\/a\.yaml:2:9 hosts\[0\]/)]);
   });
 
-  it('refuses what this agent cannot serve: no shared port for the app, or a data plane without the front door', () => {
+  it('refuses what this agent cannot serve: no shared port for the app', () => {
     const noHttps: HostView = { ...TEXT_ONLY, entrypoints: { http: true, https: false } };
     const tls = 'hosts: [a.example.com]\ntls: {certFile: /etc/switchyard/certs/a.pem, keyFile: /etc/switchyard/certs/a.key}\n';
     expect(errors(load({ 'apps/a.yaml': app('a', tls) }, DEFAULT_POLICY, noHttps))).toEqual([expect.stringMatching(/:3:6 tls: the app asks for TLS, and this agent has no shared HTTPS port \(hint: an operator sets entrypoints\.https \(--https\)/)]);
@@ -73,8 +73,6 @@ describe('the front door in an app file', () => {
     expect(errors(load({ 'apps/a.yaml': app('a', 'hosts: [a.example.com]\n') }, DEFAULT_POLICY, none))).toEqual([expect.stringMatching(/:2:8 hosts: .* no shared HTTP port/)]);
     // In a repository's CI the entrypoints are not known: the file is judged on its own.
     expect(errors(load({ 'apps/a.yaml': app('a', 'hosts: [a.example.com]\n') }, DEFAULT_POLICY, TEXT_ONLY))).toEqual([]);
-    const haproxy: HostView = { ...BOTH, noEdge: 'the HAProxy data plane does not serve host names, TLS, maintenance pages or limits yet' };
-    expect(errors(load({ 'apps/a.yaml': app('a', 'listen: 9000\nmaintenance: {message: soon}\n') }, DEFAULT_POLICY, haproxy))).toEqual([expect.stringMatching(/:3:14 maintenance: "maintenance" cannot be served here: the HAProxy data plane/)]);
   });
 
   it('takes tls: acme with the agent\'s acme settings and an HTTP port for HTTP-01; never for a wildcard', () => {

@@ -59,7 +59,9 @@ describe('path prefixes', () => {
     ['/api', undefined],
     ['/', undefined],
     ['api', /must begin with \//],
-    ['/api?x=1', /plain path/],
+    ['/api?x=1', /letters, digits and \. _ ~ - \/ only/],
+    ['/a,b', /letters, digits/],
+    ['/v1.2_x~y-z', undefined],
     ['/a//b', /\/\/ or \. or \.\./],
     ['/a/../b', /\/\/ or \. or \.\./],
   ])('%s: %s', (prefix, problem) => {

@@ -18,6 +18,7 @@ import { chooseColor, type Choice } from './choose-color.js';
 import { BODY_TOO_LARGE, forward, hasBody, HOP_BY_HOP, NO_ANSWER_IN_TIME, requestHeaders } from './forward.js';
 import { FrontDoor, type Kind } from './front-door.js';
 import { page, reply } from './pages.js';
+import { MAINTENANCE_TITLE } from '../../core/page.js';
 import { LATENCY_BUCKETS_MS, observeLatency, type Address, type AppRoute, type ColorCounters, type Router, type RouteTarget } from '../../core/route.js';
 
 const SAFE_TO_RETRY = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -327,7 +328,7 @@ export class EmbeddedProxy implements Router, ChallengeResponder {
   private refused(listener: Listener, choice: Choice, req: IncomingMessage, res: ServerResponse): boolean {
     const { maintenance, limits } = listener.route;
     if (maintenance && !choice.strict) {
-      page(res, 503, 'Down for maintenance', maintenance.message, maintenance.retryAfterS !== undefined ? { 'retry-after': maintenance.retryAfterS } : {});
+      page(res, 503, MAINTENANCE_TITLE, maintenance.message, maintenance.retryAfterS !== undefined ? { 'retry-after': maintenance.retryAfterS } : {});
       return true;
     }
     const max = limits?.maxRequestBodyBytes;

@@ -1,6 +1,7 @@
 // The answers the data plane gives itself, not an app: short, the same on every entrypoint, and never
 // naming anything internal (no app, color, target or version).
 import type { ServerResponse } from 'node:http';
+import { htmlPage } from '../../core/page.js';
 
 export function reply(res: ServerResponse, status: number, body: string, headers: Record<string, string | number> = {}): void {
   if (res.headersSent) {
@@ -13,7 +14,7 @@ export function reply(res: ServerResponse, status: number, body: string, headers
 
 /** A small HTML page: maintenance, a body over the limit, an answer that took too long. */
 export function page(res: ServerResponse, status: number, title: string, message: string, headers: Record<string, string | number> = {}): void {
-  const body = `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escape(title)}</title></head>\n<body style="font-family:sans-serif;max-width:40em;margin:4em auto;padding:0 1em"><h1>${escape(title)}</h1><p>${escape(message)}</p></body></html>\n`;
+  const body = htmlPage(title, message);
   if (res.headersSent) {
     res.destroy();
     return;
@@ -31,8 +32,4 @@ export function toHttps(res: ServerResponse, host: string, httpsPort: number, ur
   const location = `https://${host}${httpsPort === 443 ? '' : `:${httpsPort}`}${url}`;
   res.writeHead(308, { location, 'content-length': 0 });
   res.end();
-}
-
-function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -19,7 +19,8 @@ import { SwitchyardError } from '../../core/errors.js';
 import { withoutSecrets } from '../../core/process-env.js';
 import { bootId, sameBoot } from '../../core/boot-id.js';
 import type { AppRoute, ColorCounters, Router } from '../../core/route.js';
-import { backendName, renderConfig, SLOTS, usesStandbyMap, type HaproxyPaths } from './config.js';
+import type { ChallengeResponder } from '../../core/certificates.js';
+import { backendName, bundlePath, crtList, hostsMap, maintenancePage, renderConfig, SLOTS, usesStandbyMap, type HaproxyPaths } from './config.js';
 import { haproxyCommand, parseStat, parseTunnels } from './runtime-api.js';
 
 const run = promisify(execFile);
@@ -50,10 +51,16 @@ export function haproxyPaths(stateDir: string, instance: string): HaproxyPaths {
     serverState: join(dir, 'server-state'),
     pid: join(dir, 'haproxy.pid'),
     routes: join(dir, 'routes.json'),
+    hostsHttpMap: join(dir, 'hosts-http.map'),
+    hostsHttpsMap: join(dir, 'hosts-https.map'),
+    challengesMap: join(dir, 'acme-challenges.map'),
+    crtList: join(dir, 'crt-list'),
+    certs: join(dir, 'certs'),
+    pages: join(dir, 'pages'),
   };
 }
 
-export class HaproxyRouter implements Router {
+export class HaproxyRouter implements Router, ChallengeResponder {
   private table = new Map<string, AppRoute>();
   /** Which server slot each target id holds (kept for retiring targets until they are drained). */
   private slots = new Map<string, Slot>();
@@ -76,6 +83,7 @@ export class HaproxyRouter implements Router {
     mkdirSync(this.paths.dir, { recursive: true });
     if (await this.running()) return { adopted: true };
     const config = renderConfig([...this.table.values()], this.paths);
+    this.writeEdgeFiles(this.table);
     await this.check(config);
     writeFileSync(this.paths.config, config);
     this.writeMaps();
@@ -91,17 +99,18 @@ export class HaproxyRouter implements Router {
   }
 
   async apply(route: AppRoute): Promise<void> {
-    // The loader refuses these for this data plane (HostView.noEdge); a route that has them anyway is not served half.
-    if (!route.listen || route.hosts || route.maintenance || route.limits) {
-      throw new SwitchyardError('RouteFailed', `app "${route.app}": the HAProxy data plane serves an app on its own listen port only (no hosts, tls, maintenance or limits yet)`, { hint: 'use the embedded router (--router embedded) for those', retry: 'needs-human' });
-    }
     for (const color of COLORS) {
       const n = route.targets.filter((t) => t.color === color).length;
       if (n > SLOTS) throw new SwitchyardError('RouteFailed', `app "${route.app}": ${n} ${color} targets, more than the ${SLOTS} HAProxy slots`, { hint: `use at most ${SLOTS} replicas with the haproxy router`, retry: 'needs-human' });
     }
-    const before = this.table.get(route.app)?.color;
+    const previous = this.table.get(route.app);
+    const before = previous?.color;
     const next = new Map(this.table).set(route.app, route);
-    await this.reloadIfChanged(next);
+    const reloaded = await this.reloadIfChanged(next);
+    // A renewed pair for a name already served: swapped in through the runtime API, no reload.
+    const tls = route.hosts?.https && route.hosts.tls;
+    const servedTls = previous?.hosts?.https && previous.hosts.tls;
+    if (!reloaded && tls && servedTls && tls.digest !== servedTls.digest) await this.updateCertificate(route);
     this.table = next;
     await this.setRuntime(route);
     this.save();
@@ -123,6 +132,56 @@ export class HaproxyRouter implements Router {
       const still = parseTunnels(await haproxyCommand(admin, `show sess ${t.ptr}`).catch(() => ''));
       if (still.some((s) => s.id === t.id && s.backend === backend)) await haproxyCommand(admin, `shutdown session ${t.ptr}`).catch(() => undefined);
     }));
+  }
+
+  /** ACME HTTP-01 answers, on the shared plain-HTTP frontend (the map is loaded where it is used). */
+  async answer(token: string, keyAuthorization: string): Promise<void> {
+    const set = await haproxyCommand(this.paths.adminSocket, `set map ${this.paths.challengesMap} ${token} ${keyAuthorization}`);
+    if (/not found|unknown/i.test(set)) await this.runtime([`add map ${this.paths.challengesMap} ${token} ${keyAuthorization}`]);
+  }
+
+  async withdraw(token: string): Promise<void> {
+    await haproxyCommand(this.paths.adminSocket, `del map ${this.paths.challengesMap} ${token}`);
+  }
+
+  /** Writes the app's new bundle and has the running workers take it: `set ssl cert`, then `commit ssl cert`. */
+  private async updateCertificate(route: AppRoute): Promise<void> {
+    const file = bundlePath(route.app, this.paths);
+    const pem = this.writeBundle(route);
+    const set = await haproxyCommand(this.paths.adminSocket, `set ssl cert ${file} <<\n${pem.trimEnd()}\n`);
+    const commit = set.includes('Transaction') ? await haproxyCommand(this.paths.adminSocket, `commit ssl cert ${file}`) : set;
+    if (!/Success/.test(commit)) throw new SwitchyardError('RouteFailed', `HAProxy did not take the new certificate of "${route.app}": ${commit.trim().split('\n').pop()}`, { hint: `the bundle is ${file}` });
+  }
+
+  /** The app's chain and key in one owner-only file, as HAProxy loads them; returns its text. */
+  private writeBundle(route: AppRoute): string {
+    const tls = route.hosts!.tls!;
+    let pem: string;
+    try {
+      pem = `${readFileSync(tls.certFile, 'utf8').trimEnd()}\n${readFileSync(tls.keyFile, 'utf8').trimEnd()}\n`;
+    } catch (e) {
+      throw new SwitchyardError('RouteFailed', `app "${route.app}": cannot read ${tls.certFile} and ${tls.keyFile} for HAProxy: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'the files changed after the agent checked them; it tries again next pass' });
+    }
+    mkdirSync(this.paths.certs, { recursive: true, mode: 0o700 });
+    writeAtomically(bundlePath(route.app, this.paths), pem, 0o600);
+    return pem;
+  }
+
+  /** The files the configuration names besides itself: host maps, crt-list and bundles, maintenance pages. */
+  private writeEdgeFiles(table: Map<string, AppRoute>): void {
+    const routes = [...table.values()];
+    mkdirSync(this.paths.pages, { recursive: true });
+    writeAtomically(this.paths.hostsHttpMap, hostsMap('http', routes));
+    writeAtomically(this.paths.hostsHttpsMap, hostsMap('https', routes));
+    writeAtomically(this.paths.crtList, crtList(routes, this.paths));
+    if (!existsSync(this.paths.challengesMap)) writeFileSync(this.paths.challengesMap, '');
+    for (const r of routes) {
+      if (r.hosts?.https && r.hosts.tls) this.writeBundle(r);
+      if (r.maintenance) {
+        const page = maintenancePage(r, this.paths);
+        if (!existsSync(page.path)) writeAtomically(page.path, page.html);
+      }
+    }
   }
 
   async remove(app: string): Promise<void> {
@@ -263,9 +322,11 @@ export class HaproxyRouter implements Router {
     }
   }
 
-  private async reloadIfChanged(next: Map<string, AppRoute>): Promise<void> {
+  /** True when it reloaded. */
+  private async reloadIfChanged(next: Map<string, AppRoute>): Promise<boolean> {
     const config = renderConfig([...next.values()], this.paths);
-    if (existsSync(this.paths.config) && readFileSync(this.paths.config, 'utf8') === config) return;
+    if (existsSync(this.paths.config) && readFileSync(this.paths.config, 'utf8') === config) return false;
+    this.writeEdgeFiles(next);
     await this.check(config);
     // Keep what the running workers know (addresses, states) across the reload.
     writeFileSync(this.paths.serverState, await haproxyCommand(this.paths.adminSocket, 'show servers state'));
@@ -279,7 +340,7 @@ export class HaproxyRouter implements Router {
       const now = await this.workers().catch(() => [] as string[]);
       if (now.length && now.some((p) => !before.includes(p)) && (await haproxyCommand(this.paths.adminSocket, 'show info').catch(() => '')).includes('Pid:')) {
         for (const route of next.values()) await this.setRuntime(route);
-        return;
+        return true;
       }
       await this.clock.sleep(50);
     }
@@ -369,4 +430,9 @@ function readSaved(path: string): Saved {
 function firstAlert(e: unknown): string {
   const text = `${(e as { stderr?: string }).stderr ?? ''}${(e as { stdout?: string }).stdout ?? ''}` || (e as Error).message;
   return text.split('\n').find((l) => /ALERT|error/i.test(l))?.trim() ?? text.trim().split('\n')[0] ?? 'unknown error';
+}
+
+function writeAtomically(path: string, text: string, mode = 0o644): void {
+  writeFileSync(`${path}.tmp`, text, { mode });
+  renameSync(`${path}.tmp`, path);
 }
