@@ -1,13 +1,15 @@
-// The front door on the real agent: two apps by host name on one HTTPS port (--https, a CA made in the
-// test, certificate files under the policy's certPaths), on real containers. Flipping one app, adding a
-// third and renewing a certificate each fail no request of either app; a bad pair is refused with its
-// location while the old one keeps serving.
+// The front door on the real agent, with each data plane (the embedded proxy, HAProxy): two apps by host
+// name on one HTTPS port (--https, a CA made in the test, certificate files under the policy's
+// certPaths), on real containers. Flipping one app, adding a third and renewing a certificate each fail
+// no request of either app; a bad pair is refused with its location while the old one keeps serving.
 import { copyFileSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readyCondition } from '../../src/core/status.js';
+import { systemClock } from '../../src/core/clock.js';
+import { HaproxyRouter, haproxyPaths } from '../../src/adapters/haproxy/haproxy-router.js';
 import { E2eWorld } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { get, keptAliveThroughFlip, startLoad } from '../support/load.js';
@@ -15,7 +17,7 @@ import { freePort } from '../support/ports.js';
 import { testImages, until } from '../support/run.js';
 import { makeCa, type TestCa } from '../support/tls.js';
 
-describe('the front door on the real agent', () => {
+describe.each(['embedded', 'haproxy'])('the front door on the real agent (--router %s)', (router) => {
   const w = new E2eWorld();
   const certs = join(w.stateDir, 'certs');
   let ca: TestCa;
@@ -51,9 +53,12 @@ describe('the front door on the real agent', () => {
     const config = join(w.stateDir, 'agent.yaml');
     writeFileSync(config, `policy:\n  hosts: ["*.test"]\n  certPaths: [${certs}]\n`);
     await w.serve(files('blue'));
-    await w.start('300ms', {}, ['--config', config, '--http', `127.0.0.1:${http}`, '--https', `127.0.0.1:${https}`]);
+    await w.start('300ms', {}, ['--config', config, '--router', router, '--http', `127.0.0.1:${http}`, '--https', `127.0.0.1:${https}`]);
   });
-  afterAll(() => w.tearDown());
+  afterAll(async () => {
+    await w.tearDown();
+    if (router === 'haproxy') await new HaproxyRouter(haproxyPaths(w.stateDir, w.instance), systemClock).shutdown().catch(() => undefined);
+  });
 
   it('serves both apps by SNI and Host on one HTTPS port, redirects plain HTTP, and answers an unknown host 404', async () => {
     await w.settle(files('blue'), ['shop', 'api']);
