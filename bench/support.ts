@@ -1,7 +1,7 @@
 // Shared by the benchmarks: processes they start (always stopped on exit), wrk runs, free ports.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
 const children = new Set<ChildProcess>();
@@ -33,10 +33,14 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Resolves once something accepts connections on the port (plain or TLS alike). */
 export async function waitForPort(port: number, limitMs = 10_000): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (Date.now() < deadline) {
-    const ok = await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
+      s.on('error', () => resolve(false));
+    });
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -50,15 +54,29 @@ export function haproxyBackend(dir: string, port: number): ChildProcess {
   return start('haproxy', ['-db', '-f', cfg]);
 }
 
-/** HAProxy as a plain reverse proxy to `backendPort`. */
-export function haproxyProxy(dir: string, port: number, backendPort: number, threads: number): ChildProcess {
+/** HAProxy as a plain reverse proxy to `backendPort`; over TLS with `bundle` (chain and key in one file). */
+export function haproxyProxy(dir: string, port: number, backendPort: number, threads: number, bundle?: string): ChildProcess {
   const cfg = join(dir, `proxy-${port}.cfg`);
   writeFileSync(
     cfg,
     `global\n  nbthread ${threads}\n  maxconn 4096\ndefaults\n  mode http\n  option http-keep-alive\n  http-reuse always\n  timeout client 30s\n  timeout server 30s\n  timeout connect 5s\n` +
-      `frontend fe\n  bind 127.0.0.1:${port}\n  default_backend be\nbackend be\n  server s1 127.0.0.1:${backendPort}\n`,
+      `frontend fe\n  bind 127.0.0.1:${port}${bundle ? ` ssl crt ${bundle} alpn http/1.1` : ''}\n  default_backend be\nbackend be\n  server s1 127.0.0.1:${backendPort}\n`,
   );
   return start('haproxy', ['-db', '-f', cfg]);
+}
+
+/** nginx with one worker as a TLS reverse proxy to `backendPort` (kept-alive upstream connections), its files in `dir`. */
+export function nginxTlsProxy(dir: string, port: number, backendPort: number, tls: { certFile: string; keyFile: string }): ChildProcess {
+  const cfg = join(dir, `nginx-${port}.conf`);
+  writeFileSync(
+    cfg,
+    `worker_processes 1;\npid ${join(dir, `nginx-${port}.pid`)};\nerror_log stderr error;\nevents { worker_connections 4096; }\n` +
+      `http {\n  access_log off;\n  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n` +
+      `  upstream be { server 127.0.0.1:${backendPort}; keepalive 64; }\n` +
+      `  server {\n    listen 127.0.0.1:${port} ssl;\n    ssl_certificate ${tls.certFile};\n    ssl_certificate_key ${tls.keyFile};\n` +
+      `    location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; }\n  }\n}\n`,
+  );
+  return start('nginx', ['-c', cfg, '-p', dir, '-g', 'daemon off;']);
 }
 
 export interface WrkResult {
@@ -70,9 +88,15 @@ export interface WrkResult {
   socketErrors: number;
 }
 
-/** wrk with --latency; its own summary parsed. Loopback only. */
-export function wrk(port: number, opts: { connections: number; seconds: number; threads?: number }): WrkResult {
-  const out = spawnSync('wrk', ['-t', String(opts.threads ?? 2), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', `http://127.0.0.1:${port}/`], { encoding: 'utf8' }).stdout;
+/**
+ * wrk with --latency; its own summary parsed. Loopback only: `http://127.0.0.1:PORT/`, or over TLS
+ * `https://localhost:PORT/` (wrk sends the URL's host as SNI and does not check the certificate), with
+ * an optional Host header.
+ */
+export function wrk(port: number, opts: { connections: number; seconds: number; threads?: number; tls?: boolean; host?: string }): WrkResult {
+  const url = opts.tls ? `https://localhost:${port}/` : `http://127.0.0.1:${port}/`;
+  const host = opts.host ? ['-H', `Host: ${opts.host}`] : [];
+  const out = spawnSync('wrk', ['-t', String(opts.threads ?? 2), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', ...host, url], { encoding: 'utf8' }).stdout;
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? 'NaN');
   const ms = (re: RegExp) => {
     const m = re.exec(out);

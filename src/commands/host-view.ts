@@ -5,10 +5,12 @@ import { realHost } from '../adapters/files/host-view.js';
 import { SLOTS } from '../adapters/haproxy/config.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { HostView } from '../core/host.js';
+import type { ChallengeType } from '../core/certificates.js';
 
 export function agentHost(config: Pick<AgentConfig, 'router' | 'entrypoints' | 'acme'>): HostView {
   const entrypoints = { http: Boolean(config.entrypoints.http), https: Boolean(config.entrypoints.https) };
-  const acme = Boolean(config.acme);
-  if (config.router !== 'haproxy') return { ...realHost, entrypoints, acme };
-  return { ...realHost, entrypoints, acme, maxTargetsPerColor: SLOTS };
+  // HAProxy answers HTTP-01 only; the embedded proxy TLS-ALPN-01 too.
+  const acmeChallenges: ChallengeType[] = !config.acme ? [] : config.router === 'haproxy' ? ['http-01'] : ['http-01', 'tls-alpn-01'];
+  if (config.router !== 'haproxy') return { ...realHost, entrypoints, acmeChallenges };
+  return { ...realHost, entrypoints, acmeChallenges, maxTargetsPerColor: SLOTS };
 }

@@ -168,7 +168,8 @@ async function acmeIssuer(config: Readonly<AgentConfig>, challenges: ChallengeRe
   return new AcmeIssuer({
     dir,
     clock,
-    order: acmeOrder({ directory, email, accountKey, ...(ca ? { ca } : {}) }, challenges),
+    // HTTP-01 needs the shared plain-HTTP port; TLS-ALPN-01 the TLS one, which every TLS app has.
+    order: acmeOrder({ directory, email, accountKey, ...(ca ? { ca } : {}) }, challenges, challenges.challengeTypes.filter((t) => t !== 'http-01' || config.entrypoints.http)),
     onIssued: (names) => {
       log.info({ names }, 'certificate issued');
       onIssued();

@@ -21,10 +21,18 @@ export interface CertificateIssuer {
   failure(names: readonly string[]): { message: string; at: number; retryAt: number } | undefined;
 }
 
-/** Answers ACME HTTP-01 challenges on the shared plain-HTTP port: the data plane's side of an order. */
+export type ChallengeType = 'http-01' | 'tls-alpn-01';
+
+/** The data plane's side of an order: it answers the challenges the certificate authority checks. */
 export interface ChallengeResponder {
+  /** The challenge types it can answer (HAProxy: HTTP-01 only). */
+  readonly challengeTypes: readonly ChallengeType[];
+  /** HTTP-01, on the shared plain-HTTP port, for any host. */
   answer(token: string, keyAuthorization: string): Promise<void>;
   withdraw(token: string): Promise<void>;
+  /** TLS-ALPN-01 (RFC 8737), on the shared TLS port, to clients offering `acme-tls/1` for `name` only. */
+  answerTlsAlpn(name: string, certPem: string, keyPem: string): Promise<void>;
+  withdrawTlsAlpn(name: string): Promise<void>;
 }
 
 /** Renewal starts when this much validity is left. */

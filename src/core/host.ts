@@ -1,6 +1,7 @@
 // The host a commit will run on, as the loader sees it: its paths (as text only, in a repository's CI; or
 // with links resolved, on the agent's host) and what its data plane can route.
 import { normalizePath } from './host-path.js';
+import type { ChallengeType } from './certificates.js';
 
 export interface HostView {
   /** The path with every symbolic link resolved (a missing tail is kept as written). */
@@ -9,8 +10,8 @@ export interface HostView {
   maxTargetsPerColor?: number;
   /** The shared ports this agent serves; absent when unknown (a repository's CI judges without them). */
   entrypoints?: { http: boolean; https: boolean };
-  /** Whether the agent orders certificates (acme settings); absent when unknown. */
-  acme?: boolean;
+  /** The ACME challenges the agent can answer (none: no acme settings); absent when unknown. */
+  acmeChallenges?: readonly ChallengeType[];
 }
 
 /** Paths as text only, no limit known: what a repository's CI can judge. */

@@ -33,7 +33,7 @@ export interface HostRoute {
   stripPrefix: boolean;
   /** Served here in plain HTTP, or redirected from here to HTTPS (308) when `https` is set too. */
   http?: Address;
-  /** Served here over TLS with `tls`. */
+  /** Served here over TLS with `tls`; without it (an ACME certificate not issued yet), only kept open. */
   https?: Address;
   /** PEM files on the host and a digest of their content: a new digest makes the data plane read them again. */
   tls?: { certFile: string; keyFile: string; digest: string };

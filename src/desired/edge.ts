@@ -35,9 +35,12 @@ export function edgeErrors(raw: RawApp, spec: AppSpec, at: At, host: HostView): 
   const entrypoints = host.entrypoints;
   if (edge.tls === 'acme') {
     const wildcard = edge.hosts.findIndex((h) => h.startsWith('*.'));
-    if (wildcard >= 0) errors.push(invalid('a wildcard name cannot get an ACME certificate here: that needs DNS-01, and Switchyard answers HTTP-01', at(['hosts', wildcard]), 'list the names, or use certificate files: tls: { certFile, keyFile }'));
-    if (host.acme === false) errors.push(invalid('tls: acme, and this agent has no acme settings', at(['tls']), 'an operator sets acme.directory and acme.email in the agent config, or use certificate files'));
-    if (entrypoints && !entrypoints.http) errors.push(invalid('tls: acme answers HTTP-01 on the shared HTTP port, and this agent has none', at(['tls']), 'an operator sets entrypoints.http (--http), reachable on port 80 from the internet'));
+    if (wildcard >= 0) errors.push(invalid('a wildcard name cannot get an ACME certificate here: that needs DNS-01, and Switchyard answers HTTP-01 and TLS-ALPN-01', at(['hosts', wildcard]), 'list the names, or use certificate files: tls: { certFile, keyFile }'));
+    const types = host.acmeChallenges;
+    if (types && !types.length) errors.push(invalid('tls: acme, and this agent has no acme settings', at(['tls']), 'an operator sets acme.directory and acme.email in the agent config, or use certificate files'));
+    else if (types && entrypoints && !types.some((t) => (t === 'http-01' ? entrypoints.http : entrypoints.https))) {
+      errors.push(invalid(`tls: acme, and this agent has no port to answer ${types.join(' or ')} on`, at(['tls']), 'an operator sets entrypoints.http (--http), reachable on port 80 from the internet'));
+    }
   }
   if (entrypoints && edge.hosts.length) {
     if (edge.tls && !entrypoints.https) errors.push(invalid('the app asks for TLS, and this agent has no shared HTTPS port', at(['tls']), 'an operator sets entrypoints.https (--https) in the agent config'));

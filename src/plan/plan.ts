@@ -168,7 +168,8 @@ export function desiredRoute(app: AppSpec, healthy: Record<Color, readonly LiveT
 
 /**
  * The app's place on the shared entrypoints: over TLS once its certificate has been read (a digest), with
- * plain HTTP then redirecting; until then (or without `tls`), plain HTTP only.
+ * plain HTTP then redirecting; until then (or without `tls`), plain HTTP only. An app waiting for its
+ * ACME certificate keeps the TLS port open too: a TLS-ALPN-01 challenge is answered there.
  */
 function hostRoute(edge: EdgeSpec, at: Entrypoints): HostRoute {
   const tls = typeof edge.tls === 'object' && edge.tls.digest ? { certFile: edge.tls.certFile, keyFile: edge.tls.keyFile, digest: edge.tls.digest } : undefined;
@@ -177,7 +178,7 @@ function hostRoute(edge: EdgeSpec, at: Entrypoints): HostRoute {
     pathPrefix: edge.pathPrefix,
     stripPrefix: edge.stripPrefix,
     ...(at.http ? { http: at.http } : {}),
-    ...(tls && at.https ? { https: at.https, tls } : {}),
+    ...(at.https && (tls || edge.tls === 'acme') ? { https: at.https, ...(tls ? { tls } : {}) } : {}),
   };
 }
 

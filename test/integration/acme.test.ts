@@ -14,6 +14,15 @@ import { freePort } from '../support/ports.js';
 import { get } from '../support/load.js';
 import { startPebble, type Pebble } from '../support/pebble.js';
 import { makeCa, type TestCa } from '../support/tls.js';
+import { connect as tlsConnect } from 'node:tls';
+
+/** A TLS handshake offering these ALPN protocols: 'ok' or the error's code (certificates not checked). */
+function handshake(port: number, servername: string, ALPNProtocols: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    const s = tlsConnect({ port, host: '127.0.0.1', servername, ALPNProtocols, rejectUnauthorized: false }, () => (s.destroy(), resolve('ok')));
+    s.on('error', (e: NodeJS.ErrnoException) => resolve(`error: ${e.code ?? e.message}`));
+  });
+}
 
 describe('ACME with pebble', () => {
   let dir: string;
@@ -30,7 +39,7 @@ describe('ACME with pebble', () => {
     ca = makeCa(dir);
     http = { host: '127.0.0.1', port: await freePort() };
     https = { host: '127.0.0.1', port: await freePort() };
-    pebble = await startPebble(dir, ca, { http: http.port });
+    pebble = await startPebble(dir, ca, { http: http.port, https: https.port });
     proxy = new EmbeddedProxy(systemClock);
     backend = await startBackend('shop-blue', 'blue');
     // Served over plain HTTP until it has a certificate: that is where the challenge is answered too.
@@ -71,6 +80,29 @@ describe('ACME with pebble', () => {
     issuer.want(names);
     await issuer.idle();
     expect(issued).toBe(1);
+  });
+
+  it('orders over TLS-ALPN-01 on the TLS port alone, while ordinary clients of the name are not shown the challenge', async () => {
+    // An app with no plain-HTTP port: its TLS port is open while it waits for its certificate.
+    const alpn: AppRoute = { app: 'api', color: 'blue', targets: [{ ...backend.target, id: 'api-b' }], drainTimeoutMs: 1000, hosts: { names: ['api.test'], pathPrefix: '/', stripPrefix: false, https } };
+    await proxy.apply(alpn);
+    let answered = 0;
+    const responder = Object.assign(Object.create(proxy) as EmbeddedProxy, {
+      answerTlsAlpn: async (name: string, cert: string, key: string) => {
+        answered++;
+        await proxy.answerTlsAlpn(name, cert, key);
+        // Meanwhile, an ordinary client of the name (offering http/1.1) gets no certificate at all.
+        expect(await handshake(https.port, 'api.test', ['http/1.1'])).toMatch(/^error/);
+      },
+    });
+    const issuer = new AcmeIssuer({ dir: join(dir, 'acme-alpn'), clock: systemClock, order: acmeOrder({ directory: pebble.directory, email: 'ops@api.test', accountKey: await newAccountKey(), ca: ca.ca }, responder, ['tls-alpn-01']), onIssued: () => {} });
+    issuer.want(['api.test']);
+    await issuer.idle();
+    expect(issuer.failure(['api.test'])).toBeUndefined();
+    expect(answered).toBe(1);
+    const pair = issuer.current(['api.test'])!;
+    await proxy.apply({ ...alpn, hosts: { ...alpn.hosts!, tls: { certFile: pair.certFile, keyFile: pair.keyFile, digest: pair.digest } } });
+    expect((await get({ port: https.port, host: 'api.test', ca: await pebble.root() })).body).toBe('shop-blue');
   });
 
   it('reports a directory that does not answer, naming it, and waits out a backoff before the next try', async () => {

@@ -83,6 +83,16 @@ describe('haproxy router (real haproxy 2.6)', () => {
     expect(readFileSync(paths.serverState, 'utf8')).toMatch(/be_web_green/);
   });
 
+  it('serves every app of concurrent applies (the pass applies apps at once): no reload loses another\'s', async () => {
+    const apps = ['a1', 'a2', 'a3'];
+    const ports = [await freePort(), await freePort(), await freePort()];
+    await Promise.all(apps.map((app, i) => router.apply({ ...route('blue'), app, listen: { host: '127.0.0.1', port: ports[i]! }, targets: blue.map((b) => ({ ...b.target, id: `${app}-${b.target.id}` })) })));
+    expect((await router.routes()).map((r) => r.app).sort()).toEqual(expect.arrayContaining(apps));
+    for (const p of ports) expect((await get(p)).body).toMatch(/^blue/);
+    await Promise.all(apps.map((app) => router.remove(app)));
+    expect((await router.routes()).map((r) => r.app)).not.toEqual(expect.arrayContaining(['a1']));
+  });
+
   it('keeps the running configuration when HAProxy refuses a new one', async () => {
     const before = readFileSync(paths.config, 'utf8');
     const bad = route('green', { routing: { rules: [{ header: 'X Bad Header', value: '1', color: 'blue' }] } });

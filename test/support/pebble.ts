@@ -16,12 +16,13 @@ export interface Pebble {
   close(): Promise<void>;
 }
 
-export async function startPebble(dir: string, ca: TestCa, ports: { http: number }): Promise<Pebble> {
+/** `ports`: where pebble checks HTTP-01 (`http`) and TLS-ALPN-01 (`https`) challenges. */
+export async function startPebble(dir: string, ca: TestCa, ports: { http: number; https?: number }): Promise<Pebble> {
   const [api, management, dns, dnsManagement] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const own = ca.issue(['localhost', '127.0.0.1'], 'pebble');
   const config = join(dir, 'pebble.json');
   writeFileSync(config, JSON.stringify({
-    pebble: { listenAddress: `127.0.0.1:${api}`, managementListenAddress: `127.0.0.1:${management}`, certificate: own.certFile, privateKey: own.keyFile, httpPort: ports.http, tlsPort: await freePort(), ocspResponderURL: '', externalAccountBindingRequired: false },
+    pebble: { listenAddress: `127.0.0.1:${api}`, managementListenAddress: `127.0.0.1:${management}`, certificate: own.certFile, privateKey: own.keyFile, httpPort: ports.http, tlsPort: ports.https ?? (await freePort()), ocspResponderURL: '', externalAccountBindingRequired: false },
   }));
   const procs: ChildProcess[] = [
     spawn('pebble-challtestsrv', ['-defaultIPv4', '127.0.0.1', '-defaultIPv6', '', '-dns01', `127.0.0.1:${dns}`, '-http01', '', '-https01', '', '-tlsalpn01', '', '-management', `127.0.0.1:${dnsManagement}`], { stdio: 'ignore' }),

@@ -75,11 +75,15 @@ describe('the front door in an app file', () => {
     expect(errors(load({ 'apps/a.yaml': app('a', 'hosts: [a.example.com]\n') }, DEFAULT_POLICY, TEXT_ONLY))).toEqual([]);
   });
 
-  it('takes tls: acme with the agent\'s acme settings and an HTTP port for HTTP-01; never for a wildcard', () => {
-    const acme: HostView = { ...BOTH, acme: true };
-    expect(errors(load({ 'apps/a.yaml': app('a', 'hosts: [a.example.com]\ntls: acme\n') }, DEFAULT_POLICY, acme))).toEqual([]);
-    expect(errors(load({ 'apps/a.yaml': app('a', 'hosts: [a.example.com]\ntls: acme\n') }, DEFAULT_POLICY, { ...acme, acme: false }))).toEqual([expect.stringMatching(/:3:6 tls: tls: acme, and this agent has no acme settings/)]);
-    expect(errors(load({ 'apps/a.yaml': app('a', 'hosts: [a.example.com]\ntls: acme\n') }, DEFAULT_POLICY, { ...acme, entrypoints: { http: false, https: true } }))).toEqual([expect.stringMatching(/:3:6 tls: tls: acme answers HTTP-01 on the shared HTTP port, and this agent has none/)]);
+  it('takes tls: acme with the agent\'s acme settings and a port for one of its challenges; never for a wildcard', () => {
+    const acme: HostView = { ...BOTH, acmeChallenges: ['http-01', 'tls-alpn-01'] };
+    const file = { 'apps/a.yaml': app('a', 'hosts: [a.example.com]\ntls: acme\n') };
+    expect(errors(load(file, DEFAULT_POLICY, acme))).toEqual([]);
+    expect(errors(load(file, DEFAULT_POLICY, { ...acme, acmeChallenges: [] }))).toEqual([expect.stringMatching(/:3:6 tls: tls: acme, and this agent has no acme settings/)]);
+    // TLS-ALPN-01 on the TLS port does without a plain-HTTP one; HAProxy answers HTTP-01 only.
+    const noHttp = { ...acme, entrypoints: { http: false, https: true } };
+    expect(errors(load(file, DEFAULT_POLICY, noHttp))).toEqual([]);
+    expect(errors(load(file, DEFAULT_POLICY, { ...noHttp, acmeChallenges: ['http-01'] }))).toEqual([expect.stringMatching(/:3:6 tls: tls: acme, and this agent has no port to answer http-01 on \(hint: an operator sets entrypoints\.http/)]);
     expect(errors(load({ 'apps/a.yaml': app('a', 'hosts: [a.example.com, "*.example.com"]\ntls: acme\n') }, DEFAULT_POLICY, acme))).toEqual([expect.stringMatching(/:2:24 hosts\[1\]: a wildcard name cannot get an ACME certificate here: that needs DNS-01/)]);
   });
 });

@@ -1,10 +1,11 @@
 // One ACME order (RFC 8555) through acme-client: an account for the configured email (made once, its key
-// kept by the caller), a new key and CSR for the names, HTTP-01 challenges answered by the data plane,
+// kept by the caller), a new key and CSR for the names, HTTP-01 or TLS-ALPN-01 challenges answered by the
+// data plane,
 // and the issued chain. The ACME server's own TLS certificate is checked against `caFile` when given.
 import { Agent, get } from 'node:https';
 import { get as getPlain } from 'node:http';
 import acme from 'acme-client';
-import type { ChallengeResponder } from '../../core/certificates.js';
+import type { ChallengeResponder, ChallengeType } from '../../core/certificates.js';
 
 export interface AcmeAccount {
   directory: string;
@@ -17,7 +18,8 @@ export interface AcmeAccount {
 
 export type Order = (names: readonly string[]) => Promise<{ certPem: string; keyPem: string }>;
 
-export function acmeOrder(account: AcmeAccount, responder: ChallengeResponder): Order {
+/** `types`: the challenges this agent can answer, in the order it prefers them. */
+export function acmeOrder(account: AcmeAccount, responder: ChallengeResponder, types: readonly ChallengeType[] = responder.challengeTypes): Order {
   // acme-client sends every request through its one axios instance: its trust is set once, here. Its own
   // retries of a failed request are cut short: a failed order is tried again by the issuer's backoff.
   if (account.ca) acme.axios.defaults.httpsAgent = new Agent({ ca: account.ca, keepAlive: false });
@@ -31,12 +33,18 @@ export function acmeOrder(account: AcmeAccount, responder: ChallengeResponder): 
       csr,
       email: account.email,
       termsOfServiceAgreed: true,
-      challengePriority: ['http-01'],
+      // HTTP-01 where the agent has a plain-HTTP port (it is the one every ACME server offers), else TLS-ALPN-01.
+      challengePriority: [...types],
       // The server checks the challenge itself; checking it from here first would need the names to
       // resolve to this host from here, which behind a load balancer they may not.
       skipChallengeVerification: true,
-      challengeCreateFn: (_authz, challenge, keyAuthorization) => responder.answer(challenge.token, keyAuthorization),
-      challengeRemoveFn: (_authz, challenge) => responder.withdraw(challenge.token),
+      challengeCreateFn: async (authz, challenge, keyAuthorization) => {
+        // acme-client's types know HTTP-01 and DNS-01 only; it hands TLS-ALPN-01 challenges through all the same.
+        if ((challenge.type as string) !== 'tls-alpn-01') return responder.answer(challenge.token, keyAuthorization);
+        const [alpnKey, alpnCert] = await acme.crypto.createAlpnCertificate(authz, keyAuthorization);
+        return responder.answerTlsAlpn(authz.identifier.value, alpnCert.toString(), alpnKey.toString());
+      },
+      challengeRemoveFn: (authz, challenge) => ((challenge.type as string) === 'tls-alpn-01' ? responder.withdrawTlsAlpn(authz.identifier.value) : responder.withdraw(challenge.token)),
     })
       .catch((e: unknown) => {
         throw new Error(`ACME directory ${account.directory}: ${(e as Error).message ?? String(e)}`, { cause: e });

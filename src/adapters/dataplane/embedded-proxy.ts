@@ -8,7 +8,7 @@
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import type { SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Clock } from '../../core/clock.js';
 import { COLORS, otherColor, type Color } from '../../core/app.js';
 import { SwitchyardError } from '../../core/errors.js';
@@ -156,6 +156,17 @@ export class EmbeddedProxy implements Router, ChallengeResponder {
 
   async withdraw(token: string): Promise<void> {
     this.door.challenges.delete(token);
+  }
+
+  readonly challengeTypes = ['http-01', 'tls-alpn-01'] as const;
+
+  /** ACME TLS-ALPN-01: the challenge certificate, to clients offering `acme-tls/1` for this name only. */
+  async answerTlsAlpn(name: string, certPem: string, keyPem: string): Promise<void> {
+    this.door.alpnChallenges.set(name.toLowerCase(), createSecureContext({ cert: certPem, key: keyPem }));
+  }
+
+  async withdrawTlsAlpn(name: string): Promise<void> {
+    this.door.alpnChallenges.delete(name.toLowerCase());
   }
 
   async routes(): Promise<AppRoute[]> {

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, createServer as createTlsServer, type SecureContext, type Server as TlsServer } from 'node:tls';
+import { parseClientHello, recordBytesMissing } from './client-hello.js';
 import { SwitchyardError } from '../../core/errors.js';
 import { candidates, requestHost, stripPrefix } from '../../core/hostname.js';
 import type { Address, AppRoute } from '../../core/route.js';
@@ -17,6 +18,11 @@ export type Kind = 'http' | 'https';
 
 /** ACME HTTP-01 challenges are answered on plain HTTP, never redirected. */
 const ACME_CHALLENGE = '/.well-known/acme-challenge/';
+/** The ALPN protocol of an ACME TLS-ALPN-01 validation (RFC 8737). */
+const ACME_TLS_ALPN = 'acme-tls/1';
+/** A ClientHello fits in one record; one that has not come whole by then is not waited for. */
+const MAX_HELLO_BYTES = 16 * 1024 + 5;
+const LIMITS_HELLO_MS = 20_000;
 
 interface Entrypoint {
   kind: Kind;
@@ -46,6 +52,10 @@ export class FrontDoor {
   private contexts = new Map<string, SecureContext>();
   /** ACME HTTP-01 answers by token, for any host on the plain-HTTP entrypoint. */
   readonly challenges = new Map<string, string>();
+  /** ACME TLS-ALPN-01 certificates by name, for clients offering `acme-tls/1` on the TLS entrypoint. */
+  readonly alpnChallenges = new Map<string, SecureContext>();
+  /** Answers TLS-ALPN-01 handshakes (RFC 8737): the challenge certificate, then the connection ends. */
+  private alpnServer: TlsServer | undefined;
 
   constructor(private readonly handlers: FrontDoorHandlers) {}
 
@@ -68,6 +78,7 @@ export class FrontDoor {
         if (this.entrypoints.has(key)) continue;
         const ep: Entrypoint = { kind, address, server: undefined as unknown as Server, table: new HostTable([]), contexts: new Map(), redirects: new Map() };
         ep.server = this.handlers.server(kind, (name) => sniContext(ep, name));
+        if (kind === 'https') this.divertAcmeHandshakes(ep.server);
         ep.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.request(ep, req, res));
         ep.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(ep, req, socket, head));
         await bind(ep.server, address, route.app, kind);
@@ -94,11 +105,14 @@ export class FrontDoor {
       if (tls && !contexts.has(tls.digest)) contexts.set(tls.digest, this.contexts.get(tls.digest) ?? readContext(r.app, tls));
     }
     for (const [key, ep] of this.entrypoints) {
-      const served = byKey.get(key) ?? [];
+      const needed = byKey.get(key) ?? [];
+      // Over TLS, only apps with a certificate are served; the port stays open for one still waiting for
+      // its ACME certificate (a TLS-ALPN-01 challenge is answered there).
+      const served = ep.kind === 'https' ? needed.filter((r) => r.hosts?.tls) : needed;
       ep.table = new HostTable(served);
-      ep.redirects = new Map(ep.kind === 'http' ? served.flatMap((r) => (r.hosts?.https ? [[r.app, r.hosts.https.port] as const] : [])) : []);
+      ep.redirects = new Map(ep.kind === 'http' ? served.flatMap((r) => (r.hosts?.https && r.hosts.tls ? [[r.app, r.hosts.https.port] as const] : [])) : []);
       ep.contexts = new Map(ep.kind === 'https' ? served.flatMap((r) => r.hosts!.names.map((n) => [n, contexts.get(r.hosts!.tls!.digest)!] as const)) : []);
-      if (!served.length && !this.opening.has(key)) {
+      if (!needed.length && !this.opening.has(key)) {
         this.entrypoints.delete(key);
         this.handlers.retire(ep.server);
       }
@@ -109,6 +123,46 @@ export class FrontDoor {
   close(): void {
     for (const ep of this.entrypoints.values()) this.handlers.retire(ep.server);
     this.entrypoints.clear();
+    this.alpnServer?.close();
+  }
+
+  /**
+   * Reads each new connection's ClientHello before TLS does: one that offers `acme-tls/1` for a name with
+   * a TLS-ALPN-01 challenge pending goes to the challenge server; every other goes on, bytes unread, to
+   * the TLS server's own handling (its one 'connection' listener), so ordinary clients of that name never
+   * see the challenge certificate.
+   */
+  private divertAcmeHandshakes(server: Server): void {
+    const [tls] = server.listeners('connection') as ((socket: Socket) => void)[];
+    if (!tls) return;
+    server.removeAllListeners('connection');
+    server.on('connection', (socket: Socket) => {
+      let head = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        head = Buffer.concat([head, chunk]);
+        const missing = recordBytesMissing(head);
+        if (missing && head.length < MAX_HELLO_BYTES) return;
+        socket.off('data', onData);
+        socket.setTimeout(0);
+        socket.pause();
+        socket.unshift(head);
+        const hello = parseClientHello(head);
+        const acme = hello.alpn.includes(ACME_TLS_ALPN) && hello.serverName ? this.alpnChallenges.get(hello.serverName) : undefined;
+        if (acme) this.acmeServer().emit('connection', socket);
+        else tls.call(server, socket);
+      };
+      socket.on('data', onData);
+      socket.setTimeout(LIMITS_HELLO_MS, () => socket.destroy());
+      socket.on('error', () => socket.destroy());
+    });
+  }
+
+  private acmeServer(): TlsServer {
+    if (!this.alpnServer) {
+      this.alpnServer = createTlsServer({ ALPNProtocols: [ACME_TLS_ALPN], SNICallback: (name, cb) => cb(null, this.alpnChallenges.get(name.toLowerCase())) }, (socket) => socket.end());
+      this.alpnServer.on('tlsClientError', (_e, socket) => socket.destroy());
+    }
+    return this.alpnServer;
   }
 
   private find(ep: Entrypoint, req: IncomingMessage): HostEntry | undefined {
@@ -149,7 +203,7 @@ function needs(route: AppRoute): Map<string, { kind: Kind; address: Address }> {
   const out = new Map<string, { kind: Kind; address: Address }>();
   for (const kind of ['http', 'https'] as const) {
     const address = route.hosts?.[kind];
-    if (address && (kind === 'http' || route.hosts?.tls)) out.set(`${kind} ${address.host}:${address.port}`, { kind, address });
+    if (address) out.set(`${kind} ${address.host}:${address.port}`, { kind, address });
   }
   return out;
 }

@@ -60,6 +60,17 @@ async function handle(router: Router, challenges: ChallengeResponder, info: Cont
     await challenges.withdraw(token);
     return sendJson(res, 200, { withdrawn: token });
   }
+  const alpnName = /^\/acme-tls-alpn\/([a-z0-9.-]{1,253})$/.exec(path)?.[1];
+  if (req.method === 'PUT' && alpnName) {
+    const { certPem, keyPem } = (await readJson(req)) as { certPem?: unknown; keyPem?: unknown };
+    if (typeof certPem !== 'string' || typeof keyPem !== 'string') throw new SwitchyardError('UsageError', 'certPem and keyPem must be PEM strings');
+    await challenges.answerTlsAlpn(alpnName, certPem, keyPem);
+    return sendJson(res, 200, { answering: alpnName });
+  }
+  if (req.method === 'DELETE' && alpnName) {
+    await challenges.withdrawTlsAlpn(alpnName);
+    return sendJson(res, 200, { withdrawn: alpnName });
+  }
   const counters = /^\/counters\/([a-z0-9-]+)$/.exec(path)?.[1];
   if (req.method === 'GET' && counters) return sendJson(res, 200, await router.counters(counters));
   if (req.method === 'POST' && path === '/shutdown') {

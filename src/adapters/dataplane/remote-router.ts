@@ -37,6 +37,13 @@ export class RemoteRouter implements Router, ChallengeResponder {
   async withdraw(token: string): Promise<void> {
     await this.call('DELETE', `/acme-challenges/${token}`);
   }
+  readonly challengeTypes = ['http-01', 'tls-alpn-01'] as const;
+  async answerTlsAlpn(name: string, certPem: string, keyPem: string): Promise<void> {
+    await this.call('PUT', `/acme-tls-alpn/${name}`, { certPem, keyPem });
+  }
+  async withdrawTlsAlpn(name: string): Promise<void> {
+    await this.call('DELETE', `/acme-tls-alpn/${name}`);
+  }
   /** The agent stopping leaves the proxy running: that is the point. */
   async close(): Promise<void> {}
 

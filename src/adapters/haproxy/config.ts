@@ -160,7 +160,7 @@ function sharedFrontend(kind: 'http' | 'https', routes: readonly AppRoute[], pat
   out.push(`  http-request set-var(txn.sy_app) base,map_reg(${map})`, '  http-request return status 404 content-type "text/plain; charset=utf-8" lf-string "not found\\n" unless { var(txn.sy_app) -m found }');
   for (const r of [...served].sort((a, b) => a.app.localeCompare(b.app))) {
     const cond = `{ var(txn.sy_app) -m str ${r.app} } `;
-    const https = r.hosts!.https;
+    const https = r.hosts!.tls && r.hosts!.https;
     if (kind === 'http' && https) {
       const port = https.port === 443 ? '' : `:${https.port}`;
       out.push(`  http-request redirect location https://%[req.hdr(host),field(1,:),lower]${port}%[capture.req.uri] code 308 if ${cond}!{ path_beg ${ACME_CHALLENGE} }`);

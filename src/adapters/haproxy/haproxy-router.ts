@@ -65,6 +65,8 @@ export class HaproxyRouter implements Router, ChallengeResponder {
   /** Which server slot each target id holds (kept for retiring targets until they are drained). */
   private slots = new Map<string, Slot>();
 
+  private changes: Promise<unknown> = Promise.resolve();
+
   /** Aborted by close(): grace timers of tunnels end with the agent (HAProxy's hard-stop-after remains). */
   private readonly closing = new AbortController();
 
@@ -98,7 +100,22 @@ export class HaproxyRouter implements Router, ChallengeResponder {
     return { adopted: false };
   }
 
-  async apply(route: AppRoute): Promise<void> {
+  /**
+   * Changes of the table one at a time: the pass applies apps concurrently, and two applies that each
+   * rendered the table as they found it would reload HAProxy without the other's app (seen with two
+   * new TLS apps in one commit: one name missing from the crt-list until the next pass).
+   */
+  private serial<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.changes.then(change, change);
+    this.changes = next.catch(() => undefined);
+    return next;
+  }
+
+  apply(route: AppRoute): Promise<void> {
+    return this.serial(() => this.applyNow(route));
+  }
+
+  private async applyNow(route: AppRoute): Promise<void> {
     for (const color of COLORS) {
       const n = route.targets.filter((t) => t.color === color).length;
       if (n > SLOTS) throw new SwitchyardError('RouteFailed', `app "${route.app}": ${n} ${color} targets, more than the ${SLOTS} HAProxy slots`, { hint: `use at most ${SLOTS} replicas with the haproxy router`, retry: 'needs-human' });
@@ -144,6 +161,14 @@ export class HaproxyRouter implements Router, ChallengeResponder {
     await haproxyCommand(this.paths.adminSocket, `del map ${this.paths.challengesMap} ${token}`);
   }
 
+  readonly challengeTypes = ['http-01'] as const;
+
+  async answerTlsAlpn(name: string): Promise<void> {
+    throw new SwitchyardError('RouteFailed', `cannot answer a TLS-ALPN-01 challenge for ${name}: the HAProxy driver answers HTTP-01 only`, { hint: 'give the agent a shared HTTP port (--http)', retry: 'needs-human' });
+  }
+
+  async withdrawTlsAlpn(): Promise<void> {}
+
   /** Writes the app's new bundle and has the running workers take it: `set ssl cert`, then `commit ssl cert`. */
   private async updateCertificate(route: AppRoute): Promise<void> {
     const file = bundlePath(route.app, this.paths);
@@ -184,7 +209,11 @@ export class HaproxyRouter implements Router, ChallengeResponder {
     }
   }
 
-  async remove(app: string): Promise<void> {
+  remove(app: string): Promise<void> {
+    return this.serial(() => this.removeNow(app));
+  }
+
+  private async removeNow(app: string): Promise<void> {
     if (!this.table.has(app)) return;
     const next = new Map(this.table);
     next.delete(app);
