@@ -4,9 +4,10 @@ import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
-const children = new Set<ChildProcess>();
+/** Each child and how it is stopped: nginx's master must be asked (SIGTERM) or its worker outlives it. */
+const children = new Map<ChildProcess, NodeJS.Signals>();
 const stopAll = () => {
-  for (const c of children) c.kill('SIGKILL');
+  for (const [c, signal] of children) c.kill(signal);
 };
 process.on('exit', stopAll);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
@@ -18,9 +19,9 @@ export function need(command: string, pkg: string): void {
   }
 }
 
-export function start(command: string, args: string[], opts: { detached?: boolean } = {}): ChildProcess {
+export function start(command: string, args: string[], opts: { detached?: boolean; stopSignal?: NodeJS.Signals } = {}): ChildProcess {
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'], detached: opts.detached ?? false });
-  children.add(child);
+  children.set(child, opts.stopSignal ?? 'SIGKILL');
   child.on('exit', () => children.delete(child));
   return child;
 }
@@ -76,7 +77,7 @@ export function nginxTlsProxy(dir: string, port: number, backendPort: number, tl
       `  server {\n    listen 127.0.0.1:${port} ssl;\n    ssl_certificate ${tls.certFile};\n    ssl_certificate_key ${tls.keyFile};\n` +
       `    location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; }\n  }\n}\n`,
   );
-  return start('nginx', ['-c', cfg, '-p', dir, '-g', 'daemon off;']);
+  return start('nginx', ['-c', cfg, '-p', dir, '-g', 'daemon off;'], { stopSignal: 'SIGTERM' });
 }
 
 export interface WrkResult {
