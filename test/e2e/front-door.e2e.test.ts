@@ -71,8 +71,8 @@ describe.each(['embedded', 'haproxy'])('the front door on the real agent (--rout
 
   // With HAProxy, the same flip and new app under load run against the real driver in
   // test/integration/front-door.test.ts; here once, on the embedded proxy, to keep the suite's time.
-  const withAgent = router === 'embedded' ? it : undefined;
-  withAgent?.('flips one app and adds a third under load, failing no request of either app on the shared port', async () => {
+  const embeddedOnly = router === 'embedded' ? it : undefined;
+  embeddedOnly?.('flips one app and adds a third under load, failing no request of either app on the shared port', async () => {
     await w.settle(files('blue'), ['shop', 'api']);
     const apiLoad = startLoad(tls('api.test'), 4);
     try {
