@@ -66,7 +66,7 @@ describe.each(PLANES)('%s: shared HTTP and HTTPS entrypoints', (plane, startPlan
   async function setup() {
     const { router: proxy, close } = await startPlane();
     const backends: Record<string, Backend> = {};
-    for (const name of ['shop-blue', 'shop-green', 'api-blue', 'plain-blue', 'new-blue']) backends[name] = await startBackend(name, name.endsWith('green') ? 'green' : 'blue');
+    for (const name of ['shop-blue', 'shop-green', 'shop-green2', 'api-blue', 'plain-blue', 'new-blue']) backends[name] = await startBackend(name, name.includes('green') ? 'green' : 'blue');
     cleanup.push(close, ...Object.values(backends).map((b) => () => b.close()));
     const http: Address = { host: '127.0.0.1', port: await freePort() };
     const https: Address = { host: '127.0.0.1', port: await freePort() };
@@ -168,13 +168,17 @@ describe.each(PLANES)('%s: shared HTTP and HTTPS entrypoints', (plane, startPlan
     }
   });
 
-  it('flips one app under load on the HTTPS port it shares, and adds a third, failing no request of either', async () => {
+  it('flips and rolls one app under load on the HTTPS port it shares, and adds a third, failing no request of either', async () => {
     const { proxy, backends, shop, tls, hostRoute, route } = await setup();
     const apiLoad = startLoad(tls('eu.api.test'), 4, 200_000, '/v1/orders');
     try {
       const flip = await keptAliveThroughFlip(tls('shop.test'), () => proxy.apply({ ...shop, color: 'green', targets: [backends['shop-green']!.target] }));
       expect(flip).toMatchObject({ failed: 0, blueAfterSwitch: 0 });
       expect(flip.greenAfterSwitch).toBeGreaterThan(0);
+      // Rolling within the color: its target replaced by another, under load.
+      const roll = await keptAliveThroughFlip(tls('shop.test'), () => proxy.apply({ ...shop, color: 'green', targets: [backends['shop-green2']!.target] }));
+      expect(roll).toMatchObject({ failed: 0, blueAfterSwitch: 0 });
+      expect((await get(tls('shop.test'))).body).toBe('shop-green2');
       // A third app on the same port (HAProxy reloads for it) while both are under load.
       const shopLoad = startLoad(tls('shop.test'), 4);
       const pair = ca.issue(['new.test'], 'new');
