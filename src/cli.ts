@@ -15,9 +15,11 @@ const USAGE = `switchyard: blue/green GitOps agent for Docker hosts
 Usage:
   switchyard run --repo <url|path> [--config FILE] [--branch main] [--path DIR] [--interval 5s]
                  [--instance NAME] [--listen-host 127.0.0.1] [--api 127.0.0.1:7070]
-                 [--state-dir DIR] [--router embedded|haproxy] [--log-level info]
+                 [--state-dir DIR] [--http ADDR:PORT] [--https ADDR:PORT]
+                 [--router embedded|haproxy] [--log-level info]
       Poll the repository, bring up and health-check each app's colors, and route
-      every app's listen port to its active color.
+      every app's listen port, and its host names on the shared --http/--https ports,
+      to its active color.
   switchyard validate [DIR] [--format text|json|github] [--config FILE]
       Check DIR/apps/*.yaml (default DIR: .) against the schema and the host-safety
       policy, and print every error with file:line:col. Exit 1 when invalid.
