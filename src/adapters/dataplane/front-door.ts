@@ -138,11 +138,14 @@ export class FrontDoor {
     server.removeAllListeners('connection');
     server.on('connection', (socket: Socket) => {
       let head = Buffer.alloc(0);
+      const slow = () => socket.destroy();
       const onData = (chunk: Buffer) => {
         head = Buffer.concat([head, chunk]);
         const missing = recordBytesMissing(head);
         if (missing && head.length < MAX_HELLO_BYTES) return;
         socket.off('data', onData);
+        // Nothing of this wait stays on the socket: the TLS and HTTP servers set their own timeouts.
+        socket.off('timeout', slow);
         socket.setTimeout(0);
         socket.pause();
         socket.unshift(head);
@@ -152,7 +155,8 @@ export class FrontDoor {
         else tls.call(server, socket);
       };
       socket.on('data', onData);
-      socket.setTimeout(LIMITS_HELLO_MS, () => socket.destroy());
+      socket.on('timeout', slow);
+      socket.setTimeout(LIMITS_HELLO_MS);
       socket.on('error', () => socket.destroy());
     });
   }
