@@ -9,6 +9,7 @@ import { promote } from './commands/promote.js';
 import { history, resume, suspend, sync, wait } from './commands/operate.js';
 import { logs } from './commands/logs.js';
 import { version } from './core/version.js';
+import { asksForHelp, HELP } from './commands/help.js';
 
 const USAGE = `switchyard: blue/green GitOps agent for Docker hosts
 
@@ -43,12 +44,12 @@ Usage:
   switchyard proxy [--state-dir DIR] [--instance NAME] [--stop]
       The data plane as its own process (\`run\` starts it when none answers). It keeps
       serving while the agent restarts. --stop drains it and makes it exit.
-  switchyard --version | --help
+  switchyard --version | --help       switchyard VERB --help: a verb's flags, defaults and an example
 `;
 
 type Verb = (args: string[]) => Promise<number>;
 
-const VERBS: Record<string, Verb> = {
+export const VERBS: Record<string, Verb> = {
   run: runAgent,
   validate: validateDir,
   status: showStatus,
@@ -77,6 +78,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!run) {
     process.stderr.write(`switchyard: unknown command "${verb}" (hint: one of ${Object.keys(VERBS).join(', ')}; see switchyard --help)\n`);
     return 2;
+  }
+  if (asksForHelp(rest)) {
+    process.stdout.write(HELP[verb]!);
+    return 0;
   }
   try {
     return await run(rest);

@@ -1,0 +1,172 @@
+// `switchyard VERB --help` (or -h): each verb's flags with their defaults, and one example.
+const API = `  --api HOST:PORT         the agent's API (default 127.0.0.1:7070)
+  --token T               the API's bearer token (default: read from --state-dir)
+  --state-dir DIR         the agent's state dir (default ~/.local/state/switchyard)
+  --instance NAME         the agent instance (default default)
+  --json                  machine-readable output`;
+
+const AGENT = `  --repo URL|PATH         the desired-state repository (required)
+  --config FILE           the agent's config file (YAML): policy, entrypoints, acme, registries...
+  --branch NAME           the branch to follow (default main)
+  --path DIR              where apps/ lies in the repository (default: its root)
+  --interval DURATION     how often to poll (default 5s)
+  --schedule CRON         poll on a cron schedule instead
+  --instance NAME         this agent's name on the host (default default)
+  --listen-host ADDR      where each app's own listen port binds (default 127.0.0.1)
+  --http ADDR:PORT        the shared plain-HTTP port for apps by host name (off unless set)
+  --https ADDR:PORT       the shared TLS port for apps by host name (off unless set)
+  --api HOST:PORT         the status API (default 127.0.0.1:7070)
+  --state-dir DIR         state: git cache, journal, routes, certificates (default ~/.local/state/switchyard)
+  --router NAME           the data plane: embedded or haproxy (default embedded)
+  --log-level LEVEL       debug, info, warn or error (default info)`;
+
+export const HELP: Record<string, string> = {
+  run: `Usage: switchyard run --repo URL|PATH [flags]
+
+Poll the repository, bring up and health-check each app's colors, and route each app's own port
+and host names to its active color. Runs until SIGTERM; the containers and the data plane keep
+running after it stops.
+
+Flags:
+${AGENT}
+
+Example:
+  switchyard run --repo https://git.example.com/ops/desired.git --http 0.0.0.0:80 --https 0.0.0.0:443
+`,
+  validate: `Usage: switchyard validate [DIR] [flags]
+
+Check DIR/apps/*.yaml (default DIR: .) against the schema and the host-safety policy; print every
+error with file:line:col. Exit 0 valid, 1 invalid.
+
+Flags:
+  --format FORMAT         text, json or github (annotations) (default text)
+  --config FILE           judge with this agent config's policy and paths (default: the default policy)
+
+Example:
+  switchyard validate . --format github
+`,
+  plan: `Usage: switchyard plan --repo URL|PATH [--ref REF] [flags]
+
+Show what applying REF would do to this host, per app, and change nothing.
+Exit 0 no changes, 2 changes, 1 error.
+
+Flags:
+  --ref REF               a branch or a commit of the repository (default: the branch's tip)
+  --format FORMAT         text or json (default text)
+${AGENT}
+
+Example:
+  switchyard plan --repo . --ref my-branch
+`,
+  promote: `Usage: switchyard promote APP [flags]
+
+In a checkout of the desired-state repository: set APP's active color (only that value changes in
+its file) and commit it on a new branch, ready for a pull request.
+
+Flags:
+  --to COLOR              blue or green (default: the other color)
+  --repo DIR              the checkout (default .)
+  --path DIR              where apps/ lies in it (default: its root)
+  --branch NAME           the new branch (default promote/APP-COLOR-TIMESTAMP)
+  --no-commit             edit the file only
+
+Example:
+  switchyard promote web --to green
+`,
+  status: `Usage: switchyard status [flags]
+
+What the running agent serves: per app the active color, conditions, commits, certificate, traffic.
+
+Flags:
+${API}
+
+Example:
+  switchyard status --json
+`,
+  history: `Usage: switchyard history [APP] [flags]
+
+The journal: every attempt, who committed it, when it went live and how long it took.
+
+Flags:
+${API}
+
+Example:
+  switchyard history web
+`,
+  sync: `Usage: switchyard sync [flags]
+
+Fetch now, and try again the commits that failed.
+
+Flags:
+${API}
+
+Example:
+  switchyard sync
+`,
+  suspend: `Usage: switchyard suspend APP [flags]
+
+Leave APP exactly as it is (across agent restarts) until resumed.
+
+Flags:
+${API}
+
+Example:
+  switchyard suspend web
+`,
+  resume: `Usage: switchyard resume APP [flags]
+
+Take a suspended APP back: the agent reconciles it again.
+
+Flags:
+${API}
+
+Example:
+  switchyard resume web
+`,
+  wait: `Usage: switchyard wait --commit SHA [flags]
+
+Block until that commit is live (exit 0) or failed (exit 1, with the reason); exit 3 at the timeout.
+
+Flags:
+  --commit SHA            the commit to wait for (required)
+  --timeout DURATION      how long to wait (default 5m)
+${API}
+
+Example:
+  switchyard wait --commit "$(git rev-parse HEAD)" --timeout 2m
+`,
+  logs: `Usage: switchyard logs APP [flags]
+
+The output of the app's containers on this host, each line prefixed with its container.
+
+Flags:
+  --color COLOR           blue or green only (default: both)
+  -f, --follow            keep printing new lines
+  --tail N                lines per container to start with (default 100)
+  --instance NAME         the agent instance (default default)
+  --state-dir DIR         the agent's state dir (default ~/.local/state/switchyard)
+
+Example:
+  switchyard logs web --color green --follow
+`,
+  proxy: `Usage: switchyard proxy [flags]
+
+The embedded data plane as its own process (\`run\` starts it when none answers). It keeps serving
+while the agent restarts.
+
+Flags:
+  --state-dir DIR         the agent's state dir (default ~/.local/state/switchyard)
+  --instance NAME         the agent instance (default default)
+  --stop                  ask the running one to drain and exit
+  --log-level LEVEL       debug, info, warn or error (default info)
+  --trusted-proxies LIST  peers whose X-Forwarded-* headers are believed (comma-separated)
+
+Example:
+  switchyard proxy --stop --instance demo
+`,
+};
+
+/** True when the verb's arguments ask for its help (before any other flag is judged). */
+export function asksForHelp(args: readonly string[]): boolean {
+  return args.includes('--help') || args.includes('-h');
+}
