@@ -10,6 +10,7 @@ import { history, resume, suspend, sync, wait } from './commands/operate.js';
 import { logs } from './commands/logs.js';
 import { version } from './core/version.js';
 import { asksForHelp, HELP } from './commands/help.js';
+import { closest } from './core/did-you-mean.js';
 
 const USAGE = `switchyard: blue/green GitOps agent for Docker hosts
 
@@ -76,7 +77,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const run = VERBS[verb];
   if (!run) {
-    process.stderr.write(`switchyard: unknown command "${verb}" (hint: one of ${Object.keys(VERBS).join(', ')}; see switchyard --help)\n`);
+    const near = closest(verb, Object.keys(VERBS));
+    process.stderr.write(`switchyard: unknown command "${verb}" (hint: ${near ? `did you mean "${near}"? ` : ''}one of ${Object.keys(VERBS).join(', ')}; see switchyard --help)\n`);
     return 2;
   }
   if (asksForHelp(rest)) {

@@ -8,7 +8,7 @@ import { edgeErrors, hostClaimErrors } from './edge.js';
 import { TEXT_ONLY, type HostView } from '../core/host.js';
 import { COLORS, type AppSpec, type DesiredState } from '../core/app.js';
 import { fieldPath, toAppSpec, type RawApp, type RawContainer } from './app-spec.js';
-import { closest } from './did-you-mean.js';
+import { closest } from '../core/did-you-mean.js';
 import { appValidator, type ErrorObject } from './schema.js';
 import { YamlLocator } from '../core/yaml-location.js';
 

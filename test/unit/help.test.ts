@@ -36,4 +36,14 @@ describe('switchyard VERB --help', () => {
     expect(out).toMatch(/--https ADDR:PORT .*\(off unless set\)/);
     expect(out).toMatch(/--interval DURATION .*\(default 5s\)/);
   });
+
+  it('suggests the nearest verb or flag for one it does not know', async () => {
+    let err = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+    expect(await main(['stauts'])).toBe(2);
+    expect(err).toMatch(/unknown command "stauts" \(hint: did you mean "status"\?/);
+    err = '';
+    expect(await main(['validate', '--fromat', 'json'])).toBe(2);
+    expect(err).toMatch(/Unknown option '--fromat'.*\(hint: did you mean --format\? see switchyard validate --help\)/);
+  });
 });
