@@ -22,6 +22,10 @@ command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)   # the test reg
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)   # verifies packaging/switchyard.service
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # the tests make a CA and certificates for the TLS entrypoint
 command -v pebble >/dev/null 2>&1 || missing+=(pebble)   # the ACME test server (with pebble-challtestsrv as its DNS)
+# --bench (npm run bench:proxy): nginx too, the reference row. Only its binary is wanted: a service the
+# package starts is stopped and disabled again below.
+new_nginx=
+if [ "${1:-}" = "--bench" ] && ! command -v nginx >/dev/null 2>&1; then missing+=(nginx-light); new_nginx=1; fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing packages: ${missing[*]}. Install them as root, then run this again:"
@@ -31,6 +35,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  if [ -n "$new_nginx" ]; then
+    # The package may start nginx on port 80; nothing here wants that service (the bench runs its own).
+    { [ -d /run/systemd/system ] && systemctl disable --now nginx; } >/dev/null 2>&1 || true
+    pkill -x nginx >/dev/null 2>&1 || true
+  fi
 fi
 
 # 2. A Docker engine that answers. Start one when none does.
