@@ -24,6 +24,7 @@ import { planReport, renderPlan } from './plan-report.js';
 import { FORMATS, githubAnnotation, problemRecord, type Format } from './problems.js';
 import { agentHost } from './host-view.js';
 import { stateFiles } from './state-files.js';
+import { StoredCertificates } from '../adapters/acme/acme-issuer.js';
 
 const SHA = /^[0-9a-f]{40}$/;
 
@@ -45,6 +46,8 @@ export async function showPlan(args: string[]): Promise<number> {
     policy: config.policy,
     secrets: new FileSecretReader(config.policy.envFilePaths, key),
     certificates: new FileSecretReader(config.policy.certPaths, key),
+    // The ACME pairs the agent stored, read only: an app it serves over TLS is planned as served so.
+    ...(config.acme ? { acme: new StoredCertificates(files.acme, systemClock) } : {}),
     runtime: new DockerRuntime(connectDocker(), config.instance),
     router: { routes: () => currentRoutes(config) },
     suspensions: new FileSuspensions(files.suspensions),

@@ -151,7 +151,7 @@ export async function runAgent(args: string[]): Promise<number> {
 /** The ACME client of this instance: its account key and certificates owner-only in the state dir. */
 async function acmeIssuer(config: Readonly<AgentConfig>, challenges: ChallengeResponder, clock: Clock, log: Logger, onIssued: () => void): Promise<AcmeIssuer> {
   const { directory, email, caFile } = config.acme!;
-  const dir = join(config.stateDir, 'acme', config.instance);
+  const dir = stateFiles(config.stateDir, config.instance).acme;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const keyFile = join(dir, 'account.key');
   let accountKey = await readFile(keyFile, 'utf8').catch(() => undefined);

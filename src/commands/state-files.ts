@@ -11,5 +11,7 @@ export function stateFiles(stateDir: string, instance: string) {
     failedCommits: file('failed-commits.json'),
     hashKey: file('hash-key'),
     apiToken: file('api-token'),
+    /** ACME: the account key and the certificates the agent ordered (owner-only). */
+    acme: join(stateDir, 'acme', instance),
   };
 }

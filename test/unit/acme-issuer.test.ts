@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AcmeIssuer, FIRST_BACKOFF_MS, MAX_BACKOFF_MS } from '../../src/adapters/acme/acme-issuer.js';
+import { AcmeIssuer, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, StoredCertificates } from '../../src/adapters/acme/acme-issuer.js';
 import { RENEW_BEFORE_MS } from '../../src/core/certificates.js';
 import { resolveCertificates } from '../../src/desired/certificates.js';
 import { loadDesired } from '../../src/desired/load.js';
@@ -71,6 +71,10 @@ describe('the ACME issuer', () => {
     again.want(['shop.test']);
     await again.idle();
     expect([ordered, again.current(['shop.test'])?.digest]).toEqual([0, issuer.current(['shop.test'])!.digest]);
+    // What `switchyard plan` reads: the same pair, and it never orders.
+    const stored = new StoredCertificates(dir, clock);
+    expect(stored.current(['shop.test'])?.digest).toBe(issuer.current(['shop.test'])!.digest);
+    expect(stored.current(['other.test'])).toBeUndefined();
   });
 
   it('backs off after a failure, doubling up to the limit, and forgets the failure on a success', async () => {

@@ -32,23 +32,43 @@ interface Failure {
   backoffMs: number;
 }
 
-export class AcmeIssuer implements CertificateIssuer {
+/**
+ * The pairs an issuer stored in `dir`, read-only: what `switchyard plan` sees the agent serve. It orders
+ * nothing and knows no failures (those live in the agent's memory).
+ */
+export class StoredCertificates implements CertificateIssuer {
   private readonly stored = new Map<string, IssuedPair | null>();
+
+  constructor(protected readonly dir: string, protected readonly clock: Clock) {}
+
+  current(names: readonly string[]): IssuedPair | undefined {
+    const key = keyOf(names);
+    if (!this.stored.has(key)) this.reread(key);
+    const pair = this.stored.get(key) ?? undefined;
+    return pair && pair.notAfter > this.clock.now() ? pair : undefined;
+  }
+
+  want(_names: readonly string[]): void {}
+
+  failure(_names: readonly string[]): { message: string; at: number; retryAt: number } | undefined {
+    return undefined;
+  }
+
+  protected reread(key: string): void {
+    this.stored.set(key, readPair(join(this.dir, 'certs', key)));
+  }
+}
+
+export class AcmeIssuer extends StoredCertificates {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly failures = new Map<string, Failure>();
 
   constructor(private readonly opts: AcmeIssuerOptions) {
+    super(opts.dir, opts.clock);
     mkdirSync(join(opts.dir, 'certs'), { recursive: true, mode: 0o700 });
   }
 
-  current(names: readonly string[]): IssuedPair | undefined {
-    const key = keyOf(names);
-    if (!this.stored.has(key)) this.stored.set(key, this.read(key));
-    const pair = this.stored.get(key) ?? undefined;
-    return pair && pair.notAfter > this.opts.clock.now() ? pair : undefined;
-  }
-
-  want(names: readonly string[]): void {
+  override want(names: readonly string[]): void {
     const key = keyOf(names);
     if (this.inFlight.has(key)) return;
     const now = this.opts.clock.now();
@@ -60,7 +80,7 @@ export class AcmeIssuer implements CertificateIssuer {
     this.inFlight.set(key, order);
   }
 
-  failure(names: readonly string[]): { message: string; at: number; retryAt: number } | undefined {
+  override failure(names: readonly string[]): { message: string; at: number; retryAt: number } | undefined {
     const f = this.failures.get(keyOf(names));
     return f && { message: f.message, at: f.at, retryAt: f.retryAt };
   }
@@ -79,7 +99,7 @@ export class AcmeIssuer implements CertificateIssuer {
       writeAtomically(join(dir, 'key.pem'), keyPem);
       writeAtomically(join(dir, 'cert.pem'), certPem);
       writeAtomically(join(dir, 'names.json'), `${JSON.stringify(names)}\n`);
-      this.stored.set(key, this.read(key));
+      this.reread(key);
       this.failures.delete(key);
       this.opts.onIssued(names);
     } catch (e) {
@@ -92,18 +112,19 @@ export class AcmeIssuer implements CertificateIssuer {
     }
   }
 
-  private read(key: string): IssuedPair | null {
-    const dir = join(this.opts.dir, 'certs', key);
-    const certFile = join(dir, 'cert.pem');
-    const keyFile = join(dir, 'key.pem');
-    if (!existsSync(certFile) || !existsSync(keyFile)) return null;
-    try {
-      const pem = readFileSync(certFile, 'utf8');
-      const cert = new X509Certificate(pem);
-      return { certFile, keyFile, notAfter: Date.parse(cert.validTo), digest: createHash('sha256').update(pem).digest('hex') };
-    } catch {
-      return null;
-    }
+}
+
+/** The pair stored in a folder, or null when there is none (or it cannot be parsed). */
+function readPair(dir: string): IssuedPair | null {
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  if (!existsSync(certFile) || !existsSync(keyFile)) return null;
+  try {
+    const pem = readFileSync(certFile, 'utf8');
+    const cert = new X509Certificate(pem);
+    return { certFile, keyFile, notAfter: Date.parse(cert.validTo), digest: createHash('sha256').update(pem).digest('hex') };
+  } catch {
+    return null;
   }
 }
 
