@@ -19,10 +19,14 @@ export function edgeErrors(raw: RawApp, spec: AppSpec, at: At, host: HostView): 
   if (raw.listen === undefined && !edge.hosts.length) {
     errors.push(invalid('the app is served nowhere', at(['name']), 'set `listen` (a port of its own), `hosts` (names on the shared ports), or both'));
   }
-  (raw.hosts ?? []).forEach((name, i) => {
-    const problem = hostnameProblem(name.toLowerCase().replace(/\.$/, ''));
-    if (problem) errors.push(invalid(`host name "${name}" ${problem}`, at(['hosts', i]), 'e.g. shop.example.com or *.example.com'));
+  // The spec's names are the file's, lowercased, index for index.
+  edge.hosts.forEach((name, i) => {
+    const problem = hostnameProblem(name);
+    if (problem) errors.push(invalid(`host name "${raw.hosts![i]}" ${problem}`, at(['hosts', i]), 'e.g. shop.example.com or *.example.com'));
   });
+  if (raw.listen === undefined && raw.preview?.port !== undefined) {
+    errors.push(invalid('a preview port needs the app\'s own `listen`: it binds beside it', at(['preview', 'port']), 'add `listen`, or preview by header or cookie on the host names'));
+  }
   if (raw.pathPrefix !== undefined) {
     const problem = prefixProblem(raw.pathPrefix);
     if (problem) errors.push(invalid(`pathPrefix "${raw.pathPrefix}" ${problem}`, at(['pathPrefix']), 'e.g. /api'));

@@ -42,6 +42,10 @@ describe('the front door in an app file', () => {
     ]);
   });
 
+  it('refuses a preview port on an app with no port of its own', () => {
+    expect(errors(load({ 'apps/a.yaml': app('a', 'hosts: [a.example.com]\npreview: {port: 9001}\n') }))).toEqual([expect.stringMatching(/:3:17 preview\.port: a preview port needs the app's own `listen`/)]);
+  });
+
   it('refuses an app served nowhere, and prefix or tls without hosts', () => {
     expect(errors(load({ 'apps/a.yaml': app('a', '') }))).toEqual([expect.stringMatching(/apps\/a\.yaml:1:7 name: the app is served nowhere \(hint: set `listen`/)]);
     expect(errors(load({ 'apps/a.yaml': app('a', 'listen: 9000\npathPrefix: /api\n') }))).toEqual([expect.stringMatching(/:3:13 pathPrefix: "pathPrefix" applies to apps served by host name/)]);

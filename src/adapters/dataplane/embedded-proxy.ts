@@ -108,7 +108,8 @@ export class EmbeddedProxy implements Router, ChallengeResponder {
       }
       const previewPort = route.routing?.preview?.port;
       if (!(current?.preview && previewPort === current.route.routing?.preview?.port)) {
-        preview = previewPort !== undefined ? await this.listen(route, 'preview', { host: route.listen?.host ?? route.hosts?.http?.host ?? '127.0.0.1', port: previewPort }) : undefined;
+        // The loader gives a preview port only to an app with a port of its own: it binds beside it.
+        preview = previewPort !== undefined && route.listen ? await this.listen(route, 'preview', { host: route.listen.host, port: previewPort }) : undefined;
         if (preview) opened.push(preview);
       }
       doorOpened = await this.door.open(route);

@@ -76,8 +76,8 @@ export class FrontDoor {
     try {
       for (const [key, { kind, address }] of wanted) {
         if (this.entrypoints.has(key)) continue;
-        const ep: Entrypoint = { kind, address, server: undefined as unknown as Server, table: new HostTable([]), contexts: new Map(), redirects: new Map() };
-        ep.server = this.handlers.server(kind, (name) => sniContext(ep, name));
+        const contexts = new Map<string, SecureContext>();
+        const ep: Entrypoint = { kind, address, server: this.handlers.server(kind, (name) => sniContext(ep.contexts, name)), table: new HostTable([]), contexts, redirects: new Map() };
         if (kind === 'https') this.divertAcmeHandshakes(ep.server);
         ep.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.request(ep, req, res));
         ep.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(ep, req, socket, head));
@@ -212,11 +212,12 @@ function needs(route: AppRoute): Map<string, { kind: Kind; address: Address }> {
   return out;
 }
 
-function sniContext(ep: Entrypoint, servername: string): SecureContext | undefined {
+/** `contexts` is read at each handshake: the entrypoint's table of the moment. */
+function sniContext(contexts: ReadonlyMap<string, SecureContext>, servername: string): SecureContext | undefined {
   const host = requestHost(servername);
   if (!host) return undefined;
   for (const name of candidates(host)) {
-    const ctx = ep.contexts.get(name);
+    const ctx = contexts.get(name);
     if (ctx) return ctx;
   }
   return undefined;

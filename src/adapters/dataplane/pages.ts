@@ -4,22 +4,21 @@ import type { ServerResponse } from 'node:http';
 import { htmlPage } from '../../core/page.js';
 
 export function reply(res: ServerResponse, status: number, body: string, headers: Record<string, string | number> = {}): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
-  res.end(body);
+  send(res, status, body, { 'content-type': 'text/plain; charset=utf-8', ...headers });
 }
 
 /** A small HTML page: maintenance, a body over the limit, an answer that took too long. */
 export function page(res: ServerResponse, status: number, title: string, message: string, headers: Record<string, string | number> = {}): void {
-  const body = htmlPage(title, message);
+  send(res, status, htmlPage(title, message), { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers });
+}
+
+/** A whole answer, or (when the app's answer had begun) the connection cut: no status can follow one. */
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string | number>): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, { 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
 

@@ -153,8 +153,7 @@ export class HaproxyRouter implements Router, ChallengeResponder {
 
   /** ACME HTTP-01 answers, on the shared plain-HTTP frontend (the map is loaded where it is used). */
   async answer(token: string, keyAuthorization: string): Promise<void> {
-    const set = await haproxyCommand(this.paths.adminSocket, `set map ${this.paths.challengesMap} ${token} ${keyAuthorization}`);
-    if (/not found|unknown/i.test(set)) await this.runtime([`add map ${this.paths.challengesMap} ${token} ${keyAuthorization}`]);
+    await this.setMap(this.paths.challengesMap, token, keyAuthorization);
   }
 
   async withdraw(token: string): Promise<void> {
