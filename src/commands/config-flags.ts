@@ -9,7 +9,9 @@ import { parseFlags } from './flags.js';
 const AGENT_FLAGS = {
   config: { type: 'string' },
   repo: { type: 'string' },
+  ref: { type: 'string' },
   branch: { type: 'string' },
+  semver: { type: 'string' },
   path: { type: 'string' },
   interval: { type: 'string' },
   schedule: { type: 'string' },
@@ -23,11 +25,13 @@ const AGENT_FLAGS = {
   'log-level': { type: 'string' },
 } as const;
 
+/** A verb's own flag that shares an agent flag's name (plan's --ref: the ref to plan) is the verb's, not the config's. */
 export function readConfig<T extends NonNullable<ParseArgsConfig['options']>>(verb: string, args: string[], extra?: T) {
   const { values } = parseFlags(verb, args, { ...AGENT_FLAGS, ...(extra ?? {}) });
   const v = values as Record<string, string | boolean | undefined>;
+  const own = (key: string) => (extra && key in extra ? undefined : v[key]);
   const flags = Object.fromEntries(
-    Object.entries({ repo: v.repo, branch: v.branch, path: v.path, interval: v.interval, schedule: v.schedule, instance: v.instance, listenHost: v['listen-host'], api: v.api, stateDir: v['state-dir'], router: v.router, logLevel: v['log-level'], http: v.http, https: v.https })
+    Object.entries({ repo: v.repo, ref: own('ref'), branch: v.branch, semver: v.semver, path: v.path, interval: v.interval, schedule: v.schedule, instance: v.instance, listenHost: v['listen-host'], api: v.api, stateDir: v['state-dir'], router: v.router, logLevel: v['log-level'], http: v.http, https: v.https })
       .filter(([, x]) => x !== undefined),
   ) as Record<string, string>;
   let file: { path: string; text: string } | undefined;

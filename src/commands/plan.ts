@@ -2,14 +2,14 @@
 // agent's own steps up to plan (reconciler/preview.ts), with the guards the agent applies: suspended apps,
 // commits that failed and are not retried, unreadable env files, the empty-prune guard. Exit codes: 0 no
 // changes, 2 changes, 1 error (like terraform's -detailed-exitcode), so PR CI can tell them apart.
-import { join } from 'node:path';
 import { FileFailedCommits } from '../adapters/files/failed-commits.js';
 import { FileSecretReader } from '../adapters/files/secrets.js';
 import { hostKey } from '../adapters/files/host-key.js';
 import { FileSuspensions } from '../adapters/files/suspensions.js';
 import { connectDocker } from '../adapters/docker/connect.js';
 import { DockerRuntime } from '../adapters/docker/containers.js';
-import { GitSource } from '../adapters/git/git-source.js';
+import { parseRef } from '../core/git-ref.js';
+import { agentSource, verifyPolicy } from './source.js';
 import { haproxyPaths, HaproxyRouter } from '../adapters/haproxy/haproxy-router.js';
 import { controlAnswers } from '../adapters/dataplane/proxy-control.js';
 import { proxyFiles } from '../adapters/dataplane/proxy-files.js';
@@ -26,23 +26,22 @@ import { agentHost } from './host-view.js';
 import { stateFiles } from './state-files.js';
 import { StoredCertificates } from '../adapters/acme/acme-issuer.js';
 
-const SHA = /^[0-9a-f]{40}$/;
-
 export async function showPlan(args: string[]): Promise<number> {
   const { config, values } = readConfig('plan', args, { ref: { type: 'string' }, format: { type: 'string', default: 'text' } });
   const format = (values.format ?? 'text') as Format;
   if (!FORMATS.includes(format)) throw new SwitchyardError('UsageError', `--format "${format}" is not a format`, { hint: `one of ${FORMATS.join(', ')}` });
   const ref = values.ref as string | undefined;
-  // A branch name is fetched like the agent does; a commit id is read from what the source has.
-  const source = new GitSource({ repo: config.repo, branch: ref && !SHA.test(ref) ? ref : config.branch, path: config.path, cacheDir: join(config.stateDir, 'git') });
-  const tip = await source.latest();
-  const snapshot = ref && SHA.test(ref) ? await source.at(ref) : tip;
+  // The ref is fetched as the agent fetches its own (a commit id too), with the agent's credentials.
+  const source = agentSource(config, { plan: true, ...(ref !== undefined ? { ref: parseRef(ref, undefined, '--ref') } : {}) });
+  const snapshot = await source.latest();
+  const verify = verifyPolicy(config);
 
   const files = stateFiles(config.stateDir, config.instance);
   // The agent's own key, so that env files and certificates hash as they do in the agent (none yet: the agent never ran here).
   const key = await hostKey(files.hashKey, { create: false });
   const result = await preview(snapshot, {
     source,
+    ...(verify ? { verify } : {}),
     policy: config.policy,
     secrets: new FileSecretReader(config.policy.envFilePaths, key),
     certificates: new FileSecretReader(config.policy.certPaths, key),
@@ -62,7 +61,7 @@ export async function showPlan(args: string[]): Promise<number> {
     process.stderr.write(`commit ${snapshot.commit.slice(0, 12)} would be refused: ${result.errors.length} error(s); nothing live would change.\n`);
     return 1;
   }
-  const report = planReport(result.decision);
+  const report = { ...planReport(result.decision), ...(result.signer ? { signer: result.signer } : {}) };
   process.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderPlan(report, source.description));
   return report.changes ? 2 : 0;
 }

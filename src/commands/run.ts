@@ -37,7 +37,7 @@ import { AcmeIssuer } from '../adapters/acme/acme-issuer.js';
 import { acmeOrder, newAccountKey } from '../adapters/acme/acme-order.js';
 import { connectDocker } from '../adapters/docker/connect.js';
 import { DockerRuntime } from '../adapters/docker/containers.js';
-import { GitSource } from '../adapters/git/git-source.js';
+import { agentSource, verifyPolicy } from './source.js';
 import { readConfig } from './config-flags.js';
 import { agentHost } from './host-view.js';
 import { stateFiles } from './state-files.js';
@@ -54,13 +54,8 @@ export async function runAgent(args: string[]): Promise<number> {
   const token = await apiToken(config, apiHost!);
   const log = createLogger({ level: config.logLevel });
   const clock = systemClock;
-  const source = new GitSource({
-    repo: config.repo,
-    branch: config.branch,
-    path: config.path,
-    cacheDir: join(config.stateDir, 'git'),
-    ...(process.env.SWITCHYARD_GIT_PASSWORD ? { auth: { username: process.env.SWITCHYARD_GIT_USERNAME ?? 'git', password: process.env.SWITCHYARD_GIT_PASSWORD } } : {}),
-  });
+  const source = agentSource(config);
+  const verify = verifyPolicy(config);
   // The data plane is its own process (the embedded proxy, or HAProxy): adopt the one that runs, or
   // start it. Either way it outlives this agent; one found gone later is started again (supervised).
   let agent: Agent | undefined;
@@ -80,6 +75,7 @@ export async function runAgent(args: string[]): Promise<number> {
   const acme = config.acme && dataPlane.challenges ? await acmeIssuer(config, dataPlane.challenges, clock, log, () => agent?.trigger()) : undefined;
   agent = new Agent({
     source,
+    ...(verify ? { verify } : {}),
     status,
     lastGood: new FileLastGood(files.lastGood),
     journal,

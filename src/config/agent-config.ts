@@ -11,10 +11,18 @@ import { YamlLocator } from '../core/yaml-location.js';
 import { SwitchyardError, type Location } from '../core/errors.js';
 import type { Policy } from '../policy/policy.js';
 import type { Entrypoints } from '../core/route.js';
+import { describeRef, parseRef, type GitRef } from '../core/git-ref.js';
 
 export interface AgentConfig {
   repo: string;
-  branch: string;
+  /** What to follow (`ref`, or its older name `branch`): a branch, refs/tags/NAME or a full commit id. */
+  ref: string;
+  /** Follow the newest tag in this range instead. */
+  semver?: string;
+  /** Apply only what a listed key signed (file only). */
+  verify?: { mode: 'head' | 'tag'; allowedSigners?: string; gpgKeys?: string };
+  /** Credentials for an http(s) repository, as files (file only). */
+  repoAuth?: { tokenFile?: string; username?: string; usernameFile?: string; passwordFile?: string };
   path: string;
   interval: string;
   instance: string;
@@ -42,7 +50,7 @@ export interface AgentConfig {
 }
 
 const SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/agent-config.schema.json', import.meta.url), 'utf8')) as object;
-const KEYS = ['repo', 'branch', 'path', 'interval', 'schedule', 'instance', 'listenHost', 'api', 'stateDir', 'router', 'logLevel', 'apiToken', 'webhookSecret', 'notifyUrl'] as const;
+const KEYS = ['repo', 'ref', 'branch', 'semver', 'path', 'interval', 'schedule', 'instance', 'listenHost', 'api', 'stateDir', 'router', 'logLevel', 'apiToken', 'webhookSecret', 'notifyUrl'] as const;
 type Key = (typeof KEYS)[number];
 /** Settings inside `entrypoints` that have a flag and an env var of their own. */
 const ENTRYPOINTS = ['http', 'https'] as const;
@@ -118,6 +126,27 @@ export function loadAgentConfig(sources: ConfigSources): Readonly<AgentConfig> {
     const text = (merged.entrypoints as AgentConfig['entrypoints'])[key];
     const port = text === undefined ? 1 : parseAddress(text).port;
     if (port < 1 || port > 65535) throw configError(`entrypoints.${key} port ${port} is not between 1 and 65535`, locate(`entrypoints.${key}`, ['entrypoints', key], undefined, `entrypoints.${key}`), 'e.g. 127.0.0.1:8443');
+  }
+  // `branch` is the older name of `ref`: one of them, or both saying the same.
+  if (merged.ref !== undefined && merged.branch !== undefined && merged.ref !== merged.branch) {
+    throw configError(`ref "${String(merged.ref)}" and branch "${String(merged.branch)}" disagree`, locate('branch', ['branch'], undefined, 'branch'), 'give one of them: branch is the older name of ref');
+  }
+  merged.ref ??= merged.branch ?? 'main';
+  delete merged.branch;
+  let followed: GitRef;
+  try {
+    followed = parseRef(merged.ref as string, merged.semver as string | undefined);
+  } catch (e) {
+    const err = e as SwitchyardError;
+    const field = err.location?.field === 'semver' ? 'semver' : 'ref';
+    throw configError(err.message, locate(field, [field], undefined, field), err.hint ?? '');
+  }
+  const verify = merged.verify as AgentConfig['verify'];
+  if (verify && !verify.allowedSigners && !verify.gpgKeys) throw configError('verify lists no keys', locate('verify', ['verify'], undefined, 'verify'), 'set verify.allowedSigners (SSH), verify.gpgKeys (OpenPGP) or both');
+  const auth = merged.repoAuth as AgentConfig['repoAuth'];
+  if (auth && !auth.tokenFile === !auth.passwordFile) throw configError('repoAuth needs one of tokenFile and passwordFile', locate('repoAuth', ['repoAuth'], undefined, 'repoAuth'), 'tokenFile for a deploy token; usernameFile (or username) with passwordFile for a password');
+  if (verify?.mode === 'tag' && followed.kind !== 'tag' && followed.kind !== 'semver') {
+    throw configError(`verify.mode "tag" needs a tag to follow, and ref is ${describeRef(followed)}`, locate('verify', ['verify', 'mode'], undefined, 'verify.mode'), 'set ref: refs/tags/NAME or semver, or use mode: head');
   }
   const problem = typeof merged.schedule === 'string' ? cronProblem(merged.schedule) : undefined;
   if (problem) throw configError(problem, locate('schedule', ['schedule'], undefined, 'schedule'), 'five or six fields, e.g. "*/2 * * * *" (every two minutes)');

@@ -28,6 +28,7 @@ const ENTRIES = {
   // The source and the desired state.
   FetchFailed: { retry: 'transient', summary: 'the repository could not be fetched; the last good state stays in force', hint: 'check the URL, the credentials and that the git server answers' },
   ValidationFailed: { retry: 'needs-human', summary: 'a file of the commit is invalid; the commit is refused whole', hint: 'fix the file and line named in the error and commit again (`switchyard validate` shows the same)' },
+  UnverifiedCommit: { retry: 'needs-human', summary: 'with `verify` set, the commit (or the tag followed to it) carries no good signature by a listed key; it is refused whole and the last verified commit stays in force', hint: 'sign it with a listed key, or list the key in verify; only a new commit is checked again' },
   PolicyDenied: { retry: 'needs-human', summary: "the commit asks for more than this host's policy allows; refused whole", hint: "change the app file, or widen the policy in the agent's own config" },
   SecretUnavailable: { retry: 'wait', summary: 'an env file cannot be read; that app is left as it is, the others go on', hint: "create the file on the agent's host, readable by the agent, under the policy's envFilePaths" },
   CertificateFailed: { retry: 'wait', summary: "an app's TLS certificate cannot be used (unreadable, a key that does not match, expired, a host name it does not cover); the app is left as it is, the data plane keeps the pair it has", hint: 'put a valid PEM chain and its key under the policy\'s certPaths; the agent reads them again on every pass' },

@@ -12,7 +12,8 @@ export interface JournalEntry {
   /** When the commit was made (ISO), from git. */
   committedAt?: string;
   changes: string[];
-  result: 'applied' | 'failed' | 'refused';
+  /** `moved`: the followed tag points at another commit now (app `*`). */
+  result: 'applied' | 'failed' | 'refused' | 'moved';
   reason?: string;
   detail?: string;
   color?: Color;

@@ -1,4 +1,5 @@
 // What a source hands the rest of the agent: one commit and its files, immutable, read without a checkout.
+import type { SignedObject } from './signature.js';
 
 export interface SnapshotFile {
   /** Path from the repository root, e.g. `apps/hello.yaml`. */
@@ -21,12 +22,18 @@ export interface Snapshot {
   commit: string;
   info: CommitInfo;
   files: readonly SnapshotFile[];
+  /** The commit as git splits it for a signature check (desired/verify.ts). */
+  signed?: SignedObject;
+  /** What was followed to reach it: a full ref (refs/heads/main, refs/tags/v1.2.0) or the pinned commit. */
+  ref?: string;
+  /** The annotated tag followed, when the ref is one (a lightweight tag is a bare name: nothing to sign). */
+  tag?: SignedObject;
 }
 
 export interface Source {
-  /** Human-readable origin for logs and status: the URL or path plus the branch. */
+  /** Human-readable origin for logs and status: the URL or path plus the ref. */
   readonly description: string;
-  /** The newest commit of the tracked branch. Throws SwitchyardError(FetchFailed) on failure. */
+  /** The commit the followed ref points at now. Throws SwitchyardError(FetchFailed) on failure. */
   latest(): Promise<Snapshot>;
   /** A commit seen before (e.g. the last good one, after a restart). Throws FetchFailed when it is gone. */
   at(commit: string): Promise<Snapshot>;

@@ -3,6 +3,7 @@
 // message. Both the last attempted and the last applied commit are kept, so a bad commit never hides
 // the good one that is live. The reconciler writes it (reconciler/status-store.ts); the API, the CLI and
 // the metrics read it; nothing reads it to decide what to do.
+import type { Signer } from './signature.js';
 import type { Color } from './app.js';
 import type { Code } from './errors.js';
 import type { ColorCounters } from './route.js';
@@ -59,7 +60,16 @@ export interface AppStatus {
 export interface AgentStatus {
   instance: string;
   source: { description: string; lastCommit?: string; lastFetchAt?: number; error?: string };
-  desired: { commit?: string; lastAttemptedCommit?: string; errors: string[] };
+  desired: {
+    /** The commit in force, and (with `verify`) the key that signed it. */
+    commit?: string;
+    signer?: Signer;
+    lastAttemptedCommit?: string;
+    /** Why the last attempted commit was refused, when it was, and the key that signed it (if any). */
+    errors: string[];
+    reason?: 'ValidationFailed' | 'UnverifiedCommit';
+    fingerprint?: string;
+  };
   apps: Record<string, AppStatus>;
   /** When the last pass succeeded (epoch ms), and the alarm raised when that is too long ago. */
   lastSuccessAt?: number;

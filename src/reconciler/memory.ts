@@ -12,6 +12,8 @@ export class Memory {
   desiredInfo: CommitInfo | undefined;
   /** The commit last loaded, valid or not: an unchanged tip is not loaded again. */
   loadedCommit: string | undefined;
+  /** The ref last followed and the commit it pointed at: a tag that moves is journaled. */
+  followed: { ref: string; commit: string } | undefined;
   /** How long the last fetch took, for the journal. */
   fetchMs: number | undefined;
   /** Per app, the commit whose apply failed for a reason that needs a human: not retried for that commit. */

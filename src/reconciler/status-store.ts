@@ -4,6 +4,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Color } from '../core/app.js';
 import type { AgentStatus, AppStatus, Condition, Reason } from '../core/status.js';
+import type { Signer } from '../core/signature.js';
 
 
 export type Phase = { phase: 'Reconciling'; reason: 'Progressing'; message: string } | { phase: 'Ready'; message: string } | { phase: 'Stalled'; reason: Reason; message: string };
@@ -32,15 +33,29 @@ export class StatusStore {
     this.state.source.error = message;
   }
 
-  desiredAttempted(commit: string, errors: string[]): void {
-    this.state.desired.lastAttemptedCommit = commit;
-    this.state.desired.errors = errors;
-    if (!errors.length) this.state.desired.commit = commit;
+  /**
+   * A commit was looked at: refused (its errors, why, and the key that signed it if any), or taken as the
+   * desired state in force (with its verified signer, when `verify` is set).
+   */
+  desiredAttempted(commit: string, errors: string[], about: { reason?: 'ValidationFailed' | 'UnverifiedCommit'; fingerprint?: string; signer?: Signer } = {}): void {
+    const desired = this.state.desired;
+    desired.lastAttemptedCommit = commit;
+    desired.errors = errors;
+    delete desired.reason;
+    delete desired.fingerprint;
+    if (errors.length) {
+      if (about.reason) desired.reason = about.reason;
+      if (about.fingerprint) desired.fingerprint = about.fingerprint;
+      return;
+    }
+    this.desiredInForce(commit, about.signer);
   }
 
   /** The desired state in force came from `commit` (e.g. the last good one, recovered after a restart). */
-  desiredInForce(commit: string): void {
+  desiredInForce(commit: string, signer?: Signer): void {
     this.state.desired.commit = commit;
+    if (signer) this.state.desired.signer = signer;
+    else delete this.state.desired.signer;
   }
 
   /** Starts or refreshes the entry of an app from its desired spec. */

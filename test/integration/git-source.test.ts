@@ -25,7 +25,7 @@ describe('git source (isomorphic-git against git http-backend)', () => {
 
   it('fetches the branch tip over smart HTTP and reads the app files of that commit', async () => {
     const c1 = repo.commit('first', { 'apps/web.yaml': 'name: web\n', 'apps/notes.txt': 'x', 'README.md': '# r' });
-    const source = new GitSource({ repo: `${server.url}/desired.git`, branch: 'main', cacheDir: cache });
+    const source = new GitSource({ repo: `${server.url}/desired.git`, ref: { kind: 'branch', name: 'main' }, cacheDir: cache });
     const snap = await source.latest();
     expect(snap.commit).toBe(c1);
     expect(snap.info).toMatchObject({ author: 'Test Author <author@example.com>', message: 'first' });
@@ -36,7 +36,7 @@ describe('git source (isomorphic-git against git http-backend)', () => {
   });
 
   it('checks with one ls-refs round trip and downloads nothing when the branch has not moved', async () => {
-    const source = new GitSource({ repo: `${server.url}/desired.git`, branch: 'main', cacheDir: cache });
+    const source = new GitSource({ repo: `${server.url}/desired.git`, ref: { kind: 'branch', name: 'main' }, cacheDir: cache });
     const first = await source.latest();
     const before = server.requests.length;
     const again = await source.latest();
@@ -47,7 +47,7 @@ describe('git source (isomorphic-git against git http-backend)', () => {
   });
 
   it('sees a newly pushed commit on the next call', async () => {
-    const source = new GitSource({ repo: `${server.url}/desired.git`, branch: 'main', cacheDir: cache });
+    const source = new GitSource({ repo: `${server.url}/desired.git`, ref: { kind: 'branch', name: 'main' }, cacheDir: cache });
     await source.latest();
     const c2 = repo.commit('second', { 'apps/web.yaml': 'name: web2\n' });
     const snap = await source.latest();
@@ -58,7 +58,7 @@ describe('git source (isomorphic-git against git http-backend)', () => {
   it('reads a local repository from committed objects only, never the work tree', async () => {
     const c = repo.git('rev-parse', 'HEAD');
     repo.write('apps/web.yaml', 'name: uncommitted\n');
-    const source = new GitSource({ repo: repo.work, branch: 'main', cacheDir: cache });
+    const source = new GitSource({ repo: repo.work, ref: { kind: 'branch', name: 'main' }, cacheDir: cache });
     const snap = await source.latest();
     expect(snap.commit).toBe(c);
     expect(text(snap.files.find((f) => f.path === 'apps/web.yaml')!.content)).toBe('name: web2\n');
@@ -69,7 +69,7 @@ describe('git source (isomorphic-git against git http-backend)', () => {
     repo.write('envs/prod/apps/api.yaml', 'name: api\n');
     symlinkSync('/etc/passwd', join(repo.work, 'envs', 'prod', 'apps', 'link.yaml'));
     const c = repo.commit('prod env');
-    const source = new GitSource({ repo: `${server.url}/desired.git`, branch: 'main', path: 'envs/prod', cacheDir: cache });
+    const source = new GitSource({ repo: `${server.url}/desired.git`, ref: { kind: 'branch', name: 'main' }, path: 'envs/prod', cacheDir: cache });
     const snap = await source.latest();
     expect(snap.commit).toBe(c);
     expect(snap.files.map((f) => ({ path: f.path, symlink: f.symlink ?? false, text: text(f.content) }))).toEqual([
@@ -80,7 +80,7 @@ describe('git source (isomorphic-git against git http-backend)', () => {
 
   it('keeps its cache bounded: past the pack limit it starts afresh and still serves the tip', async () => {
     const own = mkdtempSync(join(tmpdir(), 'sy-cache-'));
-    const source = new GitSource({ repo: `${server.url}/desired.git`, branch: 'main', cacheDir: own, maxPacks: 5 });
+    const source = new GitSource({ repo: `${server.url}/desired.git`, ref: { kind: 'branch', name: 'main' }, cacheDir: own, maxPacks: 5 });
     const packCount = () => {
       const [dir] = readdirSync(own);
       return readdirSync(join(own, dir!, 'objects', 'pack')).filter((f) => f.endsWith('.pack')).length;
@@ -99,12 +99,12 @@ describe('git source (isomorphic-git against git http-backend)', () => {
   });
 
   it('fails with FetchFailed and a hint for an unreachable server and for a missing branch', async () => {
-    const down = new GitSource({ repo: 'http://user:secret@127.0.0.1:9/x.git', branch: 'main', cacheDir: cache });
+    const down = new GitSource({ repo: 'http://user:secret@127.0.0.1:9/x.git', ref: { kind: 'branch', name: 'main' }, cacheDir: cache });
     const e1 = await down.latest().catch((e: unknown) => e);
     expect(e1).toBeInstanceOf(SwitchyardError);
     expect(e1).toMatchObject({ code: 'FetchFailed', retry: 'transient' });
     expect(String(e1)).not.toContain('secret');
-    const noBranch = new GitSource({ repo: `${server.url}/desired.git`, branch: 'nope', cacheDir: cache });
+    const noBranch = new GitSource({ repo: `${server.url}/desired.git`, ref: { kind: 'branch', name: 'nope' }, cacheDir: cache });
     await expect(noBranch.latest()).rejects.toMatchObject({ code: 'FetchFailed', message: expect.stringMatching(/branch "nope" not found/) });
     expect(redactUrl('https://u:p@h/x')).toBe('https://***@h/x');
     // A password with an @ in it, a token in the query, and a URL quoted inside an error message.
@@ -126,7 +126,7 @@ describe('git source (isomorphic-git against git http-backend)', () => {
     const port = (silent.address() as { port: number }).port;
     try {
       for (const path of ['never', 'stalls']) {
-        const source = new GitSource({ repo: `http://127.0.0.1:${port}/${path}/x.git`, branch: 'main', cacheDir: cache, timeoutMs: 200 });
+        const source = new GitSource({ repo: `http://127.0.0.1:${port}/${path}/x.git`, ref: { kind: 'branch', name: 'main' }, cacheDir: cache, timeoutMs: 200 });
         const e = await source.latest().catch((err: unknown) => err);
         expect(e).toMatchObject({ code: 'FetchFailed', retry: 'transient', message: expect.stringMatching(/no answer for 200 ms/) });
       }

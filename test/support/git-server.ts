@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { SigningKey } from './signing.js';
 
 export interface GitServer {
   /** Base URL; a repository `name.git` under the root is at `${url}/name.git`. */
@@ -89,7 +90,31 @@ export class TestRepo {
   }
 
   git(...args: string[]): string {
-    return execFileSync('git', args, { cwd: this.work, encoding: 'utf8', env: { ...process.env, ...GIT_ENV } }).trim();
+    return this.gitAs(undefined, ...args);
+  }
+
+  /** git with a signing key's settings (`-c gpg.format=…`) and environment (GNUPGHOME). */
+  gitAs(key: SigningKey | undefined, ...args: string[]): string {
+    return execFileSync('git', [...(key?.gitConfig ?? []), ...args], { cwd: this.work, encoding: 'utf8', env: { ...process.env, ...GIT_ENV, ...key?.env } }).trim();
+  }
+
+  /** Like commit(), signed by `key` (git commit -S). */
+  commitSigned(key: SigningKey, message: string, files: Record<string, string> = {}): string {
+    for (const [path, text] of Object.entries(files)) this.write(path, text);
+    this.git('add', '-A');
+    this.gitAs(key, 'commit', '-q', '--allow-empty', '-S', '-m', message);
+    return this.push();
+  }
+
+  /**
+   * Tags `target` (default HEAD) and pushes the tag, moving it when it exists: annotated (`git tag -a`),
+   * signed by `key` (`git tag -s`), or lightweight. Returns the commit it points at.
+   */
+  tag(name: string, opts: { key?: SigningKey; target?: string; lightweight?: boolean } = {}): string {
+    const kind = opts.lightweight ? [] : opts.key ? ['-s', '-m', `release ${name}`] : ['-a', '-m', `release ${name}`];
+    this.gitAs(opts.key, 'tag', '-f', ...kind, name, opts.target ?? 'HEAD');
+    this.git('push', '-q', '-f', 'origin', `refs/tags/${name}`);
+    return this.git('rev-parse', `${name}^{commit}`);
   }
 
   write(path: string, text: string): void {

@@ -1,5 +1,7 @@
-// A git Source on isomorphic-git: a remote http(s) repository fetched shallow and single-branch into a
+// A git Source on isomorphic-git: a remote http(s) repository fetched shallow, one ref at a time, into a
 // private cache, or a local repository read straight from its committed objects (never its work tree).
+// The ref is a branch, a tag (followed when it moves), the newest tag in a semver range, or a pinned
+// commit (never moves: no round trip once fetched).
 // A snapshot is built only from a commit whose objects are all present, so a failed fetch can never
 // yield half a commit.
 import { createHash } from 'node:crypto';
@@ -8,6 +10,9 @@ import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { errorMessage, SwitchyardError } from '../../core/errors.js';
 import { gitHttp } from './git-http.js';
+import { describeRef, fullRefName, newestInRange, type GitRef } from '../../core/git-ref.js';
+import { splitCommit, splitTag } from './signed-object.js';
+import type { SignedObject } from '../../core/signature.js';
 import type { Snapshot, SnapshotFile, Source } from '../../core/source.js';
 
 /** How many packs the fetch cache may hold before it is rebuilt. */
@@ -16,17 +21,27 @@ export const MAX_PACKS = 50;
 export interface GitSourceOptions {
   /** http(s) URL, or a path to a local repository (bare or with a work tree). */
   repo: string;
-  branch: string;
+  /** What to follow: a branch, a tag, a semver range of tags, a pinned commit, another full ref. */
+  ref: GitRef;
   /** Folder inside the repository that holds `apps/` (like Argo CD's `path`). Default: the root. */
   path?: string;
   /** Where remote repositories are cached. */
   cacheDir: string;
-  /** Credentials for http(s); never logged. */
-  auth?: { username: string; password: string };
+  /** Names the cache inside cacheDir (default: the repository and the ref; `switchyard plan` shares one for every ref). */
+  cacheKey?: string;
+  /** Credentials for http(s), asked for at each request (a rotated token counts at once); never logged. */
+  auth?: () => { username: string; password: string } | undefined;
   /** Packs the fetch cache may hold before it is rebuilt (default MAX_PACKS). */
   maxPacks?: number;
   /** How long the server may send nothing before a fetch fails (default GIT_IDLE_TIMEOUT_MS). */
   timeoutMs?: number;
+}
+
+/** Where the ref points: the object to fetch (a commit, or an annotated tag) and the full ref that led there. */
+interface Resolved {
+  object: string;
+  /** A full ref name, or the pinned commit. */
+  ref: string;
 }
 
 export function isRemote(repo: string): boolean {
@@ -38,61 +53,118 @@ export class GitSource implements Source {
   private readonly gitdir: string;
   private readonly remote: boolean;
   private readonly base: string;
-  private last: Snapshot | undefined;
+  private last: { object: string; snapshot: Snapshot } | undefined;
 
   constructor(private readonly opts: GitSourceOptions) {
     this.remote = isRemote(opts.repo);
     this.base = (opts.path ?? '').replace(/^\/+|\/+$/g, '');
-    this.description = `${redactUrl(opts.repo)}@${opts.branch}${this.base ? `:${this.base}` : ''}`;
+    this.description = `${redactUrl(opts.repo)}@${describeRef(opts.ref)}${this.base ? `:${this.base}` : ''}`;
     this.gitdir = this.remote
-      ? join(opts.cacheDir, createHash('sha256').update(`${opts.repo}\n${opts.branch}`).digest('hex').slice(0, 16))
+      ? join(opts.cacheDir, createHash('sha256').update(opts.cacheKey ?? `${opts.repo}\n${describeRef(opts.ref)}`).digest('hex').slice(0, 16))
       : localGitdir(opts.repo);
   }
 
   async latest(): Promise<Snapshot> {
-    const commit = await this.resolveCommit();
-    if (this.last?.commit === commit) return this.last;
-    const snapshot = await this.at(commit);
-    this.last = snapshot;
+    const resolved = this.remote ? await this.resolveRemote() : await this.resolveLocal();
+    if (this.last?.object === resolved.object) return this.last.snapshot;
+    if (this.remote && !(await this.has(resolved.object))) await this.fetch(resolved.ref);
+    const snapshot = await this.snapshotOf(resolved);
+    this.last = { object: resolved.object, snapshot };
     return snapshot;
   }
 
-  private async resolveCommit(): Promise<string> {
-    if (!this.remote) {
-      try {
-        return await git.resolveRef({ fs, gitdir: this.gitdir, ref: this.opts.branch });
-      } catch (e) {
-        throw fetchFailed(`cannot read branch "${this.opts.branch}" of ${this.opts.repo}: ${errorMessage(e)}`, 'check that the path is a git repository and the branch exists', e);
+  /** The commit behind the resolved object: an annotated tag is peeled (as often as tags point at tags). */
+  private async snapshotOf(resolved: Resolved): Promise<Snapshot> {
+    let oid = resolved.object;
+    let tag: SignedObject | undefined;
+    try {
+      for (let hops = 0; hops < 10; hops++) {
+        const { type, object } = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'content' });
+        if (type !== 'tag') break;
+        tag ??= splitTag(oid, object as Uint8Array);
+        oid = (await git.readTag({ fs, gitdir: this.gitdir, oid })).tag.object;
       }
+    } catch (e) {
+      throw fetchFailed(`cannot read ${resolved.ref} (${resolved.object.slice(0, 12)}) of ${this.opts.repo}: ${errorMessage(e)}`, 'the agent retries on the next pass', e);
     }
-    const onAuth = this.opts.auth ? () => this.opts.auth! : undefined;
-    // A cheap ls-refs first: when the branch has not moved, nothing is downloaded.
-    let head: string | undefined;
+    return { ...(await this.at(oid)), ref: resolved.ref, ...(tag ? { tag } : {}) };
+  }
+
+  private async has(oid: string): Promise<boolean> {
+    return git.readObject({ fs, gitdir: this.gitdir, oid, format: 'deflated' }).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  private async resolveLocal(): Promise<Resolved> {
+    const { ref, repo } = this.opts;
+    try {
+      if (ref.kind === 'commit') {
+        if (!(await this.has(ref.sha))) throw new Error(`commit ${ref.sha} is not in the repository`);
+        return { object: ref.sha, ref: ref.sha };
+      }
+      const name = ref.kind === 'semver' ? await this.newestLocalTag(ref.range) : fullRefName(ref)!;
+      return { object: await git.resolveRef({ fs, gitdir: this.gitdir, ref: name }), ref: name };
+    } catch (e) {
+      throw fetchFailed(`cannot read ${describeRef(ref)} of ${repo}: ${errorMessage(e)}`, 'check that the path is a git repository and that the ref exists', e);
+    }
+  }
+
+  private async newestLocalTag(range: string): Promise<string> {
+    const tags = await git.listTags({ fs, gitdir: this.gitdir });
+    const tag = newestInRange(tags, range);
+    if (!tag) throw new Error(`no tag matches semver "${range}" (tags: ${tags.slice(0, 10).join(', ') || 'none'})`);
+    return `refs/tags/${tag}`;
+  }
+
+  /** One ls-refs round trip (none for a pinned commit): when the ref has not moved, nothing is downloaded. */
+  private async resolveRemote(): Promise<Resolved> {
+    const { ref, repo } = this.opts;
+    if (ref.kind === 'commit') return { object: ref.sha, ref: ref.sha };
+    const name = fullRefName(ref);
+    let refs: Awaited<ReturnType<typeof git.listServerRefs>>;
     try {
       const http = gitHttp(this.opts.timeoutMs);
-      const refs = await git.listServerRefs({ http, url: this.opts.repo, prefix: `refs/heads/${this.opts.branch}`, onAuth });
+      refs = await git.listServerRefs({ http, url: repo, prefix: name ?? 'refs/tags/', peelTags: true, onAuth: this.onAuth() });
       if (http.timedOut) throw http.timedOut;
-      head = refs.find((r) => r.ref === `refs/heads/${this.opts.branch}`)?.oid;
     } catch (e) {
-      throw fetchFailed(`cannot reach ${redactUrl(this.opts.repo)}: ${errorMessage(e)}`, 'check the URL, the network and the credentials (SWITCHYARD_GIT_USERNAME / SWITCHYARD_GIT_PASSWORD)', e);
+      throw fetchFailed(`cannot reach ${redactUrl(repo)}: ${errorMessage(e)}`, 'check the URL, the network and the credentials (repoAuth in the config, or SWITCHYARD_GIT_USERNAME / SWITCHYARD_GIT_PASSWORD)', e);
     }
-    if (!head) throw fetchFailed(`branch "${this.opts.branch}" not found on ${redactUrl(this.opts.repo)}`, 'check --branch');
-    if (head === this.last?.commit) return head;
+    let found = refs.find((r) => r.ref === name);
+    if (ref.kind === 'semver') {
+      const tags = refs.map((r) => r.ref.slice('refs/tags/'.length));
+      const tag = newestInRange(tags, ref.range);
+      if (!tag) throw fetchFailed(`no tag on ${redactUrl(repo)} matches semver "${ref.range}" (tags: ${tags.slice(0, 10).join(', ') || 'none'})`, 'push a tag in the range, or change semver');
+      found = refs.find((r) => r.ref === `refs/tags/${tag}`);
+    }
+    if (!found) throw fetchFailed(`${ref.kind === 'branch' ? `branch "${ref.name}"` : describeRef(ref)} not found on ${redactUrl(repo)}`, 'check ref in the agent config (or --ref)');
+    return { object: found.oid, ref: found.ref };
+  }
+
+  private onAuth() {
+    const { auth } = this.opts;
+    return auth ? () => auth() ?? {} : undefined;
+  }
+
+  /** Fetches one ref, or one commit by id (smart-HTTP servers answer a want of any commit reachable from their refs), shallow. */
+  private async fetch(want: string): Promise<void> {
     try {
       await this.boundCache();
       await fs.promises.mkdir(this.gitdir, { recursive: true });
       await git.init({ fs, gitdir: this.gitdir, bare: true });
       await git.addRemote({ fs, gitdir: this.gitdir, remote: 'origin', url: this.opts.repo, force: true });
       const http = gitHttp(this.opts.timeoutMs);
-      const result = await git.fetch({
-        fs, http, gitdir: this.gitdir, remote: 'origin', ref: this.opts.branch,
-        singleBranch: true, depth: 1, tags: false, onAuth,
-      });
+      const result = await git.fetch({ fs, http, gitdir: this.gitdir, remote: 'origin', ref: want, singleBranch: true, depth: 1, tags: false, onAuth: this.onAuth() });
       if (http.timedOut) throw http.timedOut;
       if (!result.fetchHead) throw new Error('the server sent no commit');
-      return result.fetchHead;
     } catch (e) {
-      throw fetchFailed(`fetch of ${redactUrl(this.opts.repo)} failed: ${errorMessage(e)}`, 'the agent retries on the next pass; check the server if it persists', e);
+      const pinned = /^[0-9a-f]{40}$/.test(want);
+      throw fetchFailed(
+        `fetch of ${want} from ${redactUrl(this.opts.repo)} failed: ${errorMessage(e)}`,
+        pinned ? 'a pinned commit must be reachable from a branch or tag of the server; check the id' : 'the agent retries on the next pass; check the server if it persists',
+        e,
+      );
     }
   }
 
@@ -147,10 +219,12 @@ export class GitSource implements Source {
         if (entry.mode === '120000') files.push({ path, content: new Uint8Array(), symlink: true });
         else files.push({ path, content: (await git.readBlob({ fs, gitdir: this.gitdir, oid: entry.oid })).blob });
       }
+      const { object: raw } = await git.readObject({ fs, gitdir: this.gitdir, oid: commit, format: 'content' });
       return {
         commit,
         info: { author: `${c.author.name} <${c.author.email}>`, message: c.message.trim(), timestamp: c.author.timestamp },
         files,
+        signed: splitCommit(commit, raw as Uint8Array),
       };
     } catch (e) {
       throw fetchFailed(`cannot read commit ${commit.slice(0, 12)}: ${errorMessage(e)}`, 'the agent retries on the next pass', e);

@@ -1,0 +1,71 @@
+// The agent's source, as `run` and `plan` both build it from the config: the ref to follow, the
+// credentials (repoAuth files, or SWITCHYARD_GIT_* which win), and the signature check of `verify`.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileSignatureVerifier } from '../adapters/signatures/file-verifier.js';
+import { GitSource } from '../adapters/git/git-source.js';
+import { SwitchyardError } from '../core/errors.js';
+import { parseRef, type GitRef } from '../core/git-ref.js';
+import type { AgentConfig } from '../config/agent-config.js';
+import type { VerifyPolicy } from '../desired/verify.js';
+
+type Credentials = { username: string; password: string };
+
+/**
+ * The repository's credentials, read now (and again at each fetch through the returned function):
+ * SWITCHYARD_GIT_PASSWORD (with SWITCHYARD_GIT_USERNAME), else the files of repoAuth. Throws a
+ * UsageError naming the setting when a file cannot be read, so a bad setup fails at start.
+ */
+export function gitCredentials(config: Pick<AgentConfig, 'repoAuth'>, env: NodeJS.ProcessEnv = process.env): (() => Credentials | undefined) | undefined {
+  const read = (): Credentials | undefined => {
+    if (env.SWITCHYARD_GIT_PASSWORD) return { username: env.SWITCHYARD_GIT_USERNAME || 'git', password: env.SWITCHYARD_GIT_PASSWORD };
+    const auth = config.repoAuth;
+    if (!auth) return undefined;
+    const username = auth.usernameFile ? secretFile(auth.usernameFile, 'repoAuth.usernameFile') : (auth.username ?? 'git');
+    const password = secretFile((auth.tokenFile ?? auth.passwordFile)!, auth.tokenFile ? 'repoAuth.tokenFile' : 'repoAuth.passwordFile');
+    return { username, password };
+  };
+  let last = read();
+  if (!last) return undefined;
+  // Later reads that fail keep the last good credentials: a token file being rewritten is not a failed pass.
+  return () => {
+    try {
+      last = read();
+    } catch {
+      /* keep the last */
+    }
+    return last;
+  };
+}
+
+function secretFile(path: string, field: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new SwitchyardError('UsageError', `cannot read ${field} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { location: { field }, hint: 'name a file readable by the agent (owner-only, 0600)' });
+  }
+  const value = text.trim();
+  if (!value) throw new SwitchyardError('UsageError', `${field} ${path} is empty`, { location: { field }, hint: 'put the secret in the file' });
+  return value;
+}
+
+/** The agent's source; `ref` (a plan's --ref) replaces the followed one, and plans share one cache for every ref. */
+export function agentSource(config: Readonly<AgentConfig>, opts: { ref?: GitRef; plan?: boolean } = {}): GitSource {
+  const auth = gitCredentials(config);
+  return new GitSource({
+    repo: config.repo,
+    ref: opts.ref ?? parseRef(config.ref, config.semver),
+    path: config.path,
+    cacheDir: join(config.stateDir, opts.plan ? 'plan-git' : 'git'),
+    ...(opts.plan ? { cacheKey: config.repo } : {}),
+    ...(auth ? { auth } : {}),
+  });
+}
+
+/** What `verify` asks, or undefined when it is not set. */
+export function verifyPolicy(config: Pick<AgentConfig, 'verify'>): VerifyPolicy | undefined {
+  const v = config.verify;
+  if (!v) return undefined;
+  return { mode: v.mode, verifier: new FileSignatureVerifier({ ...(v.allowedSigners ? { allowedSigners: v.allowedSigners } : {}), ...(v.gpgKeys ? { gpgKeys: v.gpgKeys } : {}) }) };
+}
