@@ -15,7 +15,7 @@ import { closest } from './core/did-you-mean.js';
 const USAGE = `switchyard: blue/green GitOps agent for Docker hosts
 
 Usage:
-  switchyard run --repo <url|path> [--config FILE] [--branch main] [--path DIR] [--interval 5s]
+  switchyard run --repo <url|path> [--config FILE] [--ref main] [--path DIR] [--interval 5s]
                  [--instance NAME] [--listen-host 127.0.0.1] [--api 127.0.0.1:7070]
                  [--state-dir DIR] [--http ADDR:PORT] [--https ADDR:PORT]
                  [--router embedded|haproxy] [--log-level info]

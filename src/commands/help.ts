@@ -5,9 +5,13 @@ const API = `  --api HOST:PORT         the agent's API (default 127.0.0.1:7070)
   --instance NAME         the agent instance (default default)
   --json                  machine-readable output`;
 
-const AGENT = `  --repo URL|PATH         the desired-state repository (required)
-  --config FILE           the agent's config file (YAML): policy, entrypoints, acme, registries...
-  --branch NAME           the branch to follow (default main)
+const REF = `  --ref REF               what to follow: a branch, refs/tags/NAME or a full commit id (default main)
+`;
+
+const agentFlags = (ref: string) => `  --repo URL|PATH         the desired-state repository (required)
+  --config FILE           the agent's config file (YAML): policy, verify, repoAuth, entrypoints, acme...
+${ref}  --branch NAME           the older name of --ref, for a branch
+  --semver RANGE          follow the newest tag whose version is in RANGE, e.g. ">=1.2.0 <2"
   --path DIR              where apps/ lies in the repository (default: its root)
   --interval DURATION     how often to poll (default 5s)
   --schedule CRON         poll on a cron schedule instead
@@ -19,6 +23,7 @@ const AGENT = `  --repo URL|PATH         the desired-state repository (required)
   --state-dir DIR         state: git cache, journal, routes, certificates (default ~/.local/state/switchyard)
   --router NAME           the data plane: embedded or haproxy (default embedded)
   --log-level LEVEL       debug, info, warn or error (default info)`;
+const AGENT = agentFlags(REF);
 
 export const HELP: Record<string, string> = {
   run: `Usage: switchyard run --repo URL|PATH [flags]
@@ -51,12 +56,13 @@ Show what applying REF would do to this host, per app, and change nothing.
 Exit 0 no changes, 2 changes, 1 error.
 
 Flags:
-  --ref REF               a branch or a commit of the repository (default: the branch's tip)
+  --ref REF               a branch, refs/tags/NAME, a full commit id or refs/pull/N/head, fetched
+                          with the agent's credentials (default: what the agent follows)
   --format FORMAT         text or json (default text)
-${AGENT}
+${agentFlags('')}
 
 Example:
-  switchyard plan --repo . --ref my-branch
+  switchyard plan --config /etc/switchyard/agent.yaml --ref refs/pull/42/head
 `,
   promote: `Usage: switchyard promote APP [flags]
 

@@ -1,7 +1,13 @@
 // `switchyard validate [DIR]`: the agent's own loader and policy on a work tree, for PR CI. Exit code 0
 // when valid, 1 when not; text for people, --format json for programs, --format github for annotations.
+import * as fs from 'node:fs';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import git from 'isomorphic-git';
+import { GitSource } from '../adapters/git/git-source.js';
+import { verifySnapshot, type Verification } from '../desired/verify.js';
+import type { AgentConfig } from '../config/agent-config.js';
+import { verifyPolicy } from './source.js';
 import { agentHost } from './host-view.js';
 import { TEXT_ONLY } from '../core/host.js';
 import { loadAgentConfig } from '../config/agent-config.js';
@@ -25,13 +31,17 @@ export async function validateDir(args: string[]): Promise<number> {
   const policy: Policy = config?.policy ?? DEFAULT_POLICY;
   // With the host's config, also what its data plane can route (HAProxy has a fixed number of slots).
   const host = config ? agentHost(config) : TEXT_ONLY;
+  // With the host's `verify`, the agent's signature verdict on the commit checked out (its files may differ: see README).
+  const signature = config?.verify ? await verifyHead(dir, config) : undefined;
   const loaded = loadDesired('work-tree', readAppFiles(dir), policy, host);
-  const result = loaded.ok ? await resolveBuilds(loaded.state, async (sub) => readFolder(join(dir, sub)), { offline: policy.buildNetwork === 'none' }) : loaded;
+  const checked = loaded.ok ? await resolveBuilds(loaded.state, async (sub) => readFolder(join(dir, sub)), { offline: policy.buildNetwork === 'none' }) : loaded;
+  const result = signature && !signature.ok ? { ok: false as const, errors: [signature.error, ...(checked.ok ? [] : checked.errors)] } : checked;
+  if (signature?.ok && format === 'text') process.stdout.write(`signature: verified, ${signature.signer.format === 'ssh' ? 'SSH' : 'OpenPGP'} key ${signature.signer.fingerprint}${signature.signer.identity ? ` (${signature.signer.identity})` : ''} on ${signature.what}\n`);
   // Paths as seen from where the command runs, so that annotations land on the right file.
   const prefix = dir === '.' ? '' : `${relative('.', dir) || '.'}/`;
   if (format === 'json') {
     const body = result.ok
-      ? { ok: true, apps: result.state.apps.map((a) => a.name), errors: [] }
+      ? { ok: true, apps: result.state.apps.map((a) => a.name), errors: [], ...(signature?.ok ? { signer: signature.signer } : {}) }
       : { ok: false, apps: [], errors: result.errors.map((e) => problemRecord(e, prefix)) };
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     return result.ok ? 0 : 1;
@@ -45,6 +55,25 @@ export async function validateDir(args: string[]): Promise<number> {
   }
   process.stdout.write(`ok: ${result.state.apps.length} app(s) valid (${result.state.apps.map((a) => a.name).join(', ') || 'none'})\n`);
   return 0;
+}
+
+/** The signature verdict on the commit checked out in `dir` (mode head); in tag mode, the tag is the agent's and plan's to check. */
+async function verifyHead(dir: string, config: Readonly<AgentConfig>): Promise<Verification | undefined> {
+  const policy = verifyPolicy(config)!;
+  if (policy.mode === 'tag') {
+    process.stderr.write('signature: not checked here (verify.mode tag: the agent checks the tag it follows; `switchyard plan --ref refs/tags/NAME` shows its verdict)\n');
+    return undefined;
+  }
+  let root: string;
+  let head: string;
+  try {
+    root = await git.findRoot({ fs, filepath: resolve(dir) });
+    head = await git.resolveRef({ fs, dir: root, ref: 'HEAD' });
+  } catch (e) {
+    throw new SwitchyardError('UsageError', `verify is set, and ${dir} is not in a git repository with a commit: ${(e as Error).message}`, { hint: 'run validate in a clone of the repository, or without --config' });
+  }
+  const snapshot = await new GitSource({ repo: root, ref: { kind: 'commit', sha: head }, cacheDir: '' }).latest();
+  return verifySnapshot(snapshot, policy, Date.now());
 }
 
 /** A build context in the work tree, as the agent reads it from a commit (links recorded, never followed). */
