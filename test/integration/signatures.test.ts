@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitSource } from '../../src/adapters/git/git-source.js';
 import { FileSignatureVerifier } from '../../src/adapters/signatures/file-verifier.js';
+import { checkSshSignature } from '../../src/adapters/signatures/sshsig.js';
 import { parseRef } from '../../src/core/git-ref.js';
 import { verifySnapshot, type VerifyPolicy } from '../../src/desired/verify.js';
 import { startGitServer, TestRepo, type GitServer } from '../support/git-server.js';
@@ -157,6 +158,26 @@ describe('signed commits and tags (ssh-keygen, gpg, the git CLI, smart HTTP)', (
     const byTag = await judge('refs/tags/v1.7.0', 'tag');
     expect(byTag.message).toMatch(/tag v1\.7\.0 is not verified: it is signed by SSH key \S+, which is not in/);
     expect(byTag.fingerprint).toBe(mallory.fingerprint);
+  });
+
+  it('checks RSA and ECDSA keys as well as ed25519 (signed by ssh-keygen -Y sign), and only in the git namespace', async () => {
+    const payload = join(keys, 'payload');
+    writeFileSync(payload, 'tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@example.com> 1700000000 +0000\n\nrelease\n');
+    const sign = (key: SshKey, namespace: string) => {
+      rmSync(`${payload}.sig`, { force: true });
+      spawnSync('ssh-keygen', ['-Y', 'sign', '-n', namespace, '-f', key.path, payload], { encoding: 'utf8' });
+      return readFileSync(`${payload}.sig`, 'utf8');
+    };
+    const bytes = readFileSync(payload);
+    for (const type of [['rsa', '3072'], ['ecdsa', '256'], ['ecdsa', '384'], ['ecdsa', '521'], ['ed25519']] as [string, string?][]) {
+      const key = makeSshKey(keys, `k-${type.join('-')}`, type);
+      const sig = checkSshSignature(sign(key, 'git'), bytes);
+      expect({ type, valid: sig.valid, fingerprint: sig.fingerprint, namespace: sig.namespace }).toEqual({ type, valid: true, fingerprint: key.fingerprint, namespace: 'git' });
+      expect(checkSshSignature(sign(key, 'git'), Buffer.concat([bytes, Buffer.from('x')])).valid, type.join('-')).toBe(false);
+    }
+    // A listed key's signature made for another namespace (a file signature, say) does not sign a commit.
+    const signed = { kind: 'commit' as const, oid: '0'.repeat(40), payload: bytes, signature: sign(alice, 'file') };
+    expect(await new FileSignatureVerifier({ allowedSigners }).verify(signed, Date.now())).toMatchObject({ ok: false, why: expect.stringMatching(/is for namespace "file", not "git"/) });
   });
 
   it('reads the allowed signers again at every check: a key removed no longer signs, a bad line is named', async () => {

@@ -14,17 +14,21 @@ export interface SigningKey {
 }
 
 export interface SshKey extends SigningKey {
+  /** The private key file (its .pub beside it). */
+  path: string;
   /** The line for an allowed-signers file: `principal keytype key`. */
   allowedSignersLine(principal: string, options?: string): string;
 }
 
-export function makeSshKey(dir: string, name: string): SshKey {
+/** `type`: ssh-keygen's -t and -b, e.g. ['rsa', '3072'] or ['ecdsa', '384'] (default ed25519). */
+export function makeSshKey(dir: string, name: string, type: [string, string?] = ['ed25519']): SshKey {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, name);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', path]);
+  execFileSync('ssh-keygen', ['-q', '-t', type[0], ...(type[1] ? ['-b', type[1]] : []), '-N', '', '-C', name, '-f', path]);
   const pub = readFileSync(`${path}.pub`, 'utf8').trim().split(' ');
   const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${path}.pub`], { encoding: 'utf8' }).split(' ')[1]!;
   return {
+    path,
     gitConfig: ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${path}`],
     env: {},
     fingerprint,

@@ -32,7 +32,7 @@ export function parseAllowedSigners(text: string, file: string): ParsedSigners {
     if (!principals || !type || !key || !isKeyType(type)) return void problems.push(`${file}:${i + 1}: expected "principals [options] keytype key"`);
     const parsed = parseOptions(options);
     if (parsed.has('cert-authority')) return void problems.push(`${file}:${i + 1}: cert-authority keys are not supported; list the key itself`);
-    const signer: AllowedSigner = { principals, keyBlob: Buffer.from(key, 'base64'), line: i + 1 };
+    const signer: AllowedSigner = { principals: principals.replace(/"/g, ''), keyBlob: Buffer.from(key, 'base64'), line: i + 1 };
     const ns = parsed.get('namespaces');
     if (ns) signer.namespaces = ns.split(',');
     for (const [name, field] of [['valid-after', 'validAfter'], ['valid-before', 'validBefore']] as const) {
