@@ -18,7 +18,7 @@ export async function history(args: string[]): Promise<number> {
   for (const e of entries) {
     const lag = e.committedAt ? seconds(Date.parse(e.at) - Date.parse(e.committedAt)) : '-';
     const took = e.durations?.totalMs !== undefined ? seconds(e.durations.totalMs) : '-';
-    const detail = (e.detail ?? '').split('\n')[0];
+    const detail = (e.detail ?? '').split('\n')[0] ?? '';
     const what = e.result === 'applied' ? (e.message ?? '') : e.reason ? `${e.reason}: ${detail}` : detail;
     rows.push([e.at.slice(0, 19), e.app, e.commit.slice(0, 8), e.result, e.color ?? '-', e.author ?? '-', lag, took, what]);
   }
