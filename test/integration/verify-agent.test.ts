@@ -91,6 +91,31 @@ describe('the agent with verify (real signatures over smart HTTP)', () => {
     expect(creates(again.runtime.calls)).toEqual([]);
   });
 
+  it('in tag mode follows a signed tag when it moves, journals the move, and refuses it moved by an unsigned tag', async () => {
+    const tagMode: VerifyPolicy = { ...verify, mode: 'tag' };
+    const w = setup({ source: new GitSource({ repo: `${server.url}/desired.git`, ref: parseRef('refs/tags/release'), cacheDir: cache }), verify: tagMode });
+    const one = repo.commit('web 1 (the commit itself unsigned: the tag signs)', { 'apps/web.yaml': appYaml({ listen: 9002 }) });
+    repo.tag('release', { key: alice });
+    await w.agent.reconcile();
+    expect(w.router.table.get('web')?.color).toBe('blue');
+    expect(w.agent.status().desired).toMatchObject({ commit: one, signer: { fingerprint: alice.fingerprint } });
+
+    const two = repo.commit('web 2: to green', { 'apps/web.yaml': appYaml({ listen: 9002, active: 'green' }) });
+    repo.tag('release', { key: alice });
+    await w.agent.reconcile();
+    expect(w.router.table.get('web')?.color).toBe('green');
+    expect(w.journal.entries.filter((e) => e.app === '*')).toEqual([
+      expect.objectContaining({ commit: two, result: 'moved', detail: `tag release moved from ${one.slice(0, 12)} to ${two.slice(0, 12)}` }),
+    ]);
+
+    const three = repo.commit('web 3: back to blue', { 'apps/web.yaml': appYaml({ listen: 9002 }) });
+    repo.tag('release');
+    await w.agent.reconcile();
+    expect(w.router.table.get('web')?.color).toBe('green');
+    expect(w.agent.status().desired).toMatchObject({ commit: two, lastAttemptedCommit: three, reason: 'UnverifiedCommit', errors: [expect.stringMatching(/tag release is not verified: it carries no signature/)] });
+    expect(w.journal.entries.filter((e) => e.app === '*').map((e) => `${e.result}:${e.reason ?? '-'}`)).toEqual(['moved:-', 'moved:-', 'refused:UnverifiedCommit']);
+  });
+
   it('with verify turned on over an unsigned last good commit, a restart applies nothing until a verified commit arrives', async () => {
     const lastGood = new MemoryLastGood();
     const unsigned = repo.commit('web: unsigned, applied before verify was on', { 'apps/web.yaml': appYaml({ listen: 9001 }) });
