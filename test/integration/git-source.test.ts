@@ -113,6 +113,24 @@ describe('git source (isomorphic-git against git http-backend)', () => {
     expect(redactUrl('HTTP Error: 401 at https://u:s3cr@t@h:8080/r.git/info/refs?service=git-upload-pack')).toBe('HTTP Error: 401 at https://***@h:8080/r.git/info/refs?service=git-upload-pack');
   });
 
+  it('cuts the password in use from an error, should a server echo it', async () => {
+    const { createServer } = await import('node:http');
+    const echo = createServer((req, res) => {
+      const sent = Buffer.from(String(req.headers.authorization ?? '').replace('Basic ', ''), 'base64').toString();
+      res.writeHead(req.headers.authorization ? 500 : 401, { 'www-authenticate': 'Basic realm="x"' }).end(`bad credentials ${sent}`);
+    });
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+    try {
+      const source = new GitSource({ repo: `http://127.0.0.1:${(echo.address() as { port: number }).port}/x.git`, ref: { kind: 'branch', name: 'main' }, cacheDir: cache, auth: () => ({ username: 'deploy', password: 'tok-3f9a-secret' }) });
+      const e = await source.latest().catch((err: unknown) => err);
+      expect(e).toMatchObject({ code: 'FetchFailed' });
+      expect(String(e)).toMatch(/HTTP Error: 500/);
+      expect(String(e)).not.toContain('tok-3f9a-secret');
+    } finally {
+      echo.close();
+    }
+  });
+
   it('fails with FetchFailed instead of hanging when the server stops answering, before or during its answer', async () => {
     const { createServer } = await import('node:http');
     // One endpoint never answers; the other sends the start of its ref advertisement and then stalls.

@@ -129,7 +129,7 @@ export class GitSource implements Source {
       refs = await git.listServerRefs({ http, url: repo, prefix: name ?? 'refs/tags/', peelTags: true, onAuth: this.onAuth() });
       if (http.timedOut) throw http.timedOut;
     } catch (e) {
-      throw fetchFailed(`cannot reach ${redactUrl(repo)}: ${errorMessage(e)}`, 'check the URL, the network and the credentials (repoAuth in the config, or SWITCHYARD_GIT_USERNAME / SWITCHYARD_GIT_PASSWORD)', e);
+      throw fetchFailed(`cannot reach ${redactUrl(repo)}: ${errorMessage(e)}`, 'check the URL, the network and the credentials (repoAuth in the config, or SWITCHYARD_GIT_USERNAME / SWITCHYARD_GIT_PASSWORD)', e, this.secret());
     }
     let found = refs.find((r) => r.ref === name);
     if (ref.kind === 'semver') {
@@ -140,6 +140,10 @@ export class GitSource implements Source {
     }
     if (!found) throw fetchFailed(`${ref.kind === 'branch' ? `branch "${ref.name}"` : describeRef(ref)} not found on ${redactUrl(repo)}`, 'check ref in the agent config (or --ref)');
     return { object: found.oid, ref: found.ref };
+  }
+
+  private secret(): string | undefined {
+    return this.opts.auth?.()?.password;
   }
 
   private onAuth() {
@@ -164,6 +168,7 @@ export class GitSource implements Source {
         `fetch of ${want} from ${redactUrl(this.opts.repo)} failed: ${errorMessage(e)}`,
         pinned ? 'a pinned commit must be reachable from a branch or tag of the server; check the id' : 'the agent retries on the next pass; check the server if it persists',
         e,
+        this.secret(),
       );
     }
   }
@@ -232,9 +237,16 @@ export class GitSource implements Source {
   }
 }
 
-/** Errors from isomorphic-git and the transport may quote the URL with its credentials: never passed on. */
-function fetchFailed(message: string, hint: string, cause?: unknown): SwitchyardError {
-  return new SwitchyardError('FetchFailed', redactUrl(message), { hint, cause });
+/**
+ * Errors from isomorphic-git and the transport may quote the URL with its credentials: never passed on.
+ * `secret` (the password or token in use) is cut wherever it stands, should a server echo it.
+ */
+function fetchFailed(message: string, hint: string, cause?: unknown, secret?: string): SwitchyardError {
+  // A forge says why in its answer's body ("HTTP Basic: Access denied ..."): its first line goes with the status.
+  const body = (cause as { data?: { response?: unknown } } | undefined)?.data?.response;
+  const said = typeof body === 'string' && body.trim() ? `: ${body.trim().split('\n')[0]!.slice(0, 200)}` : '';
+  const text = redactUrl(message + said);
+  return new SwitchyardError('FetchFailed', secret ? text.split(secret).join('***') : text, { hint, cause });
 }
 
 function localGitdir(repo: string): string {
