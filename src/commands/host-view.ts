@@ -12,5 +12,6 @@ export function agentHost(config: Pick<AgentConfig, 'router' | 'entrypoints' | '
   // HAProxy answers HTTP-01 only; the embedded proxy TLS-ALPN-01 too.
   const acmeChallenges: ChallengeType[] = !config.acme ? [] : config.router === 'haproxy' ? ['http-01'] : ['http-01', 'tls-alpn-01'];
   if (config.router !== 'haproxy') return { ...realHost, entrypoints, acmeChallenges };
-  return { ...realHost, entrypoints, acmeChallenges, maxTargetsPerColor: SLOTS };
+  // HAProxy's stats keep no latency histogram: a guard's maxP99 cannot be judged there.
+  return { ...realHost, entrypoints, acmeChallenges, maxTargetsPerColor: SLOTS, measuresLatency: false };
 }

@@ -26,6 +26,7 @@ import { parseDuration } from '../core/duration.js';
 import { ownerOnly } from './owner-only.js';
 import { errorMessage, SwitchyardError } from '../core/errors.js';
 import { healthProber } from '../adapters/probe/http-prober.js';
+import { httpChecker } from '../adapters/probe/http-checker.js';
 import type { Prober } from '../core/prober.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { HaproxyRouter, haproxyPaths } from '../adapters/haproxy/haproxy-router.js';
@@ -95,6 +96,7 @@ export async function runAgent(args: string[]): Promise<number> {
     }),
     router,
     prober,
+    checker: httpChecker,
     clock,
     log,
     entrypoints: entrypointsOf(config),

@@ -106,6 +106,30 @@ export interface EdgeSpec {
   limits: { maxRequestBodyBytes?: number; requestTimeoutMs?: number };
 }
 
+/** A smoke check: one request to the new color, through its preview route, after the gate and before the flip. */
+export interface CheckSpec {
+  path: string;
+  method: string;
+  headers: Record<string, string>;
+  /** Absent: any 2xx. */
+  expectStatus?: number;
+  bodyContains?: string;
+  timeoutMs: number;
+  /** Where the app file has it, for messages. */
+  location?: Location;
+}
+
+/** After a flip, the new color is watched for `windowMs` with the data plane's counters, and flipped back on a breach. */
+export interface GuardSpec {
+  windowMs: number;
+  /** A fraction (0.01 for 1%). */
+  maxErrorRate: number;
+  maxP99Ms?: number;
+  minRequests: number;
+  revertCommit: boolean;
+  location?: Location;
+}
+
 export interface AppSpec {
   name: string;
   /** Where it came from, for messages: the file path in the repository. */
@@ -120,6 +144,9 @@ export interface AppSpec {
   /** New targets brought up at a time when the serving color changes in place. */
   surge: number;
   health: HealthSpec;
+  /** Smoke checks before a flip (none: the gate alone decides). */
+  checks: CheckSpec[];
+  guard?: GuardSpec;
   colors: Record<Color, ColorSpec>;
   active: Color;
   routing: RoutingSpec;
@@ -136,6 +163,8 @@ export const DEFAULTS = {
   drainTimeoutMs: 30_000,
   health: { path: '/', intervalMs: 1000, timeoutMs: 2000, healthyThreshold: 3, unhealthyThreshold: 3, startTimeoutMs: 60_000, tcp: false },
   preview: { header: 'X-Switchyard-Color', cookie: 'switchyard-color' },
+  checkTimeoutMs: 5000,
+  guardMinRequests: 50,
 } as const;
 
 /** The inactive color takes requests only when preview, a canary or a rule asks for it. */

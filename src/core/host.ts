@@ -10,6 +10,8 @@ export interface HostView {
   maxTargetsPerColor?: number;
   /** The shared ports this agent serves; absent when unknown (a repository's CI judges without them). */
   entrypoints?: { http: boolean; https: boolean };
+  /** False when the data plane keeps no latency histogram (HAProxy): a guard's maxP99 is refused. Absent: unknown. */
+  measuresLatency?: boolean;
   /** The ACME challenges the agent can answer (none: no acme settings); absent when unknown. */
   acmeChallenges?: readonly ChallengeType[];
 }

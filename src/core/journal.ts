@@ -17,7 +17,7 @@ export interface JournalEntry {
   reason?: string;
   detail?: string;
   color?: Color;
-  durations?: { fetchMs?: number; bringUpMs?: number; gateMs?: number; flipMs?: number; totalMs?: number };
+  durations?: { fetchMs?: number; bringUpMs?: number; gateMs?: number; checksMs?: number; flipMs?: number; totalMs?: number };
 }
 
 export interface Journal {

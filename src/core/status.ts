@@ -8,7 +8,8 @@ import type { Color } from './app.js';
 import type { Code } from './errors.js';
 import type { ColorCounters } from './route.js';
 
-export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled';
+/** Degraded: what is live differs from what git asks (a guard flipped back). */
+export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled' | 'Degraded';
 /** A condition's reason: a code of the catalogue. */
 export type Reason = Code;
 

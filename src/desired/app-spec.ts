@@ -37,6 +37,8 @@ export interface RawApp extends RawContainer {
   scaleDownDelay?: string;
   surge?: number;
   health?: { path?: string; interval?: string; timeout?: string; healthyThreshold?: number; unhealthyThreshold?: number; startTimeout?: string; expectStatus?: number; tcp?: boolean };
+  checks?: { path: string; method?: string; headers?: Record<string, string>; expectStatus?: number; bodyContains?: string; timeout?: string }[];
+  guard?: { window: string; maxErrorRate: string; maxP99?: string; minRequests?: number; revertCommit?: boolean };
   colors: Record<Color, RawContainer>;
   active: Color;
   preview?: { header?: string; cookie?: string; port?: number };
@@ -69,6 +71,25 @@ export function toAppSpec(file: string, raw: RawApp): AppSpec {
       tcp: h.tcp ?? false,
       ...(h.expectStatus !== undefined ? { expectStatus: h.expectStatus } : {}),
     },
+    checks: (raw.checks ?? []).map((c) => ({
+      path: c.path,
+      method: c.method ?? 'GET',
+      headers: c.headers ?? {},
+      ...(c.expectStatus !== undefined ? { expectStatus: c.expectStatus } : {}),
+      ...(c.bodyContains !== undefined ? { bodyContains: c.bodyContains } : {}),
+      timeoutMs: ms(c.timeout, DEFAULTS.checkTimeoutMs),
+    })),
+    ...(raw.guard
+      ? {
+          guard: {
+            windowMs: parseDuration(raw.guard.window)!,
+            maxErrorRate: Number(raw.guard.maxErrorRate.slice(0, -1)) / 100,
+            ...(raw.guard.maxP99 !== undefined ? { maxP99Ms: parseDuration(raw.guard.maxP99)! } : {}),
+            minRequests: raw.guard.minRequests ?? DEFAULTS.guardMinRequests,
+            revertCommit: raw.guard.revertCommit ?? false,
+          },
+        }
+      : {}),
     colors: Object.fromEntries(COLORS.map((c) => [c, colorSpec(raw, c)])) as Record<Color, ColorSpec>,
     active: raw.active,
     routing: {

@@ -1,7 +1,7 @@
 // Turns the files of one snapshot into a validated DesiredState, or into every error found, each
 // located (file:line:col, field) with a hint. A snapshot with any error is refused whole.
 import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
-import { SwitchyardError } from '../core/errors.js';
+import { SwitchyardError, type Location } from '../core/errors.js';
 import type { SnapshotFile } from '../core/source.js';
 import { checkEdgePolicy, checkPolicy, DEFAULT_POLICY, type Policy } from '../policy/policy.js';
 import { edgeErrors, hostClaimErrors } from './edge.js';
@@ -100,8 +100,10 @@ function loadAppFile(file: SnapshotFile, policy: Policy, host: HostView): { spec
     if (build) build.location = locator.value([...fieldPath(raw, color, 'build'), 'context']);
   }
   if (typeof spec.edge.tls === 'object') spec.edge.tls.location = locator.value(['tls', 'certFile']);
+  spec.checks.forEach((c, i) => (c.location = locator.value(['checks', i])));
+  if (spec.guard) spec.guard.location = locator.value(['guard']);
   const at = (path: (string | number)[]) => locator.value(path);
-  const errors = [...semanticErrors(raw, spec, locator), ...edgeErrors(raw, spec, at, host), ...checkEdgePolicy(spec.edge, policy, at, host), ...checkPolicy(spec, policy, (color, key, more = []) => locator.value([...fieldPath(raw, color, key as keyof RawContainer), ...more]), host)];
+  const errors = [...semanticErrors(raw, spec, locator), ...guardErrors(spec, at, host), ...edgeErrors(raw, spec, at, host), ...checkEdgePolicy(spec.edge, policy, at, host), ...checkPolicy(spec, policy, (color, key, more = []) => locator.value([...fieldPath(raw, color, key as keyof RawContainer), ...more]), host)];
   if (errors.length) return { errors: errors.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0)) };
   return { spec, locator };
 }
@@ -110,6 +112,12 @@ function loadAppFile(file: SnapshotFile, policy: Policy, host: HostView): { spec
  * Keys that are duplicates within their map, and `__proto__`, `constructor` or `prototype` anywhere, each
  * at its place (at most MAX_ERRORS_PER_FILE of them).
  */
+/** What the data plane cannot judge: a p99 on HAProxy, which keeps no latency histogram. */
+function guardErrors(spec: AppSpec, at: (path: (string | number)[]) => Location, host: HostView): SwitchyardError[] {
+  if (spec.guard?.maxP99Ms === undefined || host.measuresLatency !== false) return [];
+  return [invalid('guard.maxP99 cannot be judged by the HAProxy data plane: its stats keep no latency histogram', at(['guard', 'maxP99']), 'remove maxP99 (maxErrorRate still guards the flip), or run the embedded data plane')];
+}
+
 function keyProblems(doc: Document, locator: YamlLocator): SwitchyardError[] {
   const errors: SwitchyardError[] = [];
   const at = (node: { range?: [number, number, number] | null }) => locator.offset(node.range?.[0] ?? 0);

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Code, RetryClass } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Prober } from '../core/prober.js';
+import type { Checker } from '../core/checker.js';
 import type { Entrypoints, Router } from '../core/route.js';
 import type { Runtime } from '../core/runtime.js';
 import type { LiveTarget } from '../core/target.js';
@@ -11,6 +12,8 @@ export interface ExecutorDeps {
   runtime: Runtime;
   router: Router;
   prober: Prober;
+  /** Sends the app's smoke checks (absent: checks are not run, as in unit tests of other steps). */
+  checker?: Checker;
   clock: Clock;
   log: Logger;
   entrypoints: Entrypoints;
@@ -20,6 +23,7 @@ export interface ExecutorDeps {
 export interface Timings {
   bringUpMs?: number;
   gateMs?: number;
+  checksMs?: number;
   flipMs?: number;
 }
 

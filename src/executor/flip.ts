@@ -2,7 +2,9 @@
 //   1. remove obsolete targets that take no traffic;
 //   2. create the missing targets of both colors;
 //   3. gate every target that is about to take traffic (and the standby's new ones) on health;
-//   4. only when the active color is healthy, swap the route in one step;
+//   3b. when the serving color changes, run the app's smoke checks through its preview route;
+//   4. only when the active color is healthy (and passed its checks), swap the route in one step;
+//   4b. with a guard, watch the new color for its window, and put the previous route back on a breach;
 //   5. drain the targets the route left, then remove them.
 // Any failure before step 4 disposes what this pass created and leaves the route, and so live
 // traffic, exactly as it was. A failure of step 4 itself leaves the route too, and keeps the gated
@@ -16,6 +18,8 @@ import type { ExecutorDeps, FlipResult, Timings } from './deps.js';
 import { dispose } from './dispose.js';
 import { failed, failure, gateMessage, SUPERSEDED } from './failure.js';
 import { isRoll, roll } from './roll.js';
+import { runChecks } from './checks.js';
+import { guardFlip } from './guard.js';
 import { replaceWorkers } from './workers.js';
 
 export async function executeApp(p: AppPlan, deps: ExecutorDeps, signal?: AbortSignal): Promise<FlipResult> {
@@ -136,6 +140,16 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
     // still gets answers from a target Docker brings back between crashes. Leave the route as it is.
     return failed('CrashLoopBackOff', `every ${active} target is crash-looping; the route is left as it was`, { looping: loopingActive });
   }
+  // Smoke checks, when the serving color changes (or nothing served yet): a failure leaves the route as
+  // it was and removes what this pass created for the new color.
+  if (app.checks.length && plan.currentRoute?.color !== active) {
+    const checked = await runChecks(app, plan.currentRoute, active, routed, deps);
+    timings.checksMs = lap();
+    if (checked) {
+      await dispose(created.filter((t) => t.color === active), deps);
+      return checked;
+    }
+  }
   // An unhealthy standby takes no preview, canary or rule traffic; the active color serves it all.
   const route = {
     ...desiredRoute(app, { [active]: routed, [standby]: standbyGate.healthy ? healthy(standby) : [] } as Record<Color, LiveTarget[]>, deps.entrypoints),
@@ -153,6 +167,13 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
     log.info({ app: app.name, color: active, targets: routed.map((t) => t.name), from: plan.currentRoute?.color }, 'route switched');
   }
   timings.flipMs = lap();
+
+  // The guard: a flip is watched for its window before anything of the previous route goes, so that a
+  // breach can put that route back in one step. A breach leaves everything else for the repair to judge.
+  if (app.guard && plan.currentRoute && plan.currentRoute.color !== active) {
+    const tripped = await guardFlip(app, route, plan.currentRoute, deps, signal);
+    if (tripped) return tripped;
+  }
 
   if (plan.retire.length) {
     const left = await router.drain(plan.retire.map((t) => t.id), app.drainTimeoutMs);

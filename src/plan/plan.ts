@@ -136,12 +136,13 @@ function planWorkers(app: AppSpec, commit: string, live: readonly LiveTarget[]):
 
 /**
  * The standby color whose warm-standby time is over: the app has been serving the other color, with
- * nothing routed to this one, for longer than its scaleDownDelay. A rollback brings it back up (and
- * gates it) like any missing target.
+ * nothing routed to this one, for longer than its scaleDownDelay, and never before a guard's window is
+ * over (the guard flips back to it). A rollback brings it back up (and gates it) like any missing target.
  */
 function scaledDownColor(app: AppSpec, route: AppRoute | undefined, now: number): Color | undefined {
   if (app.scaleDownDelayMs === undefined || !route || route.color !== app.active || routesStandby(app)) return undefined;
-  return now - (route.since ?? now) >= app.scaleDownDelayMs ? otherColor(app.active) : undefined;
+  const warm = Math.max(app.scaleDownDelayMs, app.guard?.windowMs ?? 0);
+  return now - (route.since ?? now) >= warm ? otherColor(app.active) : undefined;
 }
 
 /**

@@ -7,7 +7,8 @@ import type { AgentStatus, AppStatus, Condition, Reason } from '../core/status.j
 import type { Signer } from '../core/signature.js';
 
 
-export type Phase = { phase: 'Reconciling'; reason: 'Progressing'; message: string } | { phase: 'Ready'; message: string } | { phase: 'Stalled'; reason: Reason; message: string };
+/** `degraded`: live differs from what git asks (a guard flipped back): a Degraded condition says how. */
+export type Phase = { phase: 'Reconciling'; reason: 'Progressing'; message: string } | { phase: 'Ready'; message: string } | { phase: 'Stalled'; reason: Reason; message: string; degraded?: string };
 
 export class StatusStore {
   private readonly state: AgentStatus;
@@ -115,6 +116,7 @@ export class StatusStore {
           : [
               { type: 'Ready', status: 'False', reason: phase.reason, message: phase.message },
               { type: 'Stalled', status: 'True', reason: phase.reason, message: phase.message },
+              ...(phase.degraded ? [{ type: 'Degraded' as const, status: 'True' as const, reason: phase.reason, message: phase.degraded }] : []),
             ];
     app.conditions = wanted.map((c) => {
       const before = app.conditions.find((o) => o.type === c.type);

@@ -13,6 +13,7 @@ const app = (active: 'blue' | 'green', over: Partial<AppSpec> = {}): AppSpec => 
   health: { ...DEFAULTS.health, intervalMs: 100, healthyThreshold: 3, startTimeoutMs: 5000 },
   colors: { blue: color('img:1', 2), green: color('img:2', 2) },
   routing: { rules: [] },
+  checks: [],
   workers: [],
   surge: 1,
   ...over,

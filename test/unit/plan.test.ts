@@ -15,6 +15,7 @@ const app = (over: Partial<AppSpec> = {}): AppSpec => ({
   name: 'web', file: 'apps/web.yaml', listen: 9000, edge: NO_EDGE, port: 8080, drainTimeoutMs: 1000, health: { ...DEFAULTS.health }, active: 'blue',
   colors: { blue: color('img:1', 2), green: color('img:2', 2) },
   routing: { rules: [] },
+  checks: [],
   workers: [],
   surge: 1,
   ...over,

@@ -60,7 +60,7 @@ export async function applyApp(ap: AppPlan, live: LiveState, failed: FailedCommi
   // A superseded run is no result; a crash loop is reported (once) by settle.
   if (result.ok || (result.reason !== 'Superseded' && result.reason !== 'CrashLoopBackOff')) {
     const t = result.timings ?? {};
-    const totalMs = (t.bringUpMs ?? 0) + (t.gateMs ?? 0) + (t.flipMs ?? 0);
+    const totalMs = (t.bringUpMs ?? 0) + (t.gateMs ?? 0) + (t.checksMs ?? 0) + (t.flipMs ?? 0);
     await out.record({
       app: name,
       commit: ap.commit,
@@ -86,7 +86,8 @@ export async function applyApp(ap: AppPlan, live: LiveState, failed: FailedCommi
   if (result.reason === 'Superseded') return;
   if (result.reason === 'CrashLoopBackOff') return settle(ap, deps, memory, out, result.message, result.looping);
   if (result.retry === 'needs-human') await memory.setFailed(name, { commit: ap.commit, reason: result.reason, message: result.message });
-  setPhase(out, memory, name, { phase: 'Stalled', reason: result.reason, message: result.message });
+  const degraded = result.reason === 'GuardFailed' && route && route.color !== ap.app.active ? `rolled back by guard; git still asks for ${ap.app.active}` : undefined;
+  setPhase(out, memory, name, { phase: 'Stalled', reason: result.reason, message: result.message, ...(degraded ? { degraded } : {}) });
   const serving = route ? `${route.color} keeps serving` : 'nothing was serving';
   log.error({ app: name, commit: ap.commit, reason: result.reason, retry: result.retry, serving: route?.color }, `${result.message}; ${serving}`);
 }

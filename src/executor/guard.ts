@@ -1,0 +1,99 @@
+// The guard after a flip: for `guard.window` the new color is judged by the data plane's own counters
+// (the ones the metrics come from): its 5xx answers over its requests, and the 99th percentile of its
+// time to answer where the data plane measures one (the embedded proxy's histogram). On a breach, with
+// at least `minRequests` seen, the route goes back to the previous one in one step (the old color's
+// targets are still running: nothing of the previous route is retired before the window ends), and the
+// flip fails with the figures. A newer commit (the pass's abort signal) ends the watch: it decides next.
+import type { AppSpec, GuardSpec } from '../core/app.js';
+import { errorMessage } from '../core/errors.js';
+import type { AppRoute, ColorCounters, LatencyHistogram } from '../core/route.js';
+import type { ExecutorDeps, Failure } from './deps.js';
+import { failed, failure } from './failure.js';
+
+/** What the guard saw on the new color since the flip. */
+export interface GuardFigures {
+  requests: number;
+  errors: number;
+  /** Estimated from the histogram, when the data plane keeps one. */
+  p99Ms?: number;
+  elapsedMs: number;
+}
+
+export async function guardFlip(app: AppSpec, route: AppRoute, previous: AppRoute, deps: ExecutorDeps, signal?: AbortSignal): Promise<Failure | undefined> {
+  const guard = app.guard!;
+  const { router, clock, log } = deps;
+  const color = route.color;
+  const start = clock.now();
+  const read = async (): Promise<ColorCounters | undefined> => (await router.counters(app.name).catch(() => undefined))?.[color];
+  let base = await read();
+  const step = Math.max(50, Math.min(1000, guard.windowMs / 20));
+  log.info({ app: app.name, color, windowMs: guard.windowMs }, 'guard: watching the new color');
+  while (!signal?.aborted) {
+    const left = guard.windowMs - (clock.now() - start);
+    if (left <= 0) break;
+    await clock.sleep(Math.min(step, left), signal);
+    if (signal?.aborted) break;
+    const now = await read();
+    if (!now) continue;
+    // A data plane that restarted (HAProxy reloads reset its counters) counts again from zero.
+    if (base && now.requests < base.requests) base = undefined;
+    const figures = since(base, now, clock.now() - start);
+    const breach = judge(figures, guard);
+    if (!breach) continue;
+    try {
+      await router.apply(previous);
+    } catch (e) {
+      log.error({ app: app.name, err: errorMessage(e) }, 'guard: the rollback route was not taken');
+      return failure(e, 'RouteFailed');
+    }
+    log.warn({ app: app.name, from: color, to: previous.color, ...figures, reason: 'GuardFailed' }, `guard: ${breach}; flipped back to ${previous.color}`);
+    return failed('GuardFailed', `${breach} on ${color}; flipped back to ${previous.color}`);
+  }
+  return undefined;
+}
+
+/** The counters' growth since the flip. */
+export function since(base: ColorCounters | undefined, now: ColorCounters, elapsedMs: number): GuardFigures {
+  const requests = now.requests - (base?.requests ?? 0);
+  const errors = now.errors5xx - (base?.errors5xx ?? 0);
+  const latency = now.latency && histogramSince(base?.latency, now.latency);
+  const p99Ms = latency && latency.count ? quantile(latency, 0.99) : undefined;
+  return { requests, errors, ...(p99Ms !== undefined ? { p99Ms } : {}), elapsedMs };
+}
+
+/** Why the figures break the guard ("error rate 7.2% over 311 requests in 41 s; limit 1%"), or undefined. */
+export function judge(f: GuardFigures, guard: GuardSpec): string | undefined {
+  if (f.requests < guard.minRequests) return undefined;
+  const over = `over ${f.requests} requests in ${Math.round(f.elapsedMs / 1000)} s`;
+  const rate = f.errors / f.requests;
+  if (rate > guard.maxErrorRate) return `error rate ${percent(rate)} ${over}; limit ${percent(guard.maxErrorRate)}`;
+  if (guard.maxP99Ms !== undefined && f.p99Ms !== undefined && f.p99Ms > guard.maxP99Ms) return `p99 ${Math.round(f.p99Ms)} ms ${over}; limit ${guard.maxP99Ms} ms`;
+  return undefined;
+}
+
+function percent(x: number): string {
+  return `${Number((x * 100).toFixed(2))}%`;
+}
+
+function histogramSince(base: LatencyHistogram | undefined, now: LatencyHistogram): LatencyHistogram {
+  if (!base || base.count > now.count) return now;
+  return { bucketsMs: now.bucketsMs, counts: now.counts.map((c, i) => c - (base.counts[i] ?? 0)), count: now.count - base.count, sumMs: now.sumMs - base.sumMs };
+}
+
+/**
+ * The q-quantile of a cumulative histogram, interpolated inside its bucket (as Prometheus'
+ * histogram_quantile does); past the last bucket, that bucket's bound.
+ */
+export function quantile(h: LatencyHistogram, q: number): number {
+  const rank = q * h.count;
+  let prevBound = 0;
+  let prevCount = 0;
+  for (let i = 0; i < h.bucketsMs.length; i++) {
+    const bound = h.bucketsMs[i]!;
+    const count = h.counts[i]!;
+    if (count >= rank) return count === prevCount ? bound : prevBound + ((bound - prevBound) * (rank - prevCount)) / (count - prevCount);
+    prevBound = bound;
+    prevCount = count;
+  }
+  return h.bucketsMs.at(-1)!;
+}
