@@ -1,0 +1,112 @@
+// Safe promotion on the real agent, engine and data plane (both drivers), under load: a smoke check that
+// fails stops the flip before any user request reaches the new color; a new color that fails a share of
+// its requests is flipped to, caught by the guard and flipped back; a healthy flip stands.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/core/clock.js';
+import type { JournalEntry } from '../../src/core/journal.js';
+import { HaproxyRouter, haproxyPaths } from '../../src/adapters/haproxy/haproxy-router.js';
+import { E2eWorld } from '../support/agent-process.js';
+import { appYaml } from '../support/app-yaml.js';
+import { get, startLoad } from '../support/load.js';
+import { freePort } from '../support/ports.js';
+import { testImages, until } from '../support/run.js';
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+/** CGI scripts written at start: `/` fails one request in four when GREETING is "flaky"; the checkout check fails when it is "broken". */
+const SCRIPTS: Record<string, string[]> = {
+  'index.cgi': [
+    '#!/bin/busybox sh',
+    'if [ "$GREETING" = flaky ] && [ $((RANDOM % 4)) -eq 0 ]; then printf "Status: 500 Internal Server Error\\r\\nContent-Type: text/plain\\r\\n\\r\\nflaky (%s)\\n" "$SWITCHYARD_COLOR"; exit 0; fi',
+    'printf "Content-Type: text/plain\\r\\n\\r\\n%s (%s)\\n" "$GREETING" "$SWITCHYARD_COLOR"',
+  ],
+  'checkout.cgi': [
+    '#!/bin/busybox sh',
+    'if [ "$GREETING" = broken ]; then printf "Status: 500 Internal Server Error\\r\\nContent-Type: text/plain\\r\\n\\r\\ndatabase is down\\n"; exit 0; fi',
+    'printf "Content-Type: text/plain\\r\\n\\r\\nok\\n"',
+  ],
+};
+const START = [...Object.entries(SCRIPTS).map(([name, lines]) => `printf '%s\\n' ${lines.map(q).join(' ')} > /www/cgi-bin/${name} && chmod +x /www/cgi-bin/${name}`), 'exec /bin/busybox httpd -f -p 8080 -h /www'].join(' && ');
+
+describe.each(['embedded', 'haproxy'])('checks and guard on the real agent (--router %s)', (router) => {
+  const w = new E2eWorld();
+  let listen = 0;
+  const yaml = (active: 'blue' | 'green', green: string, more = '') =>
+    `${appYaml({ listen, active, blueImage: testImages().ok, greenImage: testImages().ok, replicas: 1, greeting: { blue: 'hello', green } })}command: ${JSON.stringify(['/bin/busybox', 'sh', '-c', START])}\n${more}`;
+  const CHECKS = 'checks:\n  - { path: /cgi-bin/checkout.cgi, expectStatus: 200, bodyContains: "ok", timeout: 2s }\n';
+  const history = async () => (await (await fetch(`${w.agent.apiUrl}/history`)).json()) as JournalEntry[];
+  const settled = (commit: string) =>
+    until(`commit ${commit.slice(0, 8)} to be judged`, async () => {
+      const app = (await w.agent.status()).apps.web;
+      const stalled = app?.conditions.find((c) => c.type === 'Stalled' && c.status === 'True');
+      return app?.lastAttemptedCommit === commit && (stalled || app.lastAppliedCommit === commit) ? app : undefined;
+    }, 120_000);
+
+  beforeAll(async () => {
+    listen = await freePort();
+    await w.serve({ 'apps/web.yaml': yaml('blue', 'hi', CHECKS) });
+    await w.start('300ms', {}, ['--router', router]);
+    await until('blue to serve', async () => ((await get(listen).catch(() => undefined))?.body.includes('hello (blue)') ? true : undefined), 120_000);
+  });
+  afterAll(async () => {
+    await w.agent?.stop();
+    if (router === 'haproxy') await new HaproxyRouter(haproxyPaths(w.stateDir, w.instance), systemClock).shutdown().catch(() => undefined);
+    await w.tearDown();
+  });
+
+  it('stops the flip on a failing check before any user request reaches green, naming the check and its answer', async () => {
+    const load = startLoad(listen);
+    await until('traffic', () => (load.counts.ok >= 50 ? true : undefined));
+    const commit = w.repo.commit('web: green with a broken checkout', { 'apps/web.yaml': yaml('green', 'broken', CHECKS) });
+    const app = await settled(commit);
+    const counts = await load.stop();
+    const stalled = app.conditions.find((c) => c.type === 'Stalled')!;
+    expect(stalled.reason).toBe('ChecksFailed');
+    expect(stalled.message).toMatch(/^check 1 \(apps\/web\.yaml:\d+\) GET \/cgi-bin\/checkout\.cgi on green: got 500, expected 200; body: "database is down"; the flip did not happen$/);
+    expect(app.activeColor).toBe('blue');
+    expect(counts.errors).toEqual([]);
+    expect(counts.byColor.green ?? 0).toBe(0);
+    expect(counts.byColor.blue).toBe(counts.ok);
+    expect((await history()).find((e) => e.commit === commit)).toMatchObject({ result: 'failed', reason: 'ChecksFailed' });
+  });
+
+  it('flips to a green that fails a quarter of its requests, and the guard flips back to blue with the figures', async () => {
+    const guard = 'guard: { window: 2m, maxErrorRate: 5%, minRequests: 50 }\n';
+    const load = startLoad(listen);
+    await until('traffic', () => (load.counts.ok >= 50 ? true : undefined));
+    const commit = w.repo.commit('web: flaky green, guarded', { 'apps/web.yaml': yaml('green', 'flaky', guard) });
+    const app = await settled(commit);
+    const seen = load.counts.ok + load.counts.failed;
+    await until('more answers after the rollback', () => (load.counts.ok + load.counts.failed >= seen + 200 ? true : undefined));
+    const counts = await load.stop();
+    const stalled = app.conditions.find((c) => c.type === 'Stalled')!;
+    expect(stalled.reason).toBe('GuardFailed');
+    const [, rate, measured] = /^error rate ([\d.]+)% over (\d+) requests in \d+ s; limit 5% on green; flipped back to blue$/.exec(stalled.message) ?? [];
+    expect(Number(rate)).toBeGreaterThan(5);
+    expect(Number(measured)).toBeGreaterThanOrEqual(50);
+    expect(app.conditions.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'True', message: 'rolled back by guard; git still asks for green' });
+    expect(app.activeColor).toBe('blue');
+    // What the clients saw of green: every answer the guard counted, and failures over the limit.
+    const green = counts.byColor.green ?? 0;
+    const failedOnGreen = counts.errors.filter((e) => e.includes('(green)')).length;
+    expect(green).toBeGreaterThanOrEqual(Number(measured));
+    expect(failedOnGreen / green).toBeGreaterThan(0.05);
+    // Nothing failed but green's own 500s, and after the rollback blue answers everything.
+    expect(counts.errors.filter((e) => !e.startsWith('HTTP 500: flaky (green)'))).toEqual([]);
+    for (let i = 0; i < 20; i++) expect((await get(listen)).body).toContain('hello (blue)');
+    expect((await history()).find((e) => e.commit === commit)).toMatchObject({ result: 'failed', reason: 'GuardFailed', detail: stalled.message });
+  });
+
+  it('lets a healthy guarded flip stand through its window', async () => {
+    const load = startLoad(listen);
+    await until('traffic', () => (load.counts.ok >= 50 ? true : undefined));
+    const commit = w.repo.commit('web: healthy green, guarded', { 'apps/web.yaml': yaml('green', 'hi', `${CHECKS}guard: { window: 5s, maxErrorRate: 1%, minRequests: 20 }\n`) });
+    const app = await settled(commit);
+    const counts = await load.stop();
+    expect(app.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
+    expect(app.conditions.find((c) => c.type === 'Degraded')).toBeUndefined();
+    expect(app.activeColor).toBe('green');
+    expect(counts.errors).toEqual([]);
+    expect(counts.byColor.green).toBeGreaterThan(0);
+    expect((await history()).find((e) => e.commit === commit)).toMatchObject({ result: 'applied' });
+  });
+});
