@@ -14,6 +14,7 @@ export class Metrics implements Observer {
   private readonly passDuration: Histogram;
   private readonly flipDuration: Histogram;
   private readonly probes: Counter;
+  private readonly stopped: Counter;
   private readonly requests: Counter;
   private readonly errors5xx: Counter;
   private readonly refused: Counter;
@@ -30,6 +31,8 @@ export class Metrics implements Observer {
     this.passErrors = new Counter({ name: 'switchyard_reconcile_errors_total', help: 'Reconcile passes that failed (fetch, Docker, env files).', registers });
     this.passDuration = new Histogram({ name: 'switchyard_reconcile_duration_seconds', help: 'Duration of a reconcile pass.', buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300], registers });
     this.flipDuration = new Histogram({ name: 'switchyard_flip_duration_seconds', help: 'Time to apply a change to an app: bring-up, health gate, switch.', labelNames: ['app', 'result'], buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300], registers });
+    this.stopped = new Counter({ name: 'switchyard_promotions_stopped_total', help: 'Promotions stopped: by a failed smoke check before the flip (ChecksFailed), or by the guard, which flipped back (GuardFailed).', labelNames: ['app', 'reason'], registers });
+    const degraded = new Gauge({ name: 'switchyard_app_degraded', help: '1 while live differs from git: the guard flipped back and git still asks for the other color.', labelNames: ['app'], registers });
     this.probes = new Counter({ name: 'switchyard_health_checks_total', help: 'Health probes of targets by result.', labelNames: ['result'], registers });
     this.requests = new Counter({ name: 'switchyard_proxy_requests_total', help: 'Requests the data plane sent to each color.', labelNames: ['app', 'color'], registers });
     this.errors5xx = new Counter({ name: 'switchyard_proxy_responses_5xx_total', help: '5xx answers per color.', labelNames: ['app', 'color'], registers });
@@ -51,12 +54,13 @@ export class Metrics implements Observer {
     // Gauges from the status, counters from the data plane: refreshed on each scrape.
     const collect = async () => {
       const s = this.status();
-      for (const g of [active, ready, applied, attempted, restarts, certExpiry, certFailing]) g.reset();
+      for (const g of [active, ready, applied, attempted, restarts, certExpiry, certFailing, degraded]) g.reset();
       stale.set(s.stale ? 1 : 0);
       if (s.lastSuccessAt) lastSuccess.set(s.lastSuccessAt / 1000);
       running.set(s.passRunningSince === undefined ? 0 : (this.clock.now() - s.passRunningSince) / 1000);
       for (const app of Object.values(s.apps)) {
         for (const c of COLORS) active.set({ app: app.name, color: c }, app.activeColor === c ? 1 : 0);
+        degraded.set({ app: app.name }, app.conditions.some((c) => c.type === 'Degraded' && c.status === 'True') ? 1 : 0);
         const r = app.conditions.find((c) => c.type === 'Ready');
         ready.set({ app: app.name }, r?.status === 'True' ? 1 : 0);
         if (app.lastAppliedCommit) applied.set({ app: app.name, revision: app.lastAppliedCommit }, 1);
@@ -135,6 +139,10 @@ export class Metrics implements Observer {
 
   flip(app: string, durationMs: number, ok: boolean): void {
     this.flipDuration.observe({ app, result: ok ? 'applied' : 'failed' }, durationMs / 1000);
+  }
+
+  promotionStopped(app: string, reason: 'ChecksFailed' | 'GuardFailed'): void {
+    this.stopped.inc({ app, reason });
   }
 
   probe(ok: boolean): void {

@@ -4,4 +4,6 @@
 export interface Observer {
   pass(durationMs: number, ok: boolean): void;
   flip(app: string, durationMs: number, ok: boolean): void;
+  /** A promotion stopped by the app's smoke checks (before the flip) or its guard (a flip undone). */
+  promotionStopped(app: string, reason: 'ChecksFailed' | 'GuardFailed'): void;
 }

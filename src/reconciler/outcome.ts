@@ -78,6 +78,10 @@ export class Outcome {
     this.deps.observer?.flip(app, durationMs, ok);
   }
 
+  promotionStopped(app: string, reason: 'ChecksFailed' | 'GuardFailed'): void {
+    this.deps.observer?.promotionStopped(app, reason);
+  }
+
   /** The stale alarm: in the status, the log and a notification (once per alarm). */
   stale(message: string): void {
     this.deps.status.raiseStale(message);

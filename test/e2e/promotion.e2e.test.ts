@@ -33,6 +33,7 @@ describe.each(['embedded', 'haproxy'])('checks and guard on the real agent (--ro
   const yaml = (active: 'blue' | 'green', green: string, more = '') =>
     `${appYaml({ listen, active, blueImage: testImages().ok, greenImage: testImages().ok, replicas: 1, greeting: { blue: 'hello', green } })}command: ${JSON.stringify(['/bin/busybox', 'sh', '-c', START])}\n${more}`;
   const CHECKS = 'checks:\n  - { path: /cgi-bin/checkout.cgi, expectStatus: 200, bodyContains: "ok", timeout: 2s }\n';
+  const metrics = async () => (await fetch(`${w.agent.apiUrl}/metrics`)).text();
   const history = async () => (await (await fetch(`${w.agent.apiUrl}/history`)).json()) as JournalEntry[];
   const settled = (commit: string) =>
     until(`commit ${commit.slice(0, 8)} to be judged`, async () => {
@@ -67,6 +68,7 @@ describe.each(['embedded', 'haproxy'])('checks and guard on the real agent (--ro
     expect(counts.byColor.green ?? 0).toBe(0);
     expect(counts.byColor.blue).toBe(counts.ok);
     expect((await history()).find((e) => e.commit === commit)).toMatchObject({ result: 'failed', reason: 'ChecksFailed' });
+    expect(await metrics()).toMatch(/^switchyard_promotions_stopped_total\{app="web",reason="ChecksFailed"\} 1$/m);
   });
 
   it('flips to a green that fails a quarter of its requests, and the guard flips back to blue with the figures', async () => {
@@ -94,6 +96,9 @@ describe.each(['embedded', 'haproxy'])('checks and guard on the real agent (--ro
     expect(counts.errors.filter((e) => !e.startsWith('HTTP 500: flaky (green)'))).toEqual([]);
     for (let i = 0; i < 20; i++) expect((await get(listen)).body).toContain('hello (blue)');
     expect((await history()).find((e) => e.commit === commit)).toMatchObject({ result: 'failed', reason: 'GuardFailed', detail: stalled.message });
+    const scraped = await metrics();
+    expect(scraped).toMatch(/^switchyard_promotions_stopped_total\{app="web",reason="GuardFailed"\} 1$/m);
+    expect(scraped).toMatch(/^switchyard_app_degraded\{app="web"\} 1$/m);
   });
 
   it('lets a healthy guarded flip stand through its window', async () => {
@@ -108,5 +113,6 @@ describe.each(['embedded', 'haproxy'])('checks and guard on the real agent (--ro
     expect(counts.errors).toEqual([]);
     expect(counts.byColor.green).toBeGreaterThan(0);
     expect((await history()).find((e) => e.commit === commit)).toMatchObject({ result: 'applied' });
+    expect(await metrics()).toMatch(/^switchyard_app_degraded\{app="web"\} 0$/m);
   });
 });

@@ -73,6 +73,7 @@ export async function applyApp(ap: AppPlan, live: LiveState, failed: FailedCommi
       durations: { ...(memory.fetchMs !== undefined ? { fetchMs: memory.fetchMs } : {}), ...t, totalMs },
     });
     out.flip(name, totalMs, result.ok);
+    if (!result.ok && (result.reason === 'ChecksFailed' || result.reason === 'GuardFailed')) out.promotionStopped(name, result.reason);
     out.notify({ event: result.ok ? 'applied' : 'failed', app: name, commit: ap.commit, color: route?.color, ...(result.ok ? {} : { reason: result.reason, message: result.message }) });
   }
   if (result.ok) {
