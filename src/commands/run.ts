@@ -38,7 +38,7 @@ import { AcmeIssuer } from '../adapters/acme/acme-issuer.js';
 import { acmeOrder, newAccountKey } from '../adapters/acme/acme-order.js';
 import { connectDocker } from '../adapters/docker/connect.js';
 import { DockerRuntime } from '../adapters/docker/containers.js';
-import { agentSource, verifyPolicy } from './source.js';
+import { agentReverter, agentSource, verifyPolicy } from './source.js';
 import { readConfig } from './config-flags.js';
 import { agentHost } from './host-view.js';
 import { stateFiles } from './state-files.js';
@@ -57,6 +57,7 @@ export async function runAgent(args: string[]): Promise<number> {
   const clock = systemClock;
   const source = agentSource(config);
   const verify = verifyPolicy(config);
+  const reverter = agentReverter(config);
   // The data plane is its own process (the embedded proxy, or HAProxy): adopt the one that runs, or
   // start it. Either way it outlives this agent; one found gone later is started again (supervised).
   let agent: Agent | undefined;
@@ -97,6 +98,7 @@ export async function runAgent(args: string[]): Promise<number> {
     router,
     prober,
     checker: httpChecker,
+    ...(reverter ? { reverter } : {}),
     clock,
     log,
     entrypoints: entrypointsOf(config),

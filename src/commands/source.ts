@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileSignatureVerifier } from '../adapters/signatures/file-verifier.js';
-import { GitSource } from '../adapters/git/git-source.js';
+import { GitSource, isRemote } from '../adapters/git/git-source.js';
+import { GitReverter } from '../adapters/git/git-revert.js';
+import { hostname } from 'node:os';
 import { SwitchyardError } from '../core/errors.js';
 import { parseRef, type GitRef } from '../core/git-ref.js';
 import type { AgentConfig } from '../config/agent-config.js';
@@ -16,13 +18,14 @@ type Credentials = { username: string; password: string };
  * SWITCHYARD_GIT_PASSWORD (with SWITCHYARD_GIT_USERNAME), else the files of repoAuth. Throws a
  * UsageError naming the setting when a file cannot be read, so a bad setup fails at start.
  */
-export function gitCredentials(config: Pick<AgentConfig, 'repoAuth'>, env: NodeJS.ProcessEnv = process.env): (() => Credentials | undefined) | undefined {
+export function gitCredentials(config: Pick<AgentConfig, 'repoAuth' | 'pushAuth'>, env: NodeJS.ProcessEnv = process.env, use: 'fetch' | 'push' = 'fetch'): (() => Credentials | undefined) | undefined {
+  const key = use === 'push' && config.pushAuth ? 'pushAuth' : 'repoAuth';
   const read = (): Credentials | undefined => {
-    if (env.SWITCHYARD_GIT_PASSWORD) return { username: env.SWITCHYARD_GIT_USERNAME || 'git', password: env.SWITCHYARD_GIT_PASSWORD };
-    const auth = config.repoAuth;
+    if (env.SWITCHYARD_GIT_PASSWORD && key === 'repoAuth') return { username: env.SWITCHYARD_GIT_USERNAME || 'git', password: env.SWITCHYARD_GIT_PASSWORD };
+    const auth = config[key];
     if (!auth) return undefined;
-    const username = auth.usernameFile ? secretFile(auth.usernameFile, 'repoAuth.usernameFile') : (auth.username ?? 'git');
-    const password = secretFile((auth.tokenFile ?? auth.passwordFile)!, auth.tokenFile ? 'repoAuth.tokenFile' : 'repoAuth.passwordFile');
+    const username = auth.usernameFile ? secretFile(auth.usernameFile, `${key}.usernameFile`) : (auth.username ?? 'git');
+    const password = secretFile((auth.tokenFile ?? auth.passwordFile)!, auth.tokenFile ? `${key}.tokenFile` : `${key}.passwordFile`);
     return { username, password };
   };
   let last = read();
@@ -59,6 +62,23 @@ export function agentSource(config: Readonly<AgentConfig>, opts: { ref?: GitRef;
     path: config.path,
     cacheDir: join(config.stateDir, opts.plan ? 'plan-git' : 'git'),
     ...(opts.plan ? { cacheKey: config.repo } : {}),
+    ...(auth ? { auth } : {}),
+  });
+}
+
+/**
+ * The reverter of a guard's revertCommit: over http(s), on a followed branch, as the agent, with pushAuth
+ * (else the fetch credentials). Undefined when the agent follows a tag, a range or a commit, or a local path.
+ */
+export function agentReverter(config: Readonly<AgentConfig>): GitReverter | undefined {
+  const ref = parseRef(config.ref, config.semver);
+  if (ref.kind !== 'branch' || !isRemote(config.repo)) return undefined;
+  const auth = gitCredentials(config, process.env, 'push');
+  return new GitReverter({
+    repo: config.repo,
+    branch: ref.name,
+    cacheDir: join(config.stateDir, 'git'),
+    author: { name: `switchyard (${config.instance})`, email: `switchyard@${hostname()}` },
     ...(auth ? { auth } : {}),
   });
 }

@@ -13,6 +13,13 @@ import type { Policy } from '../policy/policy.js';
 import type { Entrypoints } from '../core/route.js';
 import { describeRef, parseRef, type GitRef } from '../core/git-ref.js';
 
+export interface RepoAuth {
+  tokenFile?: string;
+  username?: string;
+  usernameFile?: string;
+  passwordFile?: string;
+}
+
 export interface AgentConfig {
   repo: string;
   /** What to follow (`ref`, or its older name `branch`): a branch, refs/tags/NAME or a full commit id. */
@@ -22,7 +29,9 @@ export interface AgentConfig {
   /** Apply only what a listed key signed (file only). */
   verify?: { mode: 'head' | 'tag'; allowedSigners?: string; gpgKeys?: string };
   /** Credentials for an http(s) repository, as files (file only). */
-  repoAuth?: { tokenFile?: string; username?: string; usernameFile?: string; passwordFile?: string };
+  repoAuth?: RepoAuth;
+  /** Credentials that may push (a guard's revertCommit); absent: repoAuth's (file only). */
+  pushAuth?: RepoAuth;
   path: string;
   interval: string;
   instance: string;
@@ -143,8 +152,10 @@ export function loadAgentConfig(sources: ConfigSources): Readonly<AgentConfig> {
   }
   const verify = merged.verify as AgentConfig['verify'];
   if (verify && !verify.allowedSigners && !verify.gpgKeys) throw configError('verify lists no keys', locate('verify', ['verify'], undefined, 'verify'), 'set verify.allowedSigners (SSH), verify.gpgKeys (OpenPGP) or both');
-  const auth = merged.repoAuth as AgentConfig['repoAuth'];
-  if (auth && !auth.tokenFile === !auth.passwordFile) throw configError('repoAuth needs one of tokenFile and passwordFile', locate('repoAuth', ['repoAuth'], undefined, 'repoAuth'), 'tokenFile for a deploy token; usernameFile (or username) with passwordFile for a password');
+  for (const key of ['repoAuth', 'pushAuth'] as const) {
+    const auth = merged[key] as RepoAuth | undefined;
+    if (auth && !auth.tokenFile === !auth.passwordFile) throw configError(`${key} needs one of tokenFile and passwordFile`, locate(key, [key], undefined, key), 'tokenFile for a deploy token; usernameFile (or username) with passwordFile for a password');
+  }
   if (verify?.mode === 'tag' && followed.kind !== 'tag' && followed.kind !== 'semver') {
     throw configError(`verify.mode "tag" needs a tag to follow, and ref is ${describeRef(followed)}`, locate('verify', ['verify', 'mode'], undefined, 'verify.mode'), 'set ref: refs/tags/NAME or semver, or use mode: head');
   }

@@ -12,8 +12,8 @@ export interface JournalEntry {
   /** When the commit was made (ISO), from git. */
   committedAt?: string;
   changes: string[];
-  /** `moved`: the followed tag points at another commit now (app `*`). */
-  result: 'applied' | 'failed' | 'refused' | 'moved';
+  /** `moved`: the followed tag points at another commit now (app `*`); `reverted`: the agent pushed a revert of the commit (a guard's revertCommit). */
+  result: 'applied' | 'failed' | 'refused' | 'moved' | 'reverted';
   reason?: string;
   detail?: string;
   color?: Color;

@@ -45,6 +45,8 @@ describe.each(['embedded', 'haproxy'])('checks and guard on the real agent (--ro
   beforeAll(async () => {
     listen = await freePort();
     await w.serve({ 'apps/web.yaml': yaml('blue', 'hi', CHECKS) });
+    // The agent pushes reverts to this server (guard.revertCommit).
+    w.repo.git('-C', w.repo.bare, 'config', 'http.receivepack', 'true');
     await w.start('300ms', {}, ['--router', router]);
     await until('blue to serve', async () => ((await get(listen).catch(() => undefined))?.body.includes('hello (blue)') ? true : undefined), 120_000);
   });
@@ -114,5 +116,27 @@ describe.each(['embedded', 'haproxy'])('checks and guard on the real agent (--ro
     expect(counts.byColor.green).toBeGreaterThan(0);
     expect((await history()).find((e) => e.commit === commit)).toMatchObject({ result: 'applied' });
     expect(await metrics()).toMatch(/^switchyard_app_degraded\{app="web"\} 0$/m);
+  });
+
+  it('with revertCommit, pushes a revert of the commit it undid, and git and live agree again', async () => {
+    const good = await w.settle({ 'apps/web.yaml': yaml('blue', 'hi') }, ['web'], 'web: blue, the known good');
+    const commit = w.repo.commit('web: flaky green, guarded, reverted', { 'apps/web.yaml': yaml('green', 'flaky', 'guard: { window: 2m, maxErrorRate: 5%, minRequests: 50, revertCommit: true }\n') });
+    const load = startLoad(listen);
+    const reverted = await until('the revert to be pushed and applied', async () => {
+      const app = (await w.agent.status()).apps.web;
+      const tip = w.repo.git('ls-remote', 'origin', 'refs/heads/main').split('\t')[0]!;
+      return tip !== commit && app?.lastAppliedCommit === tip && app.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ? { app, tip } : undefined;
+    }, 120_000);
+    const counts = await load.stop();
+    expect(counts.byColor.green ?? 0).toBeGreaterThan(0);
+    w.repo.git('fetch', '-q', 'origin');
+    expect(w.repo.git('log', '-1', '--format=%an%n%B', 'origin/main')).toMatch(new RegExp(`^switchyard \\(${w.instance}\\)\nRevert "web: flaky green, guarded, reverted"\n\nThis reverts commit ${commit}\.\n\nswitchyard guard, app web: error rate [\\d.]+% over \\d+ requests`));
+    expect(w.repo.git('rev-parse', 'origin/main^{tree}')).toBe(w.repo.git('rev-parse', `${good}^{tree}`));
+    expect(reverted.app.activeColor).toBe('blue');
+    expect(reverted.app.conditions.find((c) => c.type === 'Degraded')).toBeUndefined();
+    const entries = await history();
+    expect(entries.find((e) => e.commit === commit && e.result === 'reverted')).toMatchObject({ detail: expect.stringMatching(new RegExp(`^reverted in ${reverted.tip} on main: `)) });
+    expect(entries.find((e) => e.commit === reverted.tip)).toMatchObject({ result: 'applied' });
+    w.repo.git('merge', '-q', '--ff-only', 'origin/main');
   });
 });

@@ -13,9 +13,13 @@ import { executeApp } from '../../executor/flip.js';
 import { describe, isNoop, plan, type AppPlan, type LiveState } from '../../plan/plan.js';
 import type { Phase } from '../status-store.js';
 import type { Memory } from '../memory.js';
+import type { Reverter } from '../../core/reverter.js';
 import { commitFields, type Outcome } from '../outcome.js';
 
-export type ApplyDeps = ExecutorDeps;
+export interface ApplyDeps extends ExecutorDeps {
+  /** Pushes a guard's rollback back to git (`guard.revertCommit`); absent when the agent cannot push. */
+  reverter?: Reverter;
+}
 
 /** Runs the executor; a failure it could not classify (Docker dropped mid-call, say) is ReconcileFailed. */
 function execute(ap: AppPlan, deps: ApplyDeps, signal?: AbortSignal): Promise<FlipResult> {
@@ -87,10 +91,36 @@ export async function applyApp(ap: AppPlan, live: LiveState, failed: FailedCommi
   if (result.reason === 'Superseded') return;
   if (result.reason === 'CrashLoopBackOff') return settle(ap, deps, memory, out, result.message, result.looping);
   if (result.retry === 'needs-human') await memory.setFailed(name, { commit: ap.commit, reason: result.reason, message: result.message });
-  const degraded = result.reason === 'GuardFailed' && route && route.color !== ap.app.active ? `rolled back by guard; git still asks for ${ap.app.active}` : undefined;
+  const rolledBack = result.reason === 'GuardFailed' && route && route.color !== ap.app.active;
+  const written = rolledBack && ap.app.guard?.revertCommit ? await writeBack(ap, result.message, deps, out) : undefined;
+  const degraded = rolledBack ? `rolled back by guard; git still asks for ${ap.app.active}${written ? `; ${written}` : ''}` : undefined;
   setPhase(out, memory, name, { phase: 'Stalled', reason: result.reason, message: result.message, ...(degraded ? { degraded } : {}) });
   const serving = route ? `${route.color} keeps serving` : 'nothing was serving';
   log.error({ app: name, commit: ap.commit, reason: result.reason, retry: result.retry, serving: route?.color }, `${result.message}; ${serving}`);
+}
+
+/**
+ * `guard.revertCommit`: the agent pushes a revert of the commit the guard undid, so that git asks for
+ * what is live again (the next pass applies the revert like any commit). What happened is journaled and
+ * notified, and returned for the Degraded condition; a refused push is left to a human.
+ */
+async function writeBack(ap: AppPlan, figures: string, deps: ApplyDeps, out: Outcome): Promise<string> {
+  const name = ap.app.name;
+  if (!deps.reverter) {
+    out.log.warn({ app: name, commit: ap.commit }, 'guard.revertCommit is set, but this agent cannot push a revert (it follows a tag, a range or a commit, or a local path)');
+    return 'no revert pushed: the agent follows no http(s) branch; revert it by hand';
+  }
+  const result = await deps.reverter.revert(ap.commit, `switchyard guard, app ${name}: ${figures}.`);
+  if (result.ok) {
+    out.log.info({ app: name, commit: ap.commit, revert: result.commit, branch: result.branch }, 'guard: pushed a revert of the commit');
+    await out.record({ app: name, commit: ap.commit, changes: [], result: 'reverted', detail: `reverted in ${result.commit} on ${result.branch}: ${figures}` });
+    out.notify({ event: 'reverted', app: name, commit: ap.commit, revert: result.commit, branch: result.branch });
+    return `revert ${result.commit.slice(0, 12)} pushed to ${result.branch}`;
+  }
+  out.log.error({ app: name, commit: ap.commit, reason: 'GuardFailed' }, `guard: the revert was not pushed: ${result.why}; leaving it to a human`);
+  await out.record({ app: name, commit: ap.commit, changes: [], result: 'failed', reason: 'GuardFailed', detail: `revert not pushed: ${result.why}` });
+  out.notify({ event: 'revert-failed', app: name, commit: ap.commit, message: result.why });
+  return `no revert pushed (${result.why}): revert it by hand`;
 }
 
 /**
