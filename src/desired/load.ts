@@ -115,7 +115,7 @@ function loadAppFile(file: SnapshotFile, policy: Policy, host: HostView): { spec
 /** What the data plane cannot judge: a p99 on HAProxy, which keeps no latency histogram. */
 function guardErrors(spec: AppSpec, at: (path: (string | number)[]) => Location, host: HostView): SwitchyardError[] {
   if (spec.guard?.maxP99Ms === undefined || host.measuresLatency !== false) return [];
-  return [invalid('guard.maxP99 cannot be judged by the HAProxy data plane: its stats keep no latency histogram', at(['guard', 'maxP99']), 'remove maxP99 (maxErrorRate still guards the flip), or run the embedded data plane')];
+  return [invalid('cannot be judged by the HAProxy data plane: its stats keep no latency histogram', at(['guard', 'maxP99']), 'remove maxP99 (maxErrorRate still guards the flip), or run the embedded data plane')];
 }
 
 function keyProblems(doc: Document, locator: YamlLocator): SwitchyardError[] {

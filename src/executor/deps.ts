@@ -38,6 +38,8 @@ export interface Failure {
   message: string;
   /** With reason CrashLoopBackOff: the targets Docker is restarting. */
   looping?: LiveTarget[];
+  /** With reason GuardFailed: how live now differs from what git asks (the Degraded condition). */
+  degraded?: string;
 }
 
 export type FlipResult = ({ ok: true; routed: LiveTarget[] } | Failure) & { timings?: Timings };

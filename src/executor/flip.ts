@@ -19,7 +19,7 @@ import { dispose } from './dispose.js';
 import { failed, failure, gateMessage, SUPERSEDED } from './failure.js';
 import { isRoll, roll } from './roll.js';
 import { runChecks } from './checks.js';
-import { guardFlip } from './guard.js';
+import { guardFlip, watchFor } from './guard.js';
 import { replaceWorkers } from './workers.js';
 
 export async function executeApp(p: AppPlan, deps: ExecutorDeps, signal?: AbortSignal): Promise<FlipResult> {
@@ -168,10 +168,11 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
   }
   timings.flipMs = lap();
 
-  // The guard: a flip is watched for its window before anything of the previous route goes, so that a
-  // breach can put that route back in one step. A breach leaves everything else for the repair to judge.
-  if (app.guard && plan.currentRoute && plan.currentRoute.color !== active) {
-    const tripped = await guardFlip(app, route, plan.currentRoute, deps, signal);
+  // The guard: a flip (or a canary's rise) is watched for its window before anything of the previous route
+  // goes, so that a breach can undo it in one step. A breach leaves everything else for the repair to judge.
+  const watch = watchFor(app, route, plan.currentRoute);
+  if (watch) {
+    const tripped = await guardFlip(app, watch, deps, signal);
     if (tripped) return tripped;
   }
 

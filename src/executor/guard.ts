@@ -1,10 +1,10 @@
-// The guard after a flip: for `guard.window` the new color is judged by the data plane's own counters
+// The guard after a flip (and after a canary's weight rises): for `guard.window` the new color (the canary) is judged by the data plane's own counters
 // (the ones the metrics come from): its 5xx answers over its requests, and the 99th percentile of its
 // time to answer where the data plane measures one (the embedded proxy's histogram). On a breach, with
 // at least `minRequests` seen, the route goes back to the previous one in one step (the old color's
 // targets are still running: nothing of the previous route is retired before the window ends), and the
 // flip fails with the figures. A newer commit (the pass's abort signal) ends the watch: it decides next.
-import type { AppSpec, GuardSpec } from '../core/app.js';
+import { otherColor, type AppSpec, type Color, type GuardSpec } from '../core/app.js';
 import { errorMessage } from '../core/errors.js';
 import type { AppRoute, ColorCounters, LatencyHistogram } from '../core/route.js';
 import type { ExecutorDeps, Failure } from './deps.js';
@@ -19,10 +19,35 @@ export interface GuardFigures {
   elapsedMs: number;
 }
 
-export async function guardFlip(app: AppSpec, route: AppRoute, previous: AppRoute, deps: ExecutorDeps, signal?: AbortSignal): Promise<Failure | undefined> {
+/**
+ * What the guard watches and what it does on a breach: after a flip, the new color, undone by the previous
+ * route; after a canary's weight rises, the canary color, undone by the previous route (its weight before).
+ */
+export interface Watch {
+  color: Color;
+  fallback: AppRoute;
+  /** Says the undo: "flipped back to blue", "canary weight set to 0". */
+  undo: string;
+  /** What differs from git once undone, for the Degraded condition. */
+  degraded: string;
+}
+
+/** The watch after `route` replaced `previous`, or none: a first deploy, or a change the guard does not judge. */
+export function watchFor(app: AppSpec, route: AppRoute, previous: AppRoute | undefined): Watch | undefined {
+  if (!app.guard || !previous) return undefined;
+  if (previous.color !== route.color) return { color: route.color, fallback: previous, undo: `flipped back to ${previous.color}`, degraded: `rolled back by guard; git still asks for ${route.color}` };
+  const weight = route.routing?.canary?.weight ?? 0;
+  const before = previous.routing?.canary?.weight ?? 0;
+  if (weight <= before) return undefined;
+  // Back to the weight before, the previous route as it was: what a repair of the last applied commit keeps.
+  const canary = otherColor(route.color);
+  return { color: canary, fallback: previous, undo: `canary weight back to ${before}%`, degraded: `canary held back by guard; git still asks for ${weight}% to ${canary}` };
+}
+
+export async function guardFlip(app: AppSpec, watch: Watch, deps: ExecutorDeps, signal?: AbortSignal): Promise<Failure | undefined> {
   const guard = app.guard!;
   const { router, clock, log } = deps;
-  const color = route.color;
+  const { color } = watch;
   const start = clock.now();
   const read = async (): Promise<ColorCounters | undefined> => (await router.counters(app.name).catch(() => undefined))?.[color];
   let base = await read();
@@ -41,13 +66,13 @@ export async function guardFlip(app: AppSpec, route: AppRoute, previous: AppRout
     const breach = judge(figures, guard);
     if (!breach) continue;
     try {
-      await router.apply(previous);
+      await router.apply(watch.fallback);
     } catch (e) {
       log.error({ app: app.name, err: errorMessage(e) }, 'guard: the rollback route was not taken');
       return failure(e, 'RouteFailed');
     }
-    log.warn({ app: app.name, from: color, to: previous.color, ...figures, reason: 'GuardFailed' }, `guard: ${breach}; flipped back to ${previous.color}`);
-    return failed('GuardFailed', `${breach} on ${color}; flipped back to ${previous.color}`);
+    log.warn({ app: app.name, color, ...figures, reason: 'GuardFailed' }, `guard: ${breach} on ${color}; ${watch.undo}`);
+    return { ...failed('GuardFailed', `${breach} on ${color}; ${watch.undo}`), degraded: watch.degraded };
   }
   return undefined;
 }

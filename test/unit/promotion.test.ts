@@ -163,3 +163,36 @@ describe('guard', () => {
     expect(router.table.get('web')!.color).toBe('green');
   });
 });
+
+describe('guard on a canary', () => {
+  const counters = (requests: number, errors5xx: number): ColorCounters => ({ requests, errors5xx, inFlight: 0 });
+  const canary = (weight: number) => app('blue', { guard: GUARD, routing: { rules: [], canary: { weight, sticky: false } } });
+
+  it('judges the canary color when its weight rises, and puts the weight back on a breach, saying how live differs from git', async () => {
+    const { router, clock, step } = setup();
+    await step(canary(0));
+    const before = router.table.get('web')!;
+    const t0 = clock.now();
+    // The canary (green) fails one in five; blue is fine.
+    router.counters = async () => {
+      const s = Math.floor((clock.now() - t0) / 1000);
+      return { blue: counters(100 * s, 0), green: counters(20 * s, 4 * s) };
+    };
+    const result = await step(canary(20));
+    expect(result).toMatchObject({ ok: false, reason: 'GuardFailed', message: expect.stringMatching(/^error rate 20% over \d+ requests in \d+ s; limit 1% on green; canary weight back to 0%$/), degraded: 'canary held back by guard; git still asks for 20% to green' });
+    expect(router.table.get('web')).toEqual(before);
+    expect(router.applied.map((r) => r.routing?.canary?.weight ?? 0)).toEqual([0, 20, 0]);
+  });
+
+  it('does not watch a canary whose weight falls, nor a change that is no flip', async () => {
+    const { router, step } = setup();
+    await step(canary(30));
+    let reads = 0;
+    router.counters = async () => {
+      reads++;
+      return { green: counters(1000, 1000) };
+    };
+    expect(await step(canary(10))).toMatchObject({ ok: true });
+    expect(reads).toBe(0);
+  });
+});

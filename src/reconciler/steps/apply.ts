@@ -91,9 +91,8 @@ export async function applyApp(ap: AppPlan, live: LiveState, failed: FailedCommi
   if (result.reason === 'Superseded') return;
   if (result.reason === 'CrashLoopBackOff') return settle(ap, deps, memory, out, result.message, result.looping);
   if (result.retry === 'needs-human') await memory.setFailed(name, { commit: ap.commit, reason: result.reason, message: result.message });
-  const rolledBack = result.reason === 'GuardFailed' && route && route.color !== ap.app.active;
-  const written = rolledBack && ap.app.guard?.revertCommit ? await writeBack(ap, result.message, deps, out) : undefined;
-  const degraded = rolledBack ? `rolled back by guard; git still asks for ${ap.app.active}${written ? `; ${written}` : ''}` : undefined;
+  const written = result.degraded && ap.app.guard?.revertCommit ? await writeBack(ap, result.message, deps, out) : undefined;
+  const degraded = result.degraded ? `${result.degraded}${written ? `; ${written}` : ''}` : undefined;
   setPhase(out, memory, name, { phase: 'Stalled', reason: result.reason, message: result.message, ...(degraded ? { degraded } : {}) });
   const serving = route ? `${route.color} keeps serving` : 'nothing was serving';
   log.error({ app: name, commit: ap.commit, reason: result.reason, retry: result.retry, serving: route?.color }, `${result.message}; ${serving}`);
