@@ -51,7 +51,8 @@ export async function guardFlip(app: AppSpec, watch: Watch, deps: ExecutorDeps, 
   const start = clock.now();
   const read = async (): Promise<ColorCounters | undefined> => (await router.counters(app.name).catch(() => undefined))?.[color];
   let base = await read();
-  const step = Math.max(50, Math.min(1000, guard.windowMs / 20));
+  // Read often: the counters are one control-socket (or stats) read, and a breach costs requests every step.
+  const step = Math.max(50, Math.min(250, guard.windowMs / 20));
   log.info({ app: app.name, color, windowMs: guard.windowMs }, 'guard: watching the new color');
   while (!signal?.aborted) {
     const left = guard.windowMs - (clock.now() - start);

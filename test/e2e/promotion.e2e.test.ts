@@ -7,31 +7,16 @@ import type { JournalEntry } from '../../src/core/journal.js';
 import { HaproxyRouter, haproxyPaths } from '../../src/adapters/haproxy/haproxy-router.js';
 import { E2eWorld } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
+import { FLAKY_COMMAND } from '../support/flaky-app.js';
 import { get, startLoad } from '../support/load.js';
 import { freePort } from '../support/ports.js';
 import { testImages, until } from '../support/run.js';
-
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-/** CGI scripts written at start: `/` fails one request in four when GREETING is "flaky"; the checkout check fails when it is "broken". */
-const SCRIPTS: Record<string, string[]> = {
-  'index.cgi': [
-    '#!/bin/busybox sh',
-    'if [ "$GREETING" = flaky ] && [ $((RANDOM % 4)) -eq 0 ]; then printf "Status: 500 Internal Server Error\\r\\nContent-Type: text/plain\\r\\n\\r\\nflaky (%s)\\n" "$SWITCHYARD_COLOR"; exit 0; fi',
-    'printf "Content-Type: text/plain\\r\\n\\r\\n%s (%s)\\n" "$GREETING" "$SWITCHYARD_COLOR"',
-  ],
-  'checkout.cgi': [
-    '#!/bin/busybox sh',
-    'if [ "$GREETING" = broken ]; then printf "Status: 500 Internal Server Error\\r\\nContent-Type: text/plain\\r\\n\\r\\ndatabase is down\\n"; exit 0; fi',
-    'printf "Content-Type: text/plain\\r\\n\\r\\nok\\n"',
-  ],
-};
-const START = [...Object.entries(SCRIPTS).map(([name, lines]) => `printf '%s\\n' ${lines.map(q).join(' ')} > /www/cgi-bin/${name} && chmod +x /www/cgi-bin/${name}`), 'exec /bin/busybox httpd -f -p 8080 -h /www'].join(' && ');
 
 describe.each(['embedded', 'haproxy'])('checks and guard on the real agent (--router %s)', (router) => {
   const w = new E2eWorld();
   let listen = 0;
   const yaml = (active: 'blue' | 'green', green: string, more = '') =>
-    `${appYaml({ listen, active, blueImage: testImages().ok, greenImage: testImages().ok, replicas: 1, greeting: { blue: 'hello', green } })}command: ${JSON.stringify(['/bin/busybox', 'sh', '-c', START])}\n${more}`;
+    `${appYaml({ listen, active, blueImage: testImages().ok, greenImage: testImages().ok, replicas: 1, greeting: { blue: 'hello', green } })}${FLAKY_COMMAND}${more}`;
   const CHECKS = 'checks:\n  - { path: /cgi-bin/checkout.cgi, expectStatus: 200, bodyContains: "ok", timeout: 2s }\n';
   const metrics = async () => (await fetch(`${w.agent.apiUrl}/metrics`)).text();
   const history = async () => (await (await fetch(`${w.agent.apiUrl}/history`)).json()) as JournalEntry[];
