@@ -19,7 +19,7 @@ import { dispose } from './dispose.js';
 import { failed, failure, gateMessage, SUPERSEDED } from './failure.js';
 import { isRoll, roll } from './roll.js';
 import { runChecks } from './checks.js';
-import { guardFlip, watchFor } from './guard.js';
+import { guardFlip, judgeFirst, watchFor } from './guard.js';
 import { replaceWorkers } from './workers.js';
 
 export async function executeApp(p: AppPlan, deps: ExecutorDeps, signal?: AbortSignal): Promise<FlipResult> {
@@ -156,6 +156,15 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
     // Since when this color has been active: kept across passes, reset by a flip.
     since: plan.currentRoute?.color === active ? (plan.currentRoute.since ?? deps.clock.now()) : deps.clock.now(),
   };
+  // A canary that takes a share now is judged at that share before it gets more.
+  const first = judgeFirst(app, route, plan.currentRoute, created);
+  if (first) {
+    const tripped = await guardFlip(app, first, deps, signal);
+    if (tripped) {
+      await dispose(created.filter((t) => t.color === active), deps);
+      return tripped;
+    }
+  }
   if (!sameRoute(plan.currentRoute, route)) {
     try {
       await router.apply(route);

@@ -7,6 +7,7 @@
 import { otherColor, type AppSpec, type Color, type GuardSpec } from '../core/app.js';
 import { errorMessage } from '../core/errors.js';
 import type { AppRoute, ColorCounters, LatencyHistogram } from '../core/route.js';
+import type { LiveTarget } from '../core/target.js';
 import type { ExecutorDeps, Failure } from './deps.js';
 import { failed, failure } from './failure.js';
 
@@ -25,11 +26,30 @@ export interface GuardFigures {
  */
 export interface Watch {
   color: Color;
+  /** The route to put in force on a breach (the one in force already, for a judgement before a change). */
   fallback: AppRoute;
-  /** Says the undo: "flipped back to blue", "canary weight set to 0". */
+  /** Says the undo: "flipped back to blue", "the canary weight stays at 10%". */
   undo: string;
-  /** What differs from git once undone, for the Degraded condition. */
-  degraded: string;
+  /** What differs from git once undone, for the Degraded condition (nothing, when the change was never made). */
+  degraded?: string;
+}
+
+/**
+ * The canary share is judged first: before a change that gives the canary color more (its weight rises,
+ * or it becomes the active color), while it takes a share now, it is watched at that share for the
+ * window; a breach stops the change, and nothing live changes. Not when this pass made new canary
+ * targets: those have no share yet (the guard after the change judges them).
+ */
+export function judgeFirst(app: AppSpec, route: AppRoute, current: AppRoute | undefined, created: readonly LiveTarget[]): Watch | undefined {
+  const share = current?.routing?.canary?.weight ?? 0;
+  if (!app.guard || !current || share <= 0) return undefined;
+  const canary = otherColor(current.color);
+  // New canary targets: the share's figures are of the ones they replace, and say nothing of them.
+  if (created.some((t) => t.color === canary)) return undefined;
+  const flip = route.color === canary;
+  const rise = route.color === current.color && (route.routing?.canary?.weight ?? 0) > share;
+  if (!flip && !rise) return undefined;
+  return { color: canary, fallback: current, undo: flip ? `the canary share (${share}%) was judged first: the flip to ${canary} did not happen` : `the canary share (${share}%) was judged first: its weight did not rise` };
 }
 
 /** The watch after `route` replaced `previous`, or none: a first deploy, or a change the guard does not judge. */
@@ -73,7 +93,7 @@ export async function guardFlip(app: AppSpec, watch: Watch, deps: ExecutorDeps, 
       return failure(e, 'RouteFailed');
     }
     log.warn({ app: app.name, color, ...figures, reason: 'GuardFailed' }, `guard: ${breach} on ${color}; ${watch.undo}`);
-    return { ...failed('GuardFailed', `${breach} on ${color}; ${watch.undo}`), degraded: watch.degraded };
+    return { ...failed('GuardFailed', `${breach} on ${color}; ${watch.undo}`), ...(watch.degraded ? { degraded: watch.degraded } : {}) };
   }
   return undefined;
 }

@@ -22,7 +22,7 @@ const app = (active: 'blue' | 'green', over: Partial<AppSpec> = {}): AppSpec => 
   name: 'web', file: 'apps/web.yaml', listen: 9000, edge: NO_EDGE, port: 8080, drainTimeoutMs: 1000, active,
   health: { ...DEFAULTS.health, intervalMs: 100, healthyThreshold: 3, startTimeoutMs: 5000 },
   colors: { blue: color('img:1', 2), green: color('img:2', 2) },
-  routing: { rules: [], canary: { weight: 10, sticky: true } },
+  routing: { rules: [] },
   checks: [],
   workers: [],
   surge: 1,
@@ -57,9 +57,10 @@ function setup() {
 describe('smoke checks', () => {
   it('runs each check in order through the preview route (no canary in it) before the flip, then flips', async () => {
     const { router, checker, step } = setup();
-    await step(app('blue', { checks: CHECKS }));
+    const routing = { rules: [], canary: { weight: 10, sticky: true } };
+    await step(app('blue', { checks: CHECKS, routing }));
     checker.seen.length = 0;
-    const result = await step(app('green', { checks: CHECKS, colors: { blue: color('img:1', 2), green: color('img:3', 2) } }));
+    const result = await step(app('green', { checks: CHECKS, routing, colors: { blue: color('img:1', 2), green: color('img:3', 2) } }));
     expect(result).toMatchObject({ ok: true });
     expect(checker.seen.map((s) => [s.check.path, s.target.host, s.target.port, s.target.headers['X-Switchyard-Color'], s.route])).toEqual([
       ['/checkout/health', '127.0.0.1', 9000, 'green', 'blue [blue,blue,green,green] canary=0'],
@@ -71,14 +72,16 @@ describe('smoke checks', () => {
 
   it('stops the flip at the first failing check: the route goes back as it was, the new targets go, and the message names the check', async () => {
     const { router, runtime, checker, step } = setup();
-    await step(app('blue', { checks: CHECKS }));
+    // A previewable standby is routed (for preview), so its old targets stay until a flip is done.
+    const routing = { rules: [], preview: { ...DEFAULTS.preview } };
+    await step(app('blue', { checks: CHECKS, routing }));
     const before = router.table.get('web')!;
     const green = runtime.byColor('web', 'green').map((t) => t.id).sort();
     // The first deploy ran them on a target directly (no route yet).
     expect(checker.seen.map((s) => [s.route, s.target.port === 9000])).toEqual([['no route', false], ['no route', false]]);
     checker.seen.length = 0;
     checker.answer = (c) => (c.path === '/checkout/health' ? { ok: false, status: 500, excerpt: 'database is down', why: 'got 500, expected 200' } : { ok: true, status: 200 });
-    const result = await step(app('green', { checks: CHECKS, colors: { blue: color('img:1', 2), green: color('img:3', 2) } }));
+    const result = await step(app('green', { checks: CHECKS, routing, colors: { blue: color('img:1', 2), green: color('img:3', 2) } }));
     expect(result).toMatchObject({
       ok: false,
       reason: 'ChecksFailed',
@@ -194,5 +197,47 @@ describe('guard on a canary', () => {
     };
     expect(await step(canary(10))).toMatchObject({ ok: true });
     expect(reads).toBe(0);
+  });
+});
+
+describe('the canary share, judged first', () => {
+  const counters = (requests: number, errors5xx: number): ColorCounters => ({ requests, errors5xx, inFlight: 0 });
+  const canary = (weight: number, active: 'blue' | 'green' = 'blue') => app(active, { guard: GUARD, routing: { rules: [], canary: { weight, sticky: false } } });
+
+  it('watches a canary at its share before raising it, and leaves everything as it was when the share is bad', async () => {
+    const { router, clock, step } = setup();
+    await step(canary(0));
+    await step(canary(10));
+    const before = router.table.get('web')!;
+    const applied = router.applied.length;
+    const t0 = clock.now();
+    router.counters = async () => {
+      const s = Math.floor((clock.now() - t0) / 1000);
+      return { green: counters(10 * s, 2 * s) };
+    };
+    const result = await step(canary(50));
+    expect(result).toMatchObject({ ok: false, reason: 'GuardFailed', message: expect.stringMatching(/^error rate 20% over \d+ requests in \d+ s; limit 1% on green; the canary share \(10%\) was judged first: its weight did not rise$/) });
+    expect('degraded' in result).toBe(false);
+    expect(router.table.get('web')).toEqual(before);
+    expect(router.applied.slice(applied).map((r) => r.routing?.canary?.weight)).toEqual([10]);
+  });
+
+  it('judges the share before flipping to the canary color, then guards the flip', async () => {
+    const { router, clock, step } = setup();
+    await step(canary(0));
+    await step(canary(10));
+    const t0 = clock.now();
+    const reads: string[] = [];
+    router.counters = async () => {
+      reads.push(router.table.get('web')!.color);
+      const s = Math.floor((clock.now() - t0) / 1000);
+      return { green: counters(100 * s, 0) };
+    };
+    expect(await step(canary(10, 'green'))).toMatchObject({ ok: true });
+    expect(router.table.get('web')!.color).toBe('green');
+    // Read at blue (the share, first) for a window, then at green (the guard after the flip) for another.
+    expect(reads[0]).toBe('blue');
+    expect(reads.at(-1)).toBe('green');
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(2 * GUARD.windowMs);
   });
 });
