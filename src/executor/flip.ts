@@ -2,7 +2,8 @@
 //   1. remove obsolete targets that take no traffic;
 //   2. create the missing targets of both colors;
 //   3. gate every target that is about to take traffic (and the standby's new ones) on health;
-//   3b. when the serving color changes, run the app's smoke checks through its preview route;
+//   3b. with a guard, judge a canary's share before it gets more; when the serving color changes, run
+//       the app's smoke checks through its preview route;
 //   4. only when the active color is healthy (and passed its checks), swap the route in one step;
 //   4b. with a guard, watch the new color for its window, and put the previous route back on a breach;
 //   5. drain the targets the route left, then remove them.
@@ -140,16 +141,6 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
     // still gets answers from a target Docker brings back between crashes. Leave the route as it is.
     return failed('CrashLoopBackOff', `every ${active} target is crash-looping; the route is left as it was`, { looping: loopingActive });
   }
-  // Smoke checks, when the serving color changes (or nothing served yet): a failure leaves the route as
-  // it was and removes what this pass created for the new color.
-  if (app.checks.length && plan.currentRoute?.color !== active) {
-    const checked = await runChecks(app, plan.currentRoute, active, routed, deps);
-    timings.checksMs = lap();
-    if (checked) {
-      await dispose(created.filter((t) => t.color === active), deps);
-      return checked;
-    }
-  }
   // An unhealthy standby takes no preview, canary or rule traffic; the active color serves it all.
   const route = {
     ...desiredRoute(app, { [active]: routed, [standby]: standbyGate.healthy ? healthy(standby) : [] } as Record<Color, LiveTarget[]>, deps.entrypoints),
@@ -163,6 +154,16 @@ async function execute(p: AppPlan, deps: ExecutorDeps, timings: Timings, signal?
     if (tripped) {
       await dispose(created.filter((t) => t.color === active), deps);
       return tripped;
+    }
+  }
+  // Then the smoke checks, when the serving color changes (or nothing served yet): a failure leaves the
+  // route as it was and removes what this pass created for the new color.
+  if (app.checks.length && plan.currentRoute?.color !== active) {
+    const checked = await runChecks(app, plan.currentRoute, active, routed, deps);
+    timings.checksMs = lap();
+    if (checked) {
+      await dispose(created.filter((t) => t.color === active), deps);
+      return checked;
     }
   }
   if (!sameRoute(plan.currentRoute, route)) {
