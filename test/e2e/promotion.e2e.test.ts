@@ -13,6 +13,9 @@ import { freePort } from '../support/ports.js';
 import { testImages, until } from '../support/run.js';
 
 describe.each(['embedded', 'haproxy'])('checks and guard on the real agent (--router %s)', (router) => {
+  // Both drivers: a failed check and a guard that trips. The rest (a healthy window, the write-back, a
+  // canary) is the executor's and the agent's, the same whatever the driver: on the embedded one only.
+  const embeddedOnly = router === 'embedded' ? it : undefined;
   const w = new E2eWorld();
   let listen = 0;
   const yaml = (active: 'blue' | 'green', green: string, more = '') =>
@@ -88,10 +91,10 @@ describe.each(['embedded', 'haproxy'])('checks and guard on the real agent (--ro
     expect(scraped).toMatch(/^switchyard_app_degraded\{app="web"\} 1$/m);
   });
 
-  it('lets a healthy guarded flip stand through its window', async () => {
+  embeddedOnly?.('lets a healthy guarded flip stand through its window', async () => {
     const load = startLoad(listen);
     await until('traffic', () => (load.counts.ok >= 50 ? true : undefined));
-    const commit = w.repo.commit('web: healthy green, guarded', { 'apps/web.yaml': yaml('green', 'hi', `${CHECKS}guard: { window: 5s, maxErrorRate: 1%, minRequests: 20 }\n`) });
+    const commit = w.repo.commit('web: healthy green, guarded', { 'apps/web.yaml': yaml('green', 'hi', `${CHECKS}guard: { window: 3s, maxErrorRate: 1%, minRequests: 20 }\n`) });
     const app = await settled(commit);
     const counts = await load.stop();
     expect(app.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
@@ -103,7 +106,7 @@ describe.each(['embedded', 'haproxy'])('checks and guard on the real agent (--ro
     expect(await metrics()).toMatch(/^switchyard_app_degraded\{app="web"\} 0$/m);
   });
 
-  it('with revertCommit, pushes a revert of the commit it undid, and git and live agree again', async () => {
+  embeddedOnly?.('with revertCommit, pushes a revert of the commit it undid, and git and live agree again', async () => {
     const good = await w.settle({ 'apps/web.yaml': yaml('blue', 'hi') }, ['web'], 'web: blue, the known good');
     const commit = w.repo.commit('web: flaky green, guarded, reverted', { 'apps/web.yaml': yaml('green', 'flaky', 'guard: { window: 2m, maxErrorRate: 5%, minRequests: 50, revertCommit: true }\n') });
     const load = startLoad(listen);
@@ -123,5 +126,22 @@ describe.each(['embedded', 'haproxy'])('checks and guard on the real agent (--ro
     expect(entries.find((e) => e.commit === commit && e.result === 'reverted')).toMatchObject({ detail: expect.stringMatching(new RegExp(`^reverted in ${reverted.tip} on main: `)) });
     expect(entries.find((e) => e.commit === reverted.tip)).toMatchObject({ result: 'applied' });
     w.repo.git('merge', '-q', '--ff-only', 'origin/main');
+  });
+
+  embeddedOnly?.('guards a canary: a flaky green at 20% is put back to 0%, and git still asks for 20%', async () => {
+    const load = startLoad(listen);
+    await until('traffic', () => (load.counts.ok >= 50 ? true : undefined));
+    const commit = w.repo.commit('web: 20% to a flaky green, guarded', { 'apps/web.yaml': yaml('blue', 'flaky', 'canary: { weight: 20, sticky: false }\nguard: { window: 2m, maxErrorRate: 5%, minRequests: 20 }\n') });
+    const app = await settled(commit);
+    const seen = load.counts.ok + load.counts.failed;
+    await until('more answers after the guard', async () => (load.counts.ok + load.counts.failed >= seen + 200 ? true : undefined));
+    const counts = await load.stop();
+    const stalled = app.conditions.find((c) => c.type === 'Stalled')!;
+    expect(stalled.reason).toBe('GuardFailed');
+    expect(stalled.message).toMatch(/^error rate [\d.]+% over \d+ requests in \d+ s; limit 5% on green; canary weight back to 0%$/);
+    expect(app.conditions.find((c) => c.type === 'Degraded')?.message).toBe('canary held back by guard; git still asks for 20% to green');
+    expect(counts.byColor.green ?? 0).toBeGreaterThan(0);
+    expect(counts.errors.filter((e) => !e.startsWith('HTTP 500: flaky (green)'))).toEqual([]);
+    for (let i = 0; i < 20; i++) expect((await get(listen)).body).toContain('hello (blue)');
   });
 });
