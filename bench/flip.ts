@@ -19,7 +19,7 @@ import { startAgent, type AgentProcess } from '../test/support/agent-process.js'
 import { appYaml } from '../test/support/app-yaml.js';
 import { startGitServer, TestRepo } from '../test/support/git-server.js';
 import { get } from '../test/support/load.js';
-import { freePort, need } from './support.js';
+import { freePort, need, until } from './support.js';
 
 const { values } = parseArgs({ options: { flips: { type: 'string', default: '20' }, connections: { type: 'string', default: '50' } } });
 const FLIPS = Number(values.flips);
@@ -36,16 +36,6 @@ const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
 };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 120_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`bench: gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 async function benchDriver(driver: 'embedded' | 'haproxy') {
   const instance = `bench-flip-${driver}-${process.pid}`;

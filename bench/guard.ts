@@ -19,21 +19,11 @@ import { appYaml } from '../test/support/app-yaml.js';
 import { FLAKY_COMMAND } from '../test/support/flaky-app.js';
 import { startGitServer, TestRepo } from '../test/support/git-server.js';
 import { get, keepAliveAgent } from '../test/support/load.js';
-import { freePort, need } from './support.js';
+import { freePort, need, until } from './support.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const RUNS = Number(values.runs);
 need('haproxy', 'haproxy');
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 180_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`bench: gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function benchDriver(driver: 'embedded' | 'haproxy', run: number) {
   const instance = `bench-guard-${driver}-${process.pid}-${run}`;

@@ -26,6 +26,17 @@ export function start(command: string, args: string[], opts: { detached?: boolea
   return child;
 }
 
+/** Polls `probe` until it gives a value (errors count as not yet), or gives up after `limitMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 120_000, everyMs = 2): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`bench: gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 export async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));

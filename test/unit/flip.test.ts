@@ -5,19 +5,10 @@ import { executeApp } from '../../src/executor/flip.js';
 import { SwitchyardError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/log.js';
 import { plan } from '../../src/plan/plan.js';
-import { color, NO_EDGE } from '../support/specs.js';
+import { color, testApp } from '../support/specs.js';
 import { FakeClock, FakeProber, FakeRouter, FakeRuntime } from '../support/fakes.js';
 
-const app = (active: 'blue' | 'green', over: Partial<AppSpec> = {}): AppSpec => ({
-  name: 'web', file: 'apps/web.yaml', listen: 9000, edge: NO_EDGE, port: 8080, drainTimeoutMs: 1000, active,
-  health: { ...DEFAULTS.health, intervalMs: 100, healthyThreshold: 3, startTimeoutMs: 5000 },
-  colors: { blue: color('img:1', 2), green: color('img:2', 2) },
-  routing: { rules: [] },
-  checks: [],
-  workers: [],
-  surge: 1,
-  ...over,
-});
+const app = testApp;
 
 const AT = { listenHost: '127.0.0.1' };
 function setup() {

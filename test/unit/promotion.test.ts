@@ -9,7 +9,7 @@ import type { ExecutorDeps } from '../../src/executor/deps.js';
 import { executeApp } from '../../src/executor/flip.js';
 import { judge, quantile, since } from '../../src/executor/guard.js';
 import { plan } from '../../src/plan/plan.js';
-import { color, NO_EDGE } from '../support/specs.js';
+import { color, NO_EDGE, testApp } from '../support/specs.js';
 import { FakeClock, FakeProber, FakeRouter, FakeRuntime } from '../support/fakes.js';
 
 const CHECKS: CheckSpec[] = [
@@ -18,16 +18,7 @@ const CHECKS: CheckSpec[] = [
 ];
 const GUARD = { windowMs: 120_000, maxErrorRate: 0.01, maxP99Ms: 800, minRequests: 50, revertCommit: false };
 
-const app = (active: 'blue' | 'green', over: Partial<AppSpec> = {}): AppSpec => ({
-  name: 'web', file: 'apps/web.yaml', listen: 9000, edge: NO_EDGE, port: 8080, drainTimeoutMs: 1000, active,
-  health: { ...DEFAULTS.health, intervalMs: 100, healthyThreshold: 3, startTimeoutMs: 5000 },
-  colors: { blue: color('img:1', 2), green: color('img:2', 2) },
-  routing: { rules: [] },
-  checks: [],
-  workers: [],
-  surge: 1,
-  ...over,
-});
+const app = testApp;
 
 /** Records each check with the route the data plane had at that moment, and answers as told. */
 class FakeChecker implements Checker {
