@@ -5,21 +5,17 @@
 // "health gate passed" to the first response from the new color, as seen by a probe client).
 //   npm run bench:flip [-- --flips 20 --connections 50]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { systemClock } from '../src/core/clock.js';
-import { HaproxyRouter, haproxyPaths } from '../src/adapters/haproxy/haproxy-router.js';
-import { proxyFiles } from '../src/adapters/dataplane/proxy-files.js';
-import { RemoteRouter } from '../src/adapters/dataplane/remote-router.js';
 import { connectDocker } from '../src/adapters/docker/connect.js';
 import { DockerRuntime } from '../src/adapters/docker/containers.js';
 import { startAgent, type AgentProcess } from '../test/support/agent-process.js';
 import { appYaml } from '../test/support/app-yaml.js';
 import { startGitServer, TestRepo } from '../test/support/git-server.js';
 import { get } from '../test/support/load.js';
-import { freePort, need, until } from './support.js';
+import { endRun, freePort, need, until } from './support.js';
 
 const { values } = parseArgs({ options: { flips: { type: 'string', default: '20' }, connections: { type: 'string', default: '50' } } });
 const FLIPS = Number(values.flips);
@@ -90,13 +86,7 @@ async function benchDriver(driver: 'embedded' | 'haproxy') {
 
   wrk.kill('SIGINT');
   await wrkDone;
-  await agent.stop();
-  if (driver === 'haproxy') await new HaproxyRouter(haproxyPaths(stateDir, instance), systemClock).shutdown().catch(() => undefined);
-  else await new RemoteRouter(proxyFiles(stateDir, instance).socket).shutdown().catch(() => undefined);
-  for (const t of await runtime.list()) await runtime.remove(t.id);
-  await server.close();
-  repo.remove();
-  rmSync(stateDir, { recursive: true, force: true });
+  await endRun({ agent, driver, stateDir, instance, runtime, server, repo });
 
   return {
     bench: 'flip',

@@ -4,14 +4,10 @@
 // rollbackMs (the first bad answer to the last answer from green), failedBetween (the 500s in that
 // time), greenAnswers, requests, and the guard's own figures from its message.
 //   npm run bench:guard [-- --runs 3]
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { systemClock } from '../src/core/clock.js';
-import { HaproxyRouter, haproxyPaths } from '../src/adapters/haproxy/haproxy-router.js';
-import { proxyFiles } from '../src/adapters/dataplane/proxy-files.js';
-import { RemoteRouter } from '../src/adapters/dataplane/remote-router.js';
 import { connectDocker } from '../src/adapters/docker/connect.js';
 import { DockerRuntime } from '../src/adapters/docker/containers.js';
 import { startAgent } from '../test/support/agent-process.js';
@@ -19,7 +15,7 @@ import { appYaml } from '../test/support/app-yaml.js';
 import { FLAKY_COMMAND } from '../test/support/flaky-app.js';
 import { startGitServer, TestRepo } from '../test/support/git-server.js';
 import { get, keepAliveAgent } from '../test/support/load.js';
-import { freePort, need, until } from './support.js';
+import { endRun, freePort, need, until } from './support.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const RUNS = Number(values.runs);
@@ -76,13 +72,7 @@ async function benchDriver(driver: 'embedded' | 'haproxy', run: number) {
       guard: message,
     };
   } finally {
-    await agent.stop();
-    if (driver === 'haproxy') await new HaproxyRouter(haproxyPaths(stateDir, instance), systemClock).shutdown().catch(() => undefined);
-    else await new RemoteRouter(proxyFiles(stateDir, instance).socket).shutdown().catch(() => undefined);
-    for (const t of await runtime.list()) await runtime.remove(t.id);
-    await server.close();
-    repo.remove();
-    rmSync(stateDir, { recursive: true, force: true });
+    await endRun({ agent, driver, stateDir, instance, runtime, server, repo });
   }
 }
 

@@ -1,6 +1,14 @@
-// Shared by the benchmarks: processes they start (always stopped on exit), wrk runs, free ports.
+// Shared by the benchmarks: processes they start (always stopped on exit), wrk runs, free ports, and
+// the end of a run of the real agent.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { systemClock } from '../src/core/clock.js';
+import { HaproxyRouter, haproxyPaths } from '../src/adapters/haproxy/haproxy-router.js';
+import { proxyFiles } from '../src/adapters/dataplane/proxy-files.js';
+import { RemoteRouter } from '../src/adapters/dataplane/remote-router.js';
+import type { Runtime } from '../src/core/runtime.js';
+import type { AgentProcess } from '../test/support/agent-process.js';
+import type { GitServer, TestRepo } from '../test/support/git-server.js';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -144,4 +152,15 @@ export async function stopProcess(pid: number, ask: () => Promise<void>): Promis
     console.error(`bench: proxy ${pid} did not stop when asked; killing it`);
     process.kill(pid, 'SIGKILL');
   }
+}
+
+/** Stops what a bench run of the real agent started: the agent, its data plane, its containers, the git server, the repository and the state dir. */
+export async function endRun(run: { agent: AgentProcess; driver: 'embedded' | 'haproxy'; stateDir: string; instance: string; runtime: Runtime; server: GitServer; repo: TestRepo }): Promise<void> {
+  await run.agent.stop();
+  if (run.driver === 'haproxy') await new HaproxyRouter(haproxyPaths(run.stateDir, run.instance), systemClock).shutdown().catch(() => undefined);
+  else await new RemoteRouter(proxyFiles(run.stateDir, run.instance).socket).shutdown().catch(() => undefined);
+  for (const t of await run.runtime.list()) await run.runtime.remove(t.id);
+  await run.server.close();
+  run.repo.remove();
+  rmSync(run.stateDir, { recursive: true, force: true });
 }
