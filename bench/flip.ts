@@ -3,7 +3,7 @@
 // back with `git revert`, and the agent is killed (SIGKILL) and started again. One JSON line per driver:
 // requests, non2xx, socketErrors, flips, p50Ms, p99Ms, and flipLatencyMs (from the agent's
 // "health gate passed" to the first response from the new color, as seen by a probe client).
-//   npm run bench:flip [-- --flips 20 --connections 50]
+//   npm run bench:flip [-- --flips 20 --connections 50 --driver embedded|haproxy]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import { startGitServer, TestRepo } from '../test/support/git-server.js';
 import { get } from '../test/support/load.js';
 import { endRun, freePort, need, until } from './support.js';
 
-const { values } = parseArgs({ options: { flips: { type: 'string', default: '20' }, connections: { type: 'string', default: '50' } } });
+const { values } = parseArgs({ options: { flips: { type: 'string', default: '20' }, connections: { type: 'string', default: '50' }, driver: { type: 'string' } } });
 const FLIPS = Number(values.flips);
 // A request counts as failed on an error status or a broken connection, or after 10 s without an
 // answer. Slow answers show in p99 instead: the demo backend (busybox httpd behind docker-proxy, a
@@ -58,13 +58,18 @@ async function benchDriver(driver: 'embedded' | 'haproxy') {
   await new Promise((r) => setTimeout(r, 1000));
 
   const latencies: number[] = [];
+  /** Per flip: the agent's part (gate passed -> "route switched" logged) and the rest (-> the first answer from the new color). */
+  const parts: { agentMs: number; dataPlaneMs: number }[] = [];
   let flips = 0;
   const flipTo = async (to: 'blue' | 'green', commit: () => void) => {
     const seenGates = agent.logs.filter((l) => l.msg === 'health gate passed').length;
     commit();
     const gate = await until(`the gate for ${to}`, async () => agent.logs.filter((l) => l.msg === 'health gate passed' && l.color === to)[0] && agent.logs.filter((l) => l.msg === 'health gate passed').slice(seenGates).find((l) => l.color === to));
     await until(`${to} to answer`, async () => ((await color()) === to ? true : undefined));
-    latencies.push(Date.now() - Number(gate.time));
+    const answered = Date.now();
+    latencies.push(answered - Number(gate.time));
+    const switched = agent.logs.filter((l) => l.msg === 'route switched' && l.color === to).at(-1);
+    if (switched) parts.push({ agentMs: Number(switched.time) - Number(gate.time), dataPlaneMs: answered - Number(switched.time) });
     flips++;
   };
   for (let i = 0; i < FLIPS; i++) {
@@ -95,6 +100,8 @@ async function benchDriver(driver: 'embedded' | 'haproxy') {
     flips,
     agentRestarts: 1,
     flipLatencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) },
+    // The slowest flips, split: where the time went.
+    slowest: parts.map((p, i) => ({ ...p, totalMs: latencies[i] })).sort((a, b) => b.totalMs! - a.totalMs!).slice(0, 3),
   };
 }
 
@@ -130,6 +137,7 @@ async function baseline(seconds: number) {
   }
 }
 
-console.log(JSON.stringify(await baseline(10)));
-for (const driver of ['embedded', 'haproxy'] as const) console.log(JSON.stringify(await benchDriver(driver)));
+const drivers = values.driver ? [values.driver as 'embedded' | 'haproxy'] : (['embedded', 'haproxy'] as const);
+if (!values.driver) console.log(JSON.stringify(await baseline(10)));
+for (const driver of drivers) console.log(JSON.stringify(await benchDriver(driver)));
 process.exit(0);
