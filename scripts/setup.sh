@@ -11,7 +11,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 #    git, wrk (benchmarks), docker-registry and apache2-utils (tests pull images from a registry on
 #    127.0.0.1 that requires a password), systemd (systemd-analyze checks the unit file) and openssl
 #    (a test CA and certificates for the TLS entrypoint), pebble (the ACME test server), and gnupg and
-#    openssh-client (the tests sign commits and tags with gpg and ssh-keygen keys they make).
+#    openssh-client (the tests sign commits and tags with gpg and ssh-keygen keys they make), and zsh
+#    (the completion script is tested in it).
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=(busybox-static)
@@ -25,6 +26,7 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # the tests make a CA
 command -v pebble >/dev/null 2>&1 || missing+=(pebble)   # the ACME test server (with pebble-challtestsrv as its DNS)
 command -v gpg-agent >/dev/null 2>&1 || missing+=(gnupg)   # OpenPGP-signed commits and tags in the tests
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)   # SSH-signed commits and tags in the tests
+command -v zsh >/dev/null 2>&1 || missing+=(zsh)   # the zsh completion script is run in real zsh
 # --bench (npm run bench:proxy): nginx too, the reference row. Only its binary is wanted: a service the
 # package starts is stopped and disabled again below.
 new_nginx=

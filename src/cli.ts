@@ -11,6 +11,7 @@ import { logs } from './commands/logs.js';
 import { version } from './core/version.js';
 import { asksForHelp, HELP } from './commands/help.js';
 import { closest } from './core/did-you-mean.js';
+import { completion } from './commands/completion.js';
 
 const USAGE = `switchyard: blue/green GitOps agent for Docker hosts
 
@@ -31,7 +32,7 @@ Usage:
   switchyard promote APP [--to blue|green] [--repo DIR] [--path DIR] [--branch NAME] [--no-commit]
       In a checkout of the desired-state repository: set APP's active color (only that
       value changes in the file) and commit it on a new branch, ready for a pull request.
-  switchyard status [--json]
+  switchyard status [--json] [--watch]
       What the running agent serves: per app the active color, conditions, commits, traffic.
   switchyard history [APP] [--json]
       The journal: every attempt, who committed it, when it went live and how long it took.
@@ -45,6 +46,8 @@ Usage:
   switchyard proxy [--state-dir DIR] [--instance NAME] [--stop]
       The data plane as its own process (\`run\` starts it when none answers). It keeps
       serving while the agent restarts. --stop drains it and makes it exit.
+  switchyard completion bash|zsh
+      A completion script: source <(switchyard completion bash).
   switchyard --version | --help       switchyard VERB --help: a verb's flags, defaults and an example
 `;
 
@@ -63,6 +66,7 @@ export const VERBS: Record<string, Verb> = {
   wait,
   logs,
   proxy: runProxy,
+  completion,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -79,15 +79,28 @@ Flags:
 Example:
   switchyard promote web --to green
 `,
+  completion: `Usage: switchyard completion bash|zsh
+
+Print a completion script for the shell: verbs, each verb's flags, and the values of --router,
+--format, --to and --color.
+
+Flags:
+  -h, --help              this help
+
+Example:
+  switchyard completion bash > /etc/bash_completion.d/switchyard   # zsh: source <(switchyard completion zsh)
+`,
   status: `Usage: switchyard status [flags]
 
 What the running agent serves: per app the active color, conditions, commits, certificate, traffic.
 
 Flags:
+  --watch                 redraw every --interval until Ctrl-C
+  --interval DURATION     how often --watch redraws (default 2s)
 ${API}
 
 Example:
-  switchyard status --json
+  switchyard status --watch
 `,
   history: `Usage: switchyard history [APP] [flags]
 

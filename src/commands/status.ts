@@ -1,14 +1,57 @@
-// `switchyard status`: what the running agent serves, per app (or --json).
+// `switchyard status`: what the running agent serves, per app (or --json); `--watch` redraws it every
+// `--interval` until Ctrl-C (an agent that does not answer for a while is said on the screen, not fatal).
+import { parseDuration } from '../core/duration.js';
+import { errorMessage, SwitchyardError } from '../core/errors.js';
 import { readyCondition, type AgentStatus } from '../core/status.js';
-import { apiVerb, table } from './api-client.js';
+import { API_FLAGS, ApiClient, table } from './api-client.js';
+import { parseFlags } from './flags.js';
+
+/** Home, clear screen: each redraw replaces the last. */
+const CLEAR = '\x1b[H\x1b[2J';
 
 export async function showStatus(args: string[]): Promise<number> {
-  const { values, client } = apiVerb('status', args);
-  const status = await client.call<AgentStatus>('GET', '/status');
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+  const { values } = parseFlags('status', args, { ...API_FLAGS, watch: { type: 'boolean', default: false }, interval: { type: 'string', default: '2s' } });
+  const client = ApiClient.fromFlags(values);
+  if (!values.watch) {
+    const status = await client.call<AgentStatus>('GET', '/status');
+    process.stdout.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : render(status));
     return 0;
   }
+  const every = parseDuration(values.interval);
+  if (every === undefined || every < 100) throw new SwitchyardError('UsageError', `--interval "${values.interval}" is not a duration of 100ms or more`, { hint: 'e.g. --interval 2s' });
+  return watch(client, every, values.json);
+}
+
+/** Redraws until SIGINT or SIGTERM, then exits 0. */
+async function watch(client: ApiClient, everyMs: number, json: boolean): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    while (!stop.signal.aborted) {
+      let text: string;
+      try {
+        const status = await client.call<AgentStatus>('GET', '/status');
+        text = json ? `${JSON.stringify(status, null, 2)}\n` : render(status);
+      } catch (e) {
+        text = `the agent does not answer: ${errorMessage(e)}\n`;
+      }
+      process.stdout.write(`${CLEAR}${text}\n${new Date().toISOString().slice(11, 19)}, every ${everyMs / 1000}s; Ctrl-C to stop\n`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, everyMs);
+        stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return 0;
+}
+
+function render(status: AgentStatus): string {
+  const out: string[] = [];
   const rows = [['APP', 'ACTIVE', 'DESIRED', 'READY', 'REASON', 'APPLIED', 'SINCE', 'REQUESTS B/G', 'MESSAGE']];
   for (const app of Object.values(status.apps)) {
     const ready = readyCondition(app);
@@ -17,11 +60,11 @@ export async function showStatus(args: string[]): Promise<number> {
     const reason = app.suspended ? 'Suspended' : (ready?.reason ?? '-');
     rows.push([app.name, app.activeColor ?? '-', app.desiredColor, ready?.status ?? 'Unknown', reason, (app.lastAppliedCommit ?? '-').slice(0, 8), since, requests, ready?.message ?? '']);
   }
-  process.stdout.write(table(rows));
-  process.stdout.write(`source ${status.source.description} at ${(status.source.lastCommit ?? '-').slice(0, 8)}${status.source.error ? ` (error: ${status.source.error})` : ''}\n`);
-  if (status.stale) process.stdout.write(`STALE: ${status.stale.message}\n`);
-  if (status.dataPlane) process.stdout.write(`data plane restarted ${status.dataPlane.restarts} time(s), last at ${new Date(status.dataPlane.lastRestartAt).toISOString()} (${status.dataPlane.lastError})\n`);
-  if (status.passRunningSince !== undefined) process.stdout.write(`a pass is running since ${new Date(status.passRunningSince).toISOString()}\n`);
-  if (status.desired.errors.length) process.stdout.write(`commit ${status.desired.lastAttemptedCommit?.slice(0, 8)} refused:\n  ${status.desired.errors.join('\n  ')}\n`);
-  return 0;
+  out.push(table(rows));
+  out.push(`source ${status.source.description} at ${(status.source.lastCommit ?? '-').slice(0, 8)}${status.source.error ? ` (error: ${status.source.error})` : ''}\n`);
+  if (status.stale) out.push(`STALE: ${status.stale.message}\n`);
+  if (status.dataPlane) out.push(`data plane restarted ${status.dataPlane.restarts} time(s), last at ${new Date(status.dataPlane.lastRestartAt).toISOString()} (${status.dataPlane.lastError})\n`);
+  if (status.passRunningSince !== undefined) out.push(`a pass is running since ${new Date(status.passRunningSince).toISOString()}\n`);
+  if (status.desired.errors.length) out.push(`commit ${status.desired.lastAttemptedCommit?.slice(0, 8)} refused:\n  ${status.desired.errors.join('\n  ')}\n`);
+  return out.join('');
 }
