@@ -10,7 +10,7 @@ const CLEAR = '\x1b[H\x1b[2J';
 describe('switchyard status --watch (CLI)', () => {
   let calls = 0;
   let down = false;
-  const server = createServer((req, res) => {
+  const server = createServer((_req, res) => {
     calls++;
     if (down) return void res.writeHead(503).end('{"error":"restarting"}');
     const color = calls < 3 ? 'blue' : 'green';

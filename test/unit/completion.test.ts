@@ -5,17 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { completionScript, verbFlags } from '../../src/commands/completion.js';
 import { VERBS } from '../../src/cli.js';
 
-/** What the completion function offers for the words typed so far (the last one being completed). */
-function offered(shell: 'bash' | 'zsh', words: string[]): string[] {
-  const script = completionScript(shell);
-  const array = words.map((w) => `'${w}'`).join(' ');
-  const run =
-    shell === 'bash'
-      ? `${script}\nCOMP_WORDS=(${array}); COMP_CWORD=${words.length - 1}; _switchyard; printf '%s\\n' "\${COMPREPLY[@]}"`
-      : `autoload -U compinit && compinit -u -D\n${script}\nsetopt ksharrays; COMP_WORDS=(${array}); COMP_CWORD=${words.length - 1}; _switchyard; printf '%s\\n' "\${COMPREPLY[@]}"`;
+/** What the completion function offers for each line of words typed so far (the last word being completed), in one shell. */
+function offered(shell: 'bash' | 'zsh', lines: string[][]): string[][] {
+  const queries = lines.map((words) => `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _switchyard; printf '%s\\n' "\${COMPREPLY[@]}" '=='`);
+  const run = shell === 'bash' ? `${completionScript(shell)}\n${queries.join('\n')}` : `autoload -U compinit && compinit -u -D\n${completionScript(shell)}\nsetopt ksharrays\n${queries.join('\n')}`;
   const r = spawnSync(shell, shell === 'bash' ? ['--norc', '-c', run] : ['-f', '-c', run], { encoding: 'utf8', env: { ...process.env, HOME: '/nonexistent' } });
   if (r.status !== 0) throw new Error(`${shell}: ${r.stderr}`);
-  return r.stdout.split('\n').filter(Boolean);
+  return r.stdout.split('==\n').slice(0, lines.length).map((block) => block.split('\n').filter(Boolean));
 }
 
 describe('switchyard completion', () => {
@@ -27,12 +23,19 @@ describe('switchyard completion', () => {
   });
 
   for (const shell of ['bash', 'zsh'] as const) {
-    it(`completes verbs, flags and values in real ${shell}`, () => {
-      expect(offered(shell, ['switchyard', 'pl'])).toEqual(['plan']);
-      expect(offered(shell, ['switchyard', 's']).sort()).toEqual(['status', 'suspend', 'sync']);
-      expect(offered(shell, ['switchyard', 'plan', '--re'])).toEqual(['--ref', '--repo']);
-      expect(offered(shell, ['switchyard', 'run', '--router', ''])).toEqual(['embedded', 'haproxy']);
-      expect(offered(shell, ['switchyard', 'completion', ''])).toEqual(expect.arrayContaining(['bash', 'zsh']));
+    it(`completes verbs, flags and values in real ${shell}`, { timeout: 30_000 }, () => {
+      const [verb, verbs, flags, values, shells] = offered(shell, [
+        ['switchyard', 'pl'],
+        ['switchyard', 's'],
+        ['switchyard', 'plan', '--re'],
+        ['switchyard', 'run', '--router', ''],
+        ['switchyard', 'completion', ''],
+      ]);
+      expect(verb).toEqual(['plan']);
+      expect(verbs!.sort()).toEqual(['status', 'suspend', 'sync']);
+      expect(flags).toEqual(['--ref', '--repo']);
+      expect(values).toEqual(['embedded', 'haproxy']);
+      expect(shells).toEqual(expect.arrayContaining(['bash', 'zsh']));
     });
   }
 
