@@ -15,6 +15,7 @@ export class Metrics implements Observer {
   private readonly flipDuration: Histogram;
   private readonly probes: Counter;
   private readonly stopped: Counter;
+  private readonly statusFailures: Counter;
   private readonly requests: Counter;
   private readonly errors5xx: Counter;
   private readonly refused: Counter;
@@ -31,6 +32,7 @@ export class Metrics implements Observer {
     this.passErrors = new Counter({ name: 'switchyard_reconcile_errors_total', help: 'Reconcile passes that failed (fetch, Docker, env files).', registers });
     this.passDuration = new Histogram({ name: 'switchyard_reconcile_duration_seconds', help: 'Duration of a reconcile pass.', buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300], registers });
     this.flipDuration = new Histogram({ name: 'switchyard_flip_duration_seconds', help: 'Time to apply a change to an app: bring-up, health gate, switch.', labelNames: ['app', 'result'], buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300], registers });
+    this.statusFailures = new Counter({ name: 'switchyard_commit_status_failures_total', help: 'Commit statuses the agent gave up posting to a forge (after its retries, or refused for good).', labelNames: ['forge'], registers });
     this.stopped = new Counter({ name: 'switchyard_promotions_stopped_total', help: 'Promotions stopped: by a failed smoke check before the flip (ChecksFailed), or by the guard, which flipped back (GuardFailed).', labelNames: ['app', 'reason'], registers });
     const degraded = new Gauge({ name: 'switchyard_app_degraded', help: '1 while live differs from git: the guard flipped back and git still asks for the other color.', labelNames: ['app'], registers });
     this.probes = new Counter({ name: 'switchyard_health_checks_total', help: 'Health probes of targets by result.', labelNames: ['result'], registers });
@@ -139,6 +141,10 @@ export class Metrics implements Observer {
 
   flip(app: string, durationMs: number, ok: boolean): void {
     this.flipDuration.observe({ app, result: ok ? 'applied' : 'failed' }, durationMs / 1000);
+  }
+
+  statusGivenUp(forge: string): void {
+    this.statusFailures.inc({ forge });
   }
 
   promotionStopped(app: string, reason: 'ChecksFailed' | 'GuardFailed'): void {

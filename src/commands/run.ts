@@ -38,7 +38,9 @@ import { AcmeIssuer } from '../adapters/acme/acme-issuer.js';
 import { acmeOrder, newAccountKey } from '../adapters/acme/acme-order.js';
 import { connectDocker } from '../adapters/docker/connect.js';
 import { DockerRuntime } from '../adapters/docker/containers.js';
-import { agentReverter, agentSource, verifyPolicy } from './source.js';
+import { agentReverter, agentSource, forgesOf, verifyPolicy } from './source.js';
+import { ForgeReporter } from '../adapters/forge/commit-status.js';
+import type { CommitReporter } from '../core/commit-status.js';
 import { readConfig } from './config-flags.js';
 import { agentHost } from './host-view.js';
 import { stateFiles } from './state-files.js';
@@ -58,6 +60,7 @@ export async function runAgent(args: string[]): Promise<number> {
   const source = agentSource(config);
   const verify = verifyPolicy(config);
   const reverter = agentReverter(config);
+  const forges = forgesOf(config);
   // The data plane is its own process (the embedded proxy, or HAProxy): adopt the one that runs, or
   // start it. Either way it outlives this agent; one found gone later is started again (supervised).
   let agent: Agent | undefined;
@@ -107,6 +110,7 @@ export async function runAgent(args: string[]): Promise<number> {
     failedCommits: new FileFailedCommits(files.failedCommits),
     staleAfter: config.staleAfter,
     observer: metrics,
+    ...(forges.length ? { reporter: fanOut(forges.map((f) => new ForgeReporter(f, log, () => metrics.statusGivenUp(f.kind)))) } : {}),
     ...(config.notifyUrl ? { notify: webhookNotifier(config.notifyUrl, config.instance, log) } : {}),
   });
   const { server, url } = await startApi(
@@ -211,6 +215,11 @@ async function apiToken(config: Readonly<AgentConfig>, host: string): Promise<st
 }
 
 /** POSTs each event as JSON to the configured URL; a failure is logged, never fatal. */
+/** One reporter that tells every forge. */
+function fanOut(reporters: CommitReporter[]): CommitReporter {
+  return { report: (s) => reporters.forEach((r) => r.report(s)) };
+}
+
 function webhookNotifier(url: string, instance: string, log: Logger): (event: Record<string, unknown>) => void {
   return (event) => {
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instance, at: new Date().toISOString(), ...event }), signal: AbortSignal.timeout(5000) })

@@ -6,6 +6,7 @@ import { FileSignatureVerifier } from '../adapters/signatures/file-verifier.js';
 import { GitSource, isRemote } from '../adapters/git/git-source.js';
 import { GitReverter } from '../adapters/git/git-revert.js';
 import { hostname } from 'node:os';
+import type { Forge } from '../adapters/forge/commit-status.js';
 import { SwitchyardError } from '../core/errors.js';
 import { parseRef, type GitRef } from '../core/git-ref.js';
 import type { AgentConfig } from '../config/agent-config.js';
@@ -81,6 +82,19 @@ export function agentReverter(config: Readonly<AgentConfig>): GitReverter | unde
     author: { name: `switchyard (${config.instance})`, email: `switchyard@${hostname()}` },
     ...(auth ? { auth } : {}),
   });
+}
+
+/** The forges the agent posts commit statuses to (the config's `report`); each token file is read again at every post. */
+export function forgesOf(config: Pick<AgentConfig, 'report'>): Forge[] {
+  const { github, gitlab } = config.report ?? {};
+  const token = (file: string, field: string) => {
+    secretFile(file, field);
+    return () => secretFile(file, field);
+  };
+  return [
+    ...(github ? [{ kind: 'github' as const, apiUrl: github.apiUrl ?? 'https://api.github.com', repo: github.repo, token: token(github.tokenFile, 'report.github.tokenFile') }] : []),
+    ...(gitlab ? [{ kind: 'gitlab' as const, url: gitlab.url, project: gitlab.project, token: token(gitlab.tokenFile, 'report.gitlab.tokenFile') }] : []),
+  ];
 }
 
 /** What `verify` asks, or undefined when it is not set. */

@@ -32,6 +32,8 @@ export interface AgentConfig {
   repoAuth?: RepoAuth;
   /** Credentials that may push (a guard's revertCommit); absent: repoAuth's (file only). */
   pushAuth?: RepoAuth;
+  /** Commit statuses on the forge (file only). */
+  report?: { github?: { repo: string; tokenFile: string; apiUrl?: string }; gitlab?: { url: string; project: string; tokenFile: string } };
   path: string;
   interval: string;
   instance: string;

@@ -9,6 +9,7 @@ import { Loop } from './loop.js';
 import { Memory } from './memory.js';
 import { Outcome } from './outcome.js';
 import { Pass, type PassDeps } from './pass.js';
+import type { CommitReporter } from '../core/commit-status.js';
 import type { StatusStore } from './status-store.js';
 
 export interface AgentDeps extends PassDeps {
@@ -22,6 +23,8 @@ export interface AgentDeps extends PassDeps {
   notify?: (event: Record<string, unknown>) => void;
   /** Metrics, or nothing. */
   observer?: Observer;
+  /** Commit statuses on the forge, or nothing. */
+  reporter?: CommitReporter;
 }
 
 export class Agent {

@@ -7,6 +7,7 @@ import type { Journal, JournalEntry } from '../core/journal.js';
 import type { Logger } from '../core/log.js';
 import type { Observer } from '../core/observer.js';
 import type { CommitInfo } from '../core/source.js';
+import type { CommitReporter, CommitState } from '../core/commit-status.js';
 import type { StatusStore } from './status-store.js';
 import type { CertificateInfo } from '../desired/certificates.js';
 
@@ -19,6 +20,8 @@ export interface OutcomeDeps {
   notify?: (event: Record<string, unknown>) => void;
   /** Metrics, or nothing. */
   observer?: Observer;
+  /** Commit statuses on the forge (the agent config's `report`), or nothing. */
+  reporter?: CommitReporter;
 }
 
 export class Outcome {
@@ -64,6 +67,11 @@ export class Outcome {
       this.notify({ event: 'certificate-failed', app, message: error });
       await this.record({ app, commit, changes: [], result: 'failed', reason: 'CertificateFailed', detail: error });
     }
+  }
+
+  /** A commit status for the forge: queued, never waited on. */
+  commitStatus(commit: string, context: string, state: CommitState, description: string): void {
+    this.deps.reporter?.report({ commit, context, state, description });
   }
 
   notify(event: Record<string, unknown>): void {

@@ -10,6 +10,7 @@ import type { FailedCommitStore, LastGoodStore, SuspensionStore } from '../../sr
 import { DEFAULT_POLICY } from '../../src/policy/policy.js';
 import { Agent } from '../../src/reconciler/agent.js';
 import type { Source } from '../../src/core/source.js';
+import type { CommitReporter } from '../../src/core/commit-status.js';
 import type { VerifyPolicy } from '../../src/desired/verify.js';
 import { StatusStore } from '../../src/reconciler/status-store.js';
 import { FakeClock, FakeProber, FakeRouter, FakeRuntime, FakeSource } from './fakes.js';
@@ -20,9 +21,9 @@ export async function until(cond: () => boolean): Promise<void> {
   expect(cond()).toBe(true);
 }
 
-/** `source` and `verify`: a real git source and signature check in place of the fake source (test/integration/verify-agent). */
+/** `source` and `verify`: a real git source and signature check (test/integration/verify-agent); `reporter`: commit statuses. */
 export function setup<L extends LastGoodStore = MemoryLastGood, S extends SuspensionStore = MemorySuspensions, F extends FailedCommitStore = MemoryFailedCommits>(
-  stores: { lastGood?: L; suspensions?: S; failedCommits?: F; source?: Source; verify?: VerifyPolicy } = {},
+  stores: { lastGood?: L; suspensions?: S; failedCommits?: F; source?: Source; verify?: VerifyPolicy; reporter?: CommitReporter } = {},
 ) {
   const lastGood = stores.lastGood ?? (new MemoryLastGood() as unknown as L);
   const suspensions = stores.suspensions ?? (new MemorySuspensions() as unknown as S);
@@ -36,6 +37,6 @@ export function setup<L extends LastGoodStore = MemoryLastGood, S extends Suspen
   const secrets = { files: new Map<string, string>(), read: async (path: string) => { const v = secrets.files.get(path); if (v === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' }); return v; } };
   const journal = new MemoryJournal();
   const notified: Record<string, unknown>[] = [];
-  const agent = new Agent({ source: stores.source ?? source, ...(stores.verify ? { verify: stores.verify } : {}), notify: (e) => notified.push(e), status, lastGood, secrets, journal, suspensions, failedCommits, staleAfter: 3, policy: DEFAULT_POLICY, runtime, router, prober, clock, log: silentLogger, entrypoints: { listenHost: '127.0.0.1' } });
+  const agent = new Agent({ source: stores.source ?? source, ...(stores.verify ? { verify: stores.verify } : {}), ...(stores.reporter ? { reporter: stores.reporter } : {}), notify: (e) => notified.push(e), status, lastGood, secrets, journal, suspensions, failedCommits, staleAfter: 3, policy: DEFAULT_POLICY, runtime, router, prober, clock, log: silentLogger, entrypoints: { listenHost: '127.0.0.1' } });
   return { clock, source, runtime, router, prober, status, agent, lastGood, secrets, journal, suspensions, failedCommits, notified };
 }

@@ -45,6 +45,7 @@ export async function applyApp(ap: AppPlan, live: LiveState, failed: FailedCommi
   if (failed) return repair(name, failed, live, deps, memory, out, signal);
   if (isNoop(ap)) {
     await memory.setFailed(name, undefined);
+    if (status.app(name)?.lastAppliedCommit !== ap.commit) out.commitStatus(ap.commit, `switchyard/${name}`, 'success', `live: ${ap.app.active} serves it, nothing to change`);
     memory.applied.set(name, { spec: ap.app, commit: ap.commit });
     status.update(name, { lastAppliedCommit: ap.commit, lastAttemptedCommit: ap.commit });
     await settle(ap, deps, memory, out, `serving ${ap.app.active} (${ap.keep[ap.app.active].length} target(s))`);
@@ -54,7 +55,10 @@ export async function applyApp(ap: AppPlan, live: LiveState, failed: FailedCommi
   // The commit was applied already, yet the host differs: someone or something changed it by hand.
   const drift = memory.applied.get(name)?.commit === ap.commit;
   if (drift) log.warn({ app: name, commit: ap.commit, changes, reason: 'Drift' }, 'drift: the host no longer matches the applied commit; correcting it');
-  else log.info({ app: name, commit: ap.commit, changes }, 'reconciling');
+  else {
+    log.info({ app: name, commit: ap.commit, changes }, 'reconciling');
+    out.commitStatus(ap.commit, `switchyard/${name}`, 'pending', changes.join('; '));
+  }
   status.update(name, { lastAttemptedCommit: ap.commit });
   setPhase(out, memory, name, { phase: 'Reconciling', reason: 'Progressing', message: changes.join('; ') });
 
@@ -80,6 +84,7 @@ export async function applyApp(ap: AppPlan, live: LiveState, failed: FailedCommi
     if (!result.ok && (result.reason === 'ChecksFailed' || result.reason === 'GuardFailed')) out.promotionStopped(name, result.reason);
     out.notify({ event: result.ok ? 'applied' : 'failed', app: name, commit: ap.commit, color: route?.color, ...(result.ok ? {} : { reason: result.reason, message: result.message }) });
   }
+  if (!drift) reportResult(ap, result, route?.color, out);
   if (result.ok) {
     await memory.setFailed(name, undefined);
     memory.applied.set(name, { spec: ap.app, commit: ap.commit });
@@ -96,6 +101,15 @@ export async function applyApp(ap: AppPlan, live: LiveState, failed: FailedCommi
   setPhase(out, memory, name, { phase: 'Stalled', reason: result.reason, message: result.message, ...(degraded ? { degraded } : {}) });
   const serving = route ? `${route.color} keeps serving` : 'nothing was serving';
   log.error({ app: name, commit: ap.commit, reason: result.reason, retry: result.retry, serving: route?.color }, `${result.message}; ${serving}`);
+}
+
+/** The commit status of an app's result: live, failed (for a reason that needs a human), superseded, or still being retried. */
+function reportResult(ap: AppPlan, result: FlipResult, color: Color | undefined, out: Outcome): void {
+  const context = `switchyard/${ap.app.name}`;
+  if (result.ok) return out.commitStatus(ap.commit, context, 'success', `live: ${color ?? ap.app.active} serves it`);
+  if (result.reason === 'Superseded') return out.commitStatus(ap.commit, context, 'canceled', 'superseded by a newer commit');
+  const state = result.retry === 'needs-human' ? 'failure' : 'pending';
+  out.commitStatus(ap.commit, context, state, `${result.reason}: ${result.message}${state === 'pending' ? ' (retrying)' : ''}`);
 }
 
 /**

@@ -79,6 +79,7 @@ async function refuse(deps: SourceDeps, memory: Memory, out: Outcome, snapshot: 
   status.desiredAttempted(snapshot.commit, errors, { reason, ...(fingerprint ? { fingerprint } : {}) });
   for (const e of errors) log.error({ commit: snapshot.commit, reason, ...(fingerprint ? { fingerprint } : {}) }, e);
   await out.record({ app: '*', commit: snapshot.commit, ...commitFields(snapshot.info), changes: [], result: 'refused', reason, detail: errors.join('\n') });
+  out.commitStatus(snapshot.commit, 'switchyard', 'failure', `${reason}: ${errors[0]}`);
   out.notify({ event: 'commit-refused', reason, commit: snapshot.commit, ...(fingerprint ? { fingerprint } : {}), message: errors.join('\n') });
   memory.desired ??= await recoverLastGood(deps, memory, out);
   log.error({ commit: snapshot.commit, reason, keeping: memory.desired?.commit }, `commit refused: ${reason === 'UnverifiedCommit' ? 'no good signature by a listed key' : 'validation failed'}; nothing live was changed`);
