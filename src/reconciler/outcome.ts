@@ -27,6 +27,8 @@ export interface OutcomeDeps {
 export class Outcome {
   /** The certificate problem last reported per app, so that each is journaled once, not once a pass. */
   private readonly certificateErrors = new Map<string, string>();
+  /** The commit status last posted per context. */
+  private readonly lastStatus = new Map<string, string>();
 
   constructor(private readonly deps: OutcomeDeps) {}
 
@@ -69,9 +71,16 @@ export class Outcome {
     }
   }
 
-  /** A commit status for the forge: queued, never waited on. */
+  /**
+   * A commit status for the forge: queued, never waited on. Only a change of state is posted: an app
+   * retried pass after pass stays at its first `pending` (forges limit how often a token may post).
+   */
   commitStatus(commit: string, context: string, state: CommitState, description: string): void {
-    this.deps.reporter?.report({ commit, context, state, description });
+    if (!this.deps.reporter) return;
+    const said = `${commit} ${state}`;
+    if (this.lastStatus.get(context) === said) return;
+    this.lastStatus.set(context, said);
+    this.deps.reporter.report({ commit, context, state, description });
   }
 
   notify(event: Record<string, unknown>): void {

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ForgeReporter, type Forge } from '../../src/adapters/forge/commit-status.js';
 import { silentLogger } from '../../src/core/log.js';
+import { SwitchyardError } from '../../src/core/errors.js';
 import { setup } from '../support/agent-world.js';
 import { appYaml } from '../support/app-yaml.js';
 
@@ -64,10 +65,17 @@ describe('commit statuses (GitHub and GitLab REST, on loopback)', () => {
     w.prober.healthy = () => false;
     w.source.commitFiles('c3', { 'apps/web.yaml': appYaml({ listen: 9000, active: 'green', greenImage: 'img:broken' }) });
     await w.agent.reconcile();
+    // A flip the data plane refuses twice (transient: retried each pass) stays pending, posted once, then goes live.
+    w.prober.healthy = () => true;
+    w.source.commitFiles('c4', { 'apps/web.yaml': appYaml({ listen: 9000, active: 'green' }) });
+    for (let i = 0; i < 3; i++) {
+      if (i < 2) w.router.failNext = new SwitchyardError('RouteFailed', 'the control socket did not answer');
+      await w.agent.reconcile();
+    }
     await Promise.all(reporters.map((r) => r.idle()));
     const seen = (forge: string) => posts.filter((p) => p.forge === forge).map((p) => `${p.sha} ${p.body.context ?? p.body.name} ${p.body.state}`);
-    expect(seen('github')).toEqual(['c1 switchyard/web pending', 'c1 switchyard/web success', 'c2 switchyard failure', 'c3 switchyard/web pending', 'c3 switchyard/web failure']);
-    expect(seen('gitlab')).toEqual(['c1 switchyard/web running', 'c1 switchyard/web success', 'c2 switchyard failed', 'c3 switchyard/web running', 'c3 switchyard/web failed']);
+    expect(seen('github')).toEqual(['c1 switchyard/web pending', 'c1 switchyard/web success', 'c2 switchyard failure', 'c3 switchyard/web pending', 'c3 switchyard/web failure', 'c4 switchyard/web pending', 'c4 switchyard/web success']);
+    expect(seen('gitlab')).toEqual(['c1 switchyard/web running', 'c1 switchyard/web success', 'c2 switchyard failed', 'c3 switchyard/web running', 'c3 switchyard/web failed', 'c4 switchyard/web running', 'c4 switchyard/web success']);
     const refused = posts.find((p) => p.sha === 'c2')!.body.description!;
     expect(refused).toMatch(/^ValidationFailed: apps\/web\.yaml:1:\d+/);
     expect(refused.length).toBeLessThanOrEqual(140);
