@@ -1,7 +1,7 @@
 // A plan as people and programs read it: per app one action (no change, create, flip, replace, remove,
 // update, or why the agent leaves it alone: suspended, held) and its changes; then the apps that left the
 // repository, and those it would not prune.
-import type { Signer } from '../core/signature.js';
+import { describeSigner, type Signer } from '../core/signature.js';
 import { errorMessage } from '../core/errors.js';
 import { describe, isNoop, type AppPlan } from '../plan/plan.js';
 import { heldText, type Decision, type Hold } from '../reconciler/steps/decide.js';
@@ -47,7 +47,7 @@ export function planReport(decision: Decision): PlanReport {
 
 export function renderPlan(report: PlanReport, source: string): string {
   const lines = [`plan for ${report.commit.slice(0, 12)} (${source}):`];
-  if (report.signer) lines.push(`  signature: verified, ${report.signer.format === 'ssh' ? 'SSH' : 'OpenPGP'} key ${report.signer.fingerprint}${report.signer.identity ? ` (${report.signer.identity})` : ''}`);
+  if (report.signer) lines.push(`  signature: verified, ${describeSigner(report.signer)}`);
   const width = Math.max(0, ...report.apps.map((a) => a.app.length), ...report.prune.map((p) => p.app.length));
   for (const a of report.apps) lines.push(`  ${a.app.padEnd(width)}  ${a.action}${a.changes.length ? `: ${a.changes.join('; ')}` : ''}`);
   for (const p of report.prune) lines.push(`  ${p.app.padEnd(width)}  remove: gone from the repository; ${p.routed ? 'stop serving it, ' : ''}remove ${p.targets} target(s)`);

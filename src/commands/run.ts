@@ -214,12 +214,12 @@ async function apiToken(config: Readonly<AgentConfig>, host: string): Promise<st
   }
 }
 
-/** POSTs each event as JSON to the configured URL; a failure is logged, never fatal. */
 /** One reporter that tells every forge. */
 function fanOut(reporters: CommitReporter[]): CommitReporter {
   return { report: (s) => reporters.forEach((r) => r.report(s)) };
 }
 
+/** POSTs each event as JSON to the configured URL; a failure is logged, never fatal. */
 function webhookNotifier(url: string, instance: string, log: Logger): (event: Record<string, unknown>) => void {
   return (event) => {
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instance, at: new Date().toISOString(), ...event }), signal: AbortSignal.timeout(5000) })

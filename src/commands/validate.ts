@@ -6,6 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import git from 'isomorphic-git';
 import { GitSource } from '../adapters/git/git-source.js';
 import { verifySnapshot, type Verification } from '../desired/verify.js';
+import { describeSigner } from '../core/signature.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import { verifyPolicy } from './source.js';
 import { agentHost } from './host-view.js';
@@ -36,7 +37,7 @@ export async function validateDir(args: string[]): Promise<number> {
   const loaded = loadDesired('work-tree', readAppFiles(dir), policy, host);
   const checked = loaded.ok ? await resolveBuilds(loaded.state, async (sub) => readFolder(join(dir, sub)), { offline: policy.buildNetwork === 'none' }) : loaded;
   const result = signature && !signature.ok ? { ok: false as const, errors: [signature.error, ...(checked.ok ? [] : checked.errors)] } : checked;
-  if (signature?.ok && format === 'text') process.stdout.write(`signature: verified, ${signature.signer.format === 'ssh' ? 'SSH' : 'OpenPGP'} key ${signature.signer.fingerprint}${signature.signer.identity ? ` (${signature.signer.identity})` : ''} on ${signature.what}\n`);
+  if (signature?.ok && format === 'text') process.stdout.write(`signature: verified, ${describeSigner(signature.signer)} on ${signature.what}\n`);
   // Paths as seen from where the command runs, so that annotations land on the right file.
   const prefix = dir === '.' ? '' : `${relative('.', dir) || '.'}/`;
   if (format === 'json') {

@@ -31,3 +31,8 @@ export interface SignatureVerifier {
   /** Whether `object` carries a good signature by a listed key, judged at `now` (epoch ms) for key expiry and revocation. */
   verify(object: SignedObject, now: number): Promise<Verdict>;
 }
+
+/** `SSH key SHA256:… (alice@example.com)`, as plan, validate and the log say it. */
+export function describeSigner(signer: Signer): string {
+  return `${signer.format === 'ssh' ? 'SSH' : 'OpenPGP'} key ${signer.fingerprint}${signer.identity ? ` (${signer.identity})` : ''}`;
+}

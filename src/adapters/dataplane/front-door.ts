@@ -22,7 +22,7 @@ const ACME_CHALLENGE = '/.well-known/acme-challenge/';
 const ACME_TLS_ALPN = 'acme-tls/1';
 /** A ClientHello fits in one record; one that has not come whole by then is not waited for. */
 const MAX_HELLO_BYTES = 16 * 1024 + 5;
-const LIMITS_HELLO_MS = 20_000;
+const HELLO_TIMEOUT_MS = 20_000;
 
 interface Entrypoint {
   kind: Kind;
@@ -156,7 +156,7 @@ export class FrontDoor {
       };
       socket.on('data', onData);
       socket.on('timeout', slow);
-      socket.setTimeout(LIMITS_HELLO_MS);
+      socket.setTimeout(HELLO_TIMEOUT_MS);
       socket.on('error', () => socket.destroy());
     });
   }

@@ -49,7 +49,7 @@ export class ForgeReporter implements CommitReporter {
     if (!this.running) void this.drain();
   }
 
-  /** Resolves once every status queued so far was posted or given up (tests, a stopping agent). */
+  /** Resolves once every status queued so far was posted or given up (for tests: the agent never waits on a forge). */
   async idle(): Promise<void> {
     while (this.running) await new Promise((r) => setTimeout(r, 10));
   }
