@@ -1,10 +1,8 @@
 // `switchyard validate [DIR]`: the agent's own loader and policy on a work tree, for PR CI. Exit code 0
 // when valid, 1 when not; text for people, --format json for programs, --format github for annotations.
-import * as fs from 'node:fs';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import git from 'isomorphic-git';
-import { GitSource } from '../adapters/git/git-source.js';
+import { join, relative } from 'node:path';
+import { checkedOutCommit } from '../adapters/git/git-source.js';
 import { verifySnapshot, type Verification } from '../desired/verify.js';
 import { describeSigner } from '../core/signature.js';
 import type { AgentConfig } from '../config/agent-config.js';
@@ -16,7 +14,7 @@ import { resolveBuilds } from '../desired/builds.js';
 import { isAppFile, loadDesired } from '../desired/load.js';
 import { SwitchyardError } from '../core/errors.js';
 import { DEFAULT_POLICY, type Policy } from '../policy/policy.js';
-import type { SnapshotFile } from '../core/source.js';
+import type { Snapshot, SnapshotFile } from '../core/source.js';
 import { parseFlags } from './flags.js';
 import { FORMATS, githubAnnotation, problemRecord, type Format } from './problems.js';
 
@@ -65,15 +63,12 @@ async function verifyHead(dir: string, config: Readonly<AgentConfig>): Promise<V
     process.stderr.write('signature: not checked here (verify.mode tag: the agent checks the tag it follows; `switchyard plan --ref refs/tags/NAME` shows its verdict)\n');
     return undefined;
   }
-  let root: string;
-  let head: string;
+  let snapshot: Snapshot;
   try {
-    root = await git.findRoot({ fs, filepath: resolve(dir) });
-    head = await git.resolveRef({ fs, dir: root, ref: 'HEAD' });
+    snapshot = await checkedOutCommit(dir);
   } catch (e) {
     throw new SwitchyardError('UsageError', `verify is set, and ${dir} is not in a git repository with a commit: ${(e as Error).message}`, { hint: 'run validate in a clone of the repository, or without --config' });
   }
-  const snapshot = await new GitSource({ repo: root, ref: { kind: 'commit', sha: head }, cacheDir: '' }).latest();
   return verifySnapshot(snapshot, policy, Date.now());
 }
 

@@ -7,19 +7,11 @@ import { specHash } from '../../src/plan/target-spec.js';
 import { planReport, renderPlan } from '../../src/commands/plan-report.js';
 import { decide, type Guards } from '../../src/reconciler/steps/decide.js';
 import { SwitchyardError } from '../../src/core/errors.js';
-import { color, NO_EDGE } from '../support/specs.js';
+import { color, testApp } from '../support/specs.js';
 import type { AppRoute } from '../../src/core/route.js';
 import type { LiveTarget } from '../../src/core/target.js';
 
-const app = (over: Partial<AppSpec> = {}): AppSpec => ({
-  name: 'web', file: 'apps/web.yaml', listen: 9000, edge: NO_EDGE, port: 8080, drainTimeoutMs: 1000, health: { ...DEFAULTS.health }, active: 'blue',
-  colors: { blue: color('img:1', 2), green: color('img:2', 2) },
-  routing: { rules: [] },
-  checks: [],
-  workers: [],
-  surge: 1,
-  ...over,
-});
+const app = (over: Partial<AppSpec> = {}): AppSpec => testApp('blue', { health: { ...DEFAULTS.health }, ...over });
 let seq = 0;
 const live = (a: AppSpec, color: Color, replica: number, over: Partial<LiveTarget> = {}): LiveTarget => ({
   id: `${color}${replica}-${++seq}`, name: `n${seq}`, app: a.name, color, replica, specHash: specHash(a, color), commit: 'c0',

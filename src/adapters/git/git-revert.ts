@@ -9,7 +9,7 @@ import git from 'isomorphic-git';
 import { errorMessage } from '../../core/errors.js';
 import type { RevertResult, Reverter } from '../../core/reverter.js';
 import { gitHttp } from './git-http.js';
-import { isRemote, redactUrl } from './git-source.js';
+import { isRemote, redactSecrets } from './git-source.js';
 
 export interface GitReverterOptions {
   repo: string;
@@ -34,10 +34,7 @@ export class GitReverter implements Reverter {
     if (!isRemote(repo)) return { ok: false, why: `the repository ${repo} is a local path: the agent pushes reverts over http(s) only` };
     const onAuth = this.opts.auth ? () => this.opts.auth!() ?? {} : undefined;
     const secret = this.opts.auth?.()?.password;
-    const said = (e: unknown) => {
-      const text = redactUrl(errorMessage(e));
-      return secret ? text.split(secret).join('***') : text;
-    };
+    const said = (e: unknown) => redactSecrets(errorMessage(e), secret);
     const remote: string[] = [];
     try {
       await fs.promises.rm(this.gitdir, { recursive: true, force: true });

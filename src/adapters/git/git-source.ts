@@ -6,7 +6,7 @@
 // yield half a commit.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import git from 'isomorphic-git';
 import { errorMessage, SwitchyardError } from '../../core/errors.js';
 import { gitHttp } from './git-http.js';
@@ -42,6 +42,16 @@ interface Resolved {
   object: string;
   /** A full ref name, or the pinned commit. */
   ref: string;
+}
+
+/**
+ * The commit checked out in the work tree that holds `dir` (its HEAD), as a source of that one commit:
+ * what `switchyard validate` judges. Throws when `dir` is in no repository, or one with no commit yet.
+ */
+export async function checkedOutCommit(dir: string): Promise<Snapshot> {
+  const repo = await git.findRoot({ fs, filepath: resolve(dir) });
+  const sha = await git.resolveRef({ fs, dir: repo, ref: 'HEAD' });
+  return new GitSource({ repo, ref: { kind: 'commit', sha }, cacheDir: '' }).latest();
 }
 
 export function isRemote(repo: string): boolean {
@@ -245,13 +255,18 @@ function fetchFailed(message: string, hint: string, cause?: unknown, secret?: st
   // A forge says why in its answer's body ("HTTP Basic: Access denied ..."): its first line goes with the status.
   const body = (cause as { data?: { response?: unknown } } | undefined)?.data?.response;
   const said = typeof body === 'string' && body.trim() ? `: ${body.trim().split('\n')[0]!.slice(0, 200)}` : '';
-  const text = redactUrl(message + said);
-  return new SwitchyardError('FetchFailed', secret ? text.split(secret).join('***') : text, { hint, cause });
+  return new SwitchyardError('FetchFailed', redactSecrets(message + said, secret), { hint, cause });
 }
 
 function localGitdir(repo: string): string {
   const dotGit = join(repo, '.git');
   return fs.existsSync(dotGit) ? dotGit : repo;
+}
+
+/** redactUrl, and `secret` (the password or token in use) cut wherever it stands. */
+export function redactSecrets(text: string, secret?: string): string {
+  const redacted = redactUrl(text);
+  return secret ? redacted.split(secret).join('***') : redacted;
 }
 
 const SECRET_PARAMS = /([?&](?:access_token|private_token|token|password|passwd|secret|key|sig|signature)=)[^&#\s]*/gi;

@@ -3,6 +3,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { CheckResult, Checker } from '../../core/checker.js';
+import { socketProblem } from './http-prober.js';
 
 const MAX_BODY = 64 * 1024;
 
@@ -31,7 +32,7 @@ export const httpChecker: Checker = {
       };
       const req = target.tls ? httpsRequest({ ...options, servername: target.tls.servername, rejectUnauthorized: false }, onAnswer) : httpRequest(options, onAnswer);
       req.on('timeout', () => req.destroy(new Error(`no answer within ${check.timeoutMs}ms`)));
-      req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, why: e.code === 'ECONNREFUSED' ? 'connection refused' : e.code === 'ECONNRESET' ? 'connection reset' : e.message }));
+      req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, why: socketProblem(e) }));
       req.end();
     }),
 };

@@ -4,6 +4,11 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { ProbeResult, Prober } from '../../core/prober.js';
 
+/** A failed connection in words a status message can carry. */
+export function socketProblem(e: NodeJS.ErrnoException): string {
+  return e.code === 'ECONNREFUSED' ? 'connection refused' : e.code === 'ECONNRESET' ? 'connection reset' : e.message;
+}
+
 export const httpProber: Prober = {
   probe: (address, health) =>
     new Promise<ProbeResult>((resolve) => {
@@ -17,9 +22,7 @@ export const httpProber: Prober = {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${health.timeoutMs}ms`)));
-      req.on('error', (e: NodeJS.ErrnoException) =>
-        resolve({ ok: false, detail: e.code === 'ECONNREFUSED' ? 'connection refused' : e.code === 'ECONNRESET' ? 'connection reset' : e.message }),
-      );
+      req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, detail: socketProblem(e) }));
       req.end();
     }),
 };
@@ -34,7 +37,7 @@ export const tcpProber: Prober = {
       };
       socket.on('connect', () => done({ ok: true, detail: 'TCP connect' }));
       socket.on('timeout', () => done({ ok: false, detail: `no TCP connect within ${health.timeoutMs}ms` }));
-      socket.on('error', (e: NodeJS.ErrnoException) => done({ ok: false, detail: e.code === 'ECONNREFUSED' ? 'connection refused' : e.message }));
+      socket.on('error', (e: NodeJS.ErrnoException) => done({ ok: false, detail: socketProblem(e) }));
     }),
 };
 
