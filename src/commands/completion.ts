@@ -7,6 +7,7 @@ import { HELP } from './help.js';
 /** Flags whose values are a fixed list. */
 const VALUES: Record<string, string[]> = {
   '--router': ['embedded', 'haproxy'],
+  '--runtime': ['docker', 'swarm'],
   '--format': ['text', 'json', 'github'],
   '--to': ['blue', 'green'],
   '--color': ['blue', 'green'],

@@ -22,6 +22,7 @@ const AGENT_FLAGS = {
   api: { type: 'string' },
   'state-dir': { type: 'string' },
   router: { type: 'string' },
+  runtime: { type: 'string' },
   'log-level': { type: 'string' },
 } as const;
 
@@ -31,7 +32,7 @@ export function readConfig<T extends NonNullable<ParseArgsConfig['options']>>(ve
   const v = values as Record<string, string | boolean | undefined>;
   const own = (key: string) => (extra && key in extra ? undefined : v[key]);
   const flags = Object.fromEntries(
-    Object.entries({ repo: v.repo, ref: own('ref'), branch: v.branch, semver: v.semver, path: v.path, interval: v.interval, schedule: v.schedule, instance: v.instance, listenHost: v['listen-host'], api: v.api, stateDir: v['state-dir'], router: v.router, logLevel: v['log-level'], http: v.http, https: v.https })
+    Object.entries({ repo: v.repo, ref: own('ref'), branch: v.branch, semver: v.semver, path: v.path, interval: v.interval, schedule: v.schedule, instance: v.instance, listenHost: v['listen-host'], api: v.api, stateDir: v['state-dir'], router: v.router, runtime: v.runtime, logLevel: v['log-level'], http: v.http, https: v.https })
       .filter(([, x]) => x !== undefined),
   ) as Record<string, string>;
   let file: { path: string; text: string } | undefined;

@@ -22,6 +22,7 @@ ${ref}  --branch NAME           the older name of --ref, for a branch
   --api HOST:PORT         the status API (default 127.0.0.1:7070)
   --state-dir DIR         state: git cache, journal, routes, certificates (default ~/.local/state/switchyard)
   --router NAME           the data plane: embedded or haproxy (default embedded)
+  --runtime NAME          where targets run: docker (this host) or swarm (on a manager; default docker)
   --log-level LEVEL       debug, info, warn or error (default info)`;
 const AGENT = agentFlags(REF);
 
@@ -163,6 +164,7 @@ Flags:
   -f, --follow            keep printing new lines
   --tail N                lines per container to start with (default 100)
   --instance NAME         the agent instance (default default)
+  --runtime NAME          docker, or swarm: services' logs from the manager (default docker; SWITCHYARD_RUNTIME)
   --state-dir DIR         the agent's state dir (default ~/.local/state/switchyard)
 
 Example:

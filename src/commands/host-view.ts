@@ -7,11 +7,12 @@ import type { AgentConfig } from '../config/agent-config.js';
 import type { HostView } from '../core/host.js';
 import type { ChallengeType } from '../core/certificates.js';
 
-export function agentHost(config: Pick<AgentConfig, 'router' | 'entrypoints' | 'acme'>): HostView {
+export function agentHost(config: Pick<AgentConfig, 'router' | 'runtime' | 'entrypoints' | 'acme'>): HostView {
   const entrypoints = { http: Boolean(config.entrypoints.http), https: Boolean(config.entrypoints.https) };
   // HAProxy answers HTTP-01 only; the embedded proxy TLS-ALPN-01 too.
   const acmeChallenges: ChallengeType[] = !config.acme ? [] : config.router === 'haproxy' ? ['http-01'] : ['http-01', 'tls-alpn-01'];
-  if (config.router !== 'haproxy') return { ...realHost, entrypoints, acmeChallenges };
+  const runtime = config.runtime;
+  if (config.router !== 'haproxy') return { ...realHost, runtime, entrypoints, acmeChallenges };
   // HAProxy's stats keep no latency histogram: a guard's maxP99 cannot be judged there.
-  return { ...realHost, entrypoints, acmeChallenges, maxTargetsPerColor: SLOTS, measuresLatency: false };
+  return { ...realHost, runtime, entrypoints, acmeChallenges, maxTargetsPerColor: SLOTS, measuresLatency: false };
 }

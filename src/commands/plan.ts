@@ -6,8 +6,7 @@ import { FileFailedCommits } from '../adapters/files/failed-commits.js';
 import { FileSecretReader } from '../adapters/files/secrets.js';
 import { hostKey } from '../adapters/files/host-key.js';
 import { FileSuspensions } from '../adapters/files/suspensions.js';
-import { connectDocker } from '../adapters/docker/connect.js';
-import { DockerRuntime } from '../adapters/docker/containers.js';
+import { targetRuntime } from './runtime.js';
 import { parseRef } from '../core/git-ref.js';
 import { agentSource, verifyPolicy } from './source.js';
 import { haproxyPaths, HaproxyRouter } from '../adapters/haproxy/haproxy-router.js';
@@ -47,7 +46,7 @@ export async function showPlan(args: string[]): Promise<number> {
     certificates: new FileSecretReader(config.policy.certPaths, key),
     // The ACME pairs the agent stored, read only: an app it serves over TLS is planned as served so.
     ...(config.acme ? { acme: new StoredCertificates(files.acme, systemClock) } : {}),
-    runtime: new DockerRuntime(connectDocker(), config.instance),
+    runtime: targetRuntime(config),
     router: { routes: () => currentRoutes(config) },
     suspensions: new FileSuspensions(files.suspensions),
     failedCommits: new FileFailedCommits(files.failedCommits),

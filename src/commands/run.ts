@@ -36,8 +36,8 @@ import type { Router } from '../core/route.js';
 import type { ChallengeResponder } from '../core/certificates.js';
 import { AcmeIssuer } from '../adapters/acme/acme-issuer.js';
 import { acmeOrder, newAccountKey } from '../adapters/acme/acme-order.js';
-import { connectDocker } from '../adapters/docker/connect.js';
-import { DockerRuntime } from '../adapters/docker/containers.js';
+import { SwarmRuntime } from '../adapters/docker/swarm/swarm-runtime.js';
+import { targetRuntime } from './runtime.js';
 import { agentReverter, agentSource, forgesOf, verifyPolicy } from './source.js';
 import { ForgeReporter } from '../adapters/forge/commit-status.js';
 import type { CommitReporter } from '../core/commit-status.js';
@@ -61,6 +61,18 @@ export async function runAgent(args: string[]): Promise<number> {
   const verify = verifyPolicy(config);
   const reverter = agentReverter(config);
   const forges = forgesOf(config);
+  const runtime = targetRuntime(config, {
+    credentials: config.registries,
+    readContext: (commit, dir) => source.folder(commit, dir),
+    externalVolumes: config.policy.externalVolumes,
+    buildNetwork: config.policy.buildNetwork,
+    beforeCreate: (spec) => {
+      const denied = mountProblem(spec, config.policy, realHost);
+      if (denied) throw denied;
+    },
+  });
+  // On a swarm the agent must run on a manager: said once, at start, rather than at every pass.
+  if (runtime instanceof SwarmRuntime) await runtime.ensureManager();
   // The data plane is its own process (the embedded proxy, or HAProxy): adopt the one that runs, or
   // start it. Either way it outlives this agent; one found gone later is started again (supervised).
   let agent: Agent | undefined;
@@ -88,16 +100,7 @@ export async function runAgent(args: string[]): Promise<number> {
     certificates: new FileSecretReader(config.policy.certPaths, key),
     ...(acme ? { acme } : {}),
     policy: config.policy,
-    runtime: new DockerRuntime(connectDocker(), config.instance, {
-      credentials: config.registries,
-      readContext: (commit, dir) => source.folder(commit, dir),
-      externalVolumes: config.policy.externalVolumes,
-      buildNetwork: config.policy.buildNetwork,
-      beforeCreate: (spec) => {
-        const denied = mountProblem(spec, config.policy, realHost);
-        if (denied) throw denied;
-      },
-    }),
+    runtime,
     router,
     prober,
     checker: httpChecker,

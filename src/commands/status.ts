@@ -61,6 +61,9 @@ function render(status: AgentStatus): string {
     rows.push([app.name, app.activeColor ?? '-', app.desiredColor, ready?.status ?? 'Unknown', reason, (app.lastAppliedCommit ?? '-').slice(0, 8), since, requests, ready?.message ?? '']);
   }
   out.push(table(rows));
+  // On a swarm, where each target runs: the nodes are what an operator drains and replaces.
+  const placed = Object.values(status.apps).flatMap((app) => (['blue', 'green'] as const).flatMap((color) => (app.targets?.[color] ?? []).filter((t) => t.node).map((t) => [app.name, color, String(t.replica), t.state, t.routed ? 'yes' : 'no', t.address ?? '-', t.node!])));
+  if (placed.length) out.push(`\n${table([['APP', 'COLOR', 'REPLICA', 'STATE', 'ROUTED', 'ADDRESS', 'NODE'], ...placed])}`);
   out.push(`source ${status.source.description} at ${(status.source.lastCommit ?? '-').slice(0, 8)}${status.source.error ? ` (error: ${status.source.error})` : ''}\n`);
   if (status.stale) out.push(`STALE: ${status.stale.message}\n`);
   if (status.dataPlane) out.push(`data plane restarted ${status.dataPlane.restarts} time(s), last at ${new Date(status.dataPlane.lastRestartAt).toISOString()} (${status.dataPlane.lastError})\n`);

@@ -45,6 +45,8 @@ export interface AgentConfig {
   api: string;
   stateDir: string;
   router: 'embedded' | 'haproxy';
+  /** Where targets run: this host's engine, or the swarm it manages. */
+  runtime: 'docker' | 'swarm';
   logLevel: string;
   apiToken?: string;
   /** Host names besides loopback ones that tokenless API reads may name (file only). */
@@ -61,7 +63,7 @@ export interface AgentConfig {
 }
 
 const SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/agent-config.schema.json', import.meta.url), 'utf8')) as object;
-const KEYS = ['repo', 'ref', 'branch', 'semver', 'path', 'interval', 'schedule', 'instance', 'listenHost', 'api', 'stateDir', 'router', 'logLevel', 'apiToken', 'webhookSecret', 'notifyUrl'] as const;
+const KEYS = ['repo', 'ref', 'branch', 'semver', 'path', 'interval', 'schedule', 'instance', 'listenHost', 'api', 'stateDir', 'router', 'runtime', 'logLevel', 'apiToken', 'webhookSecret', 'notifyUrl'] as const;
 type Key = (typeof KEYS)[number];
 /** Settings inside `entrypoints` that have a flag and an env var of their own. */
 const ENTRYPOINTS = ['http', 'https'] as const;

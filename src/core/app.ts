@@ -67,6 +67,14 @@ export interface ColorSpec {
   pid?: 'host';
   capAdd: string[];
   devices: string[];
+  /** Where a swarm may run it (the app's `placement`, the same for both colors); the docker runtime refuses it. */
+  placement?: PlacementSpec;
+}
+
+/** Swarm placement: node constraints as Swarm writes them, and a cap on one color's targets per node. */
+export interface PlacementSpec {
+  constraints: string[];
+  maxReplicasPerNode?: number;
 }
 
 /** How requests choose a color beyond `active`. Everything is off unless the app asks for it. */

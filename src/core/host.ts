@@ -12,6 +12,8 @@ export interface HostView {
   entrypoints?: { http: boolean; https: boolean };
   /** False when the data plane keeps no latency histogram (HAProxy): a guard's maxP99 is refused. Absent: unknown. */
   measuresLatency?: boolean;
+  /** Where targets run (the agent's runtime); absent when unknown: a repository's CI judges fields of both. */
+  runtime?: 'docker' | 'swarm';
   /** The ACME challenges the agent can answer (none: no acme settings); absent when unknown. */
   acmeChallenges?: readonly ChallengeType[];
 }

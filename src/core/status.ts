@@ -37,6 +37,8 @@ export interface TargetStatus {
   oomKilled?: boolean;
   /** The data plane took it out of rotation for now: it failed to reach it several times in a row. */
   ejected?: boolean;
+  /** The swarm node it runs on. */
+  node?: string;
 }
 
 export interface AppStatus {

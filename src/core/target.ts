@@ -39,6 +39,8 @@ export interface LiveTarget {
   exitCode?: number;
   /** The kernel's OOM killer ended it (from inspect only; Docker keeps saying so after a restart). */
   oomKilled?: boolean;
+  /** The node it runs on (the swarm runtime; on the docker runtime every target is on this host). */
+  node?: string;
 }
 
 /** What to tell a person about a target killed for memory, or nothing. */

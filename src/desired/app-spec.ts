@@ -39,6 +39,7 @@ export interface RawApp extends RawContainer {
   health?: { path?: string; interval?: string; timeout?: string; healthyThreshold?: number; unhealthyThreshold?: number; startTimeout?: string; expectStatus?: number; tcp?: boolean };
   checks?: { path: string; method?: string; headers?: Record<string, string>; expectStatus?: number; bodyContains?: string; timeout?: string }[];
   guard?: { window: string; maxErrorRate: string; maxP99?: string; minRequests?: number; revertCommit?: boolean };
+  placement?: { constraints?: string[]; maxReplicasPerNode?: number };
   colors: Record<Color, RawContainer>;
   active: Color;
   preview?: { header?: string; cookie?: string; port?: number };
@@ -183,6 +184,7 @@ function colorSpec(raw: RawApp, color: Color): ColorSpec {
     labels: { ...(raw.labels ?? {}), ...(own.labels ?? {}) },
     privileged: pick('privileged') ?? false,
     network: pick('network') ?? 'bridge',
+    ...(raw.placement ? { placement: { constraints: (raw.placement.constraints ?? []).map((c) => c.replace(/ *(==|!=) */, '$1')), ...(raw.placement.maxReplicasPerNode ? { maxReplicasPerNode: raw.placement.maxReplicasPerNode } : {}) } } : {}),
     ...(pid ? { pid } : {}),
     capAdd: pick('capAdd') ?? [],
     devices: pick('devices') ?? [],

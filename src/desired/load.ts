@@ -3,7 +3,7 @@
 import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { SwitchyardError, type Location } from '../core/errors.js';
 import type { SnapshotFile } from '../core/source.js';
-import { checkEdgePolicy, checkPolicy, DEFAULT_POLICY, type Policy } from '../policy/policy.js';
+import { checkEdgePolicy, checkPlacementPolicy, checkPolicy, DEFAULT_POLICY, type Policy } from '../policy/policy.js';
 import { edgeErrors, hostClaimErrors } from './edge.js';
 import { TEXT_ONLY, type HostView } from '../core/host.js';
 import { COLORS, type AppSpec, type DesiredState } from '../core/app.js';
@@ -103,7 +103,7 @@ function loadAppFile(file: SnapshotFile, policy: Policy, host: HostView): { spec
   spec.checks.forEach((c, i) => (c.location = locator.value(['checks', i])));
   if (spec.guard) spec.guard.location = locator.value(['guard']);
   const at = (path: (string | number)[]) => locator.value(path);
-  const errors = [...semanticErrors(raw, spec, locator), ...guardErrors(spec, at, host), ...edgeErrors(raw, spec, at, host), ...checkEdgePolicy(spec.edge, policy, at, host), ...checkPolicy(spec, policy, (color, key, more = []) => locator.value([...fieldPath(raw, color, key as keyof RawContainer), ...more]), host)];
+  const errors = [...semanticErrors(raw, spec, locator), ...guardErrors(spec, at, host), ...runtimeErrors(raw, spec, at, host), ...(host.runtime === 'docker' ? [] : checkPlacementPolicy(spec, policy, at)), ...edgeErrors(raw, spec, at, host), ...checkEdgePolicy(spec.edge, policy, at, host), ...checkPolicy(spec, policy, (color, key, more = []) => locator.value([...fieldPath(raw, color, key as keyof RawContainer), ...more]), host)];
   if (errors.length) return { errors: errors.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0)) };
   return { spec, locator };
 }
@@ -116,6 +116,29 @@ function loadAppFile(file: SnapshotFile, policy: Policy, host: HostView): { spec
 function guardErrors(spec: AppSpec, at: (path: (string | number)[]) => Location, host: HostView): SwitchyardError[] {
   if (spec.guard?.maxP99Ms === undefined || host.measuresLatency !== false) return [];
   return [invalid('cannot be judged by the HAProxy data plane: its stats keep no latency histogram', at(['guard', 'maxP99']), 'remove maxP99 (maxErrorRate still guards the flip), or run the embedded data plane')];
+}
+
+/**
+ * Fields only one runtime understands: placement is the swarm's; a swarm service cannot be privileged,
+ * use the host's network or process namespace, or map devices (Swarm has no such settings).
+ */
+function runtimeErrors(raw: RawApp, spec: AppSpec, at: (path: (string | number)[]) => Location, host: HostView): SwitchyardError[] {
+  if (host.runtime === 'docker' && raw.placement) {
+    return [invalid('placement is for a swarm: this agent runs targets on one Docker host (runtime: docker)', at(['placement']), 'remove placement, or run the agent with runtime: swarm on a swarm manager')];
+  }
+  if (host.runtime !== 'swarm') return [];
+  const errors: SwitchyardError[] = [];
+  const refuse = (key: 'privileged' | 'network' | 'pid' | 'devices', what: string) => {
+    for (const path of [[key], ...COLORS.map((c) => ['colors', c, key])]) {
+      if (path.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], raw) === undefined) continue;
+      errors.push(invalid(`${what} cannot run on a swarm: Swarm services have no such setting`, at(path), `remove ${key}, or run this app on an agent with runtime: docker`));
+    }
+  };
+  if (COLORS.some((c) => spec.colors[c].privileged)) refuse('privileged', 'privileged mode');
+  if (COLORS.some((c) => spec.colors[c].network === 'host')) refuse('network', 'the host network');
+  if (COLORS.some((c) => spec.colors[c].pid)) refuse('pid', "the host's process namespace");
+  if (COLORS.some((c) => spec.colors[c].devices.length)) refuse('devices', 'host devices');
+  return errors;
 }
 
 function keyProblems(doc: Document, locator: YamlLocator): SwitchyardError[] {

@@ -23,6 +23,7 @@ export function specHash(app: AppSpec, color: Color): string {
     pid: c.pid,
     capAdd: c.capAdd.length ? c.capAdd : undefined,
     devices: c.devices.length ? c.devices : undefined,
+    placement: c.placement,
   };
   const plain = Object.fromEntries(Object.entries(c.env).filter(([name]) => !(name in c.envFiles)));
   return createHash('sha256')

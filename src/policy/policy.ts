@@ -33,6 +33,8 @@ export interface Policy {
   allowBuilds: boolean;
   /** The network a build's RUN steps have: the engine's default, or none (then no ADD from a URL either). */
   buildNetwork: 'default' | 'none';
+  /** Swarm placement constraints a repository may set, as patterns (`*`: any text). */
+  placement: string[];
 }
 
 export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
@@ -48,6 +50,7 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   certPaths: ['/etc/switchyard/certs'],
   allowBuilds: true,
   buildNetwork: 'default',
+  placement: [],
 });
 
 /** Where a color's field was written (the color's own block, or the shared top of the file). */
@@ -111,6 +114,21 @@ export function checkPolicy(app: AppSpec, policy: Policy, at: FieldLocator, host
  * What the app's edge asks of the host that the policy refuses: host names outside `policy.hosts` (so a
  * pull request cannot take another team's domain) and certificate files outside `policy.certPaths`.
  */
+/** A constraint is allowed when one of the policy's patterns matches it whole (`*` stands for any text). */
+export function placementAllowed(constraint: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => new RegExp(`^${p.replace(/ *(==|!=) */, '$1').split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(constraint));
+}
+
+/** The app's placement constraints that the policy does not list. */
+export function checkPlacementPolicy(app: AppSpec, policy: Policy, at: (path: (string | number)[]) => Location): SwitchyardError[] {
+  const constraints = app.colors[app.active].placement?.constraints ?? [];
+  return constraints.flatMap((c, i) =>
+    placementAllowed(c, policy.placement)
+      ? []
+      : [new SwitchyardError('PolicyDenied', `placement constraint ${c}: denied by the agent's policy (rule "placement")`, { location: at(['placement', 'constraints', i]), hint: `use a constraint matching ${policy.placement.join(', ') || '(none allowed)'}, or ask an operator to add it to policy.placement` })],
+  );
+}
+
 export function checkEdgePolicy(edge: EdgeSpec, policy: Policy, at: (path: (string | number)[]) => Location, host: HostView = TEXT_ONLY): SwitchyardError[] {
   const errors: SwitchyardError[] = [];
   const { hosts: allowed } = policy;

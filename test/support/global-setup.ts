@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildTestImage, cleanupRun, dockerAnswers } from './docker-cli.js';
 import { runStateRoot } from './paths.js';
+import { labLeftovers } from './swarm-lab.js';
 import { deleteBridge, DOCKERD_PID, killUnder, privateBridge, unmountUnder } from './private-dockerd.js';
 
 declare module 'vitest' {
@@ -49,6 +50,7 @@ function stopLeftoverProxies(root: string, runId: string): void {
       }
     }
   }
+  labLeftovers(runId, join(root, 'swarm'));
   killUnder(root);
   deleteBridge(privateBridge(runId));
   unmountUnder(root);

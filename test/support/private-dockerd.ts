@@ -92,7 +92,8 @@ export class PrivateDockerd {
   }
 }
 
-function ping(socketPath: string): Promise<boolean> {
+/** True when the engine behind `socketPath` answers /_ping. */
+export function ping(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request({ socketPath, path: '/_ping', timeout: 1000 }, (res) => {
       res.resume();

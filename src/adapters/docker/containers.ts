@@ -9,7 +9,7 @@ import type { LiveTarget, TargetSpec } from '../../core/target.js';
 import { bounded, createError, engineRead, statusOf, unavailable } from './engine-errors.js';
 import { watchEvents } from './events.js';
 import { Images, type ContextReader, type RegistryCredentials } from './images.js';
-import { containerLogs, type LogOptions } from './logs.js';
+import { targetLogs, type LogOptions } from './logs.js';
 import { containerName, LABEL, parseLabels, targetLabels } from './labels.js';
 import { Volumes } from './volumes.js';
 
@@ -204,7 +204,7 @@ export class DockerRuntime implements Runtime {
 
   /** A target's output, each line prefixed with `prefix` (see logs.ts). */
   logs(id: string, out: NodeJS.WritableStream, opts: LogOptions): Promise<void> {
-    return containerLogs(this.docker, id, out, opts, this.readTimeoutMs);
+    return targetLogs(this.docker, this.docker.getContainer(id), out, opts, this.readTimeoutMs);
   }
 
   watch(onEvent: (e: TargetEvent) => void, signal: AbortSignal): Promise<void> {

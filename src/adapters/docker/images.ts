@@ -49,6 +49,38 @@ export class Images {
     }
   }
 
+  /**
+   * The reference that names exactly this image on every node of a swarm: `name@digest` when it came
+   * from a registry (a node that lacks it pulls those very bytes, as `docker service create` pins), else
+   * its ID (built or loaded here: a node runs it only if it has it, and never tries a registry for it).
+   * A missing image is provided here first.
+   */
+  async pinned(spec: TargetSpec): Promise<string> {
+    const inspect = async () => {
+      try {
+        return await this.docker.getImage(spec.image).inspect();
+      } catch (e) {
+        if (statusOf(e) === 404) return undefined;
+        throw unavailable(`inspect image ${spec.image}`, e);
+      }
+    };
+    let info = await inspect();
+    if (!info) {
+      await this.provide(spec);
+      info = await inspect();
+      if (!info) throw new SwitchyardError('ImagePullFailed', `image "${spec.image}" for ${spec.app}/${spec.color} is still missing after it was provided`, { retry: 'transient' });
+    }
+    const repository = spec.image.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
+    return info.RepoDigests?.find((d) => d.startsWith(`${repository}@`)) ?? info.Id;
+  }
+
+  /** What to pass a service create so that nodes can pull from a registry that wants a password. */
+  authFor(image: string): Docker.AuthConfig | undefined {
+    const registry = registryOf(image);
+    const auth = this.opts.credentials[registry];
+    return auth ? { ...auth, serveraddress: registry } : undefined;
+  }
+
   private async pull(image: string, opts: object): Promise<void> {
     const ms = this.opts.pullIdleTimeoutMs;
     const stalled = new Error(`no progress for ${ms} ms`);

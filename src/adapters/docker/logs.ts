@@ -1,5 +1,6 @@
 // A target's output (stdout and stderr) for `switchyard logs`: Docker's multiplexed frames taken apart,
-// each line prefixed with its container.
+// each line prefixed with its container. A container's (the docker runtime) or a service's (swarm: the
+// manager gathers its tasks' output from their nodes) read the same way.
 import type Docker from 'dockerode';
 import { engineRead } from './engine-errors.js';
 
@@ -10,18 +11,22 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
-/** Writes the container's output to `out` until it ends (or, with follow, until it stops or `signal` aborts). */
-export async function containerLogs(docker: Docker, id: string, out: NodeJS.WritableStream, opts: LogOptions, readTimeoutMs: number): Promise<void> {
-  const container = docker.getContainer(id);
+/** What has logs: a container, or a service. */
+type LogSource = Pick<Docker.Container, 'logs'> | Pick<Docker.Service, 'logs'>;
+
+/** Writes the output of `container` (or service) to `out` until it ends (or, with follow, until it stops or `signal` aborts). */
+export async function targetLogs(docker: Docker, container: LogSource, out: NodeJS.WritableStream, opts: LogOptions, readTimeoutMs: number): Promise<void> {
   const lines = new LinePrefixer(opts.prefix, out);
   const read = <T>(what: string, fn: () => Promise<T>) => engineRead(what, fn, readTimeoutMs);
-  if (!opts.follow) {
-    const buf = (await read('read logs', () => container.logs({ stdout: true, stderr: true, follow: false, tail: opts.tail }))) as unknown as Buffer;
-    lines.write(demux(buf));
+  const logs = container.logs as (o: object) => Promise<Buffer | NodeJS.ReadableStream>;
+  // A container's logs come back whole unless followed; a service's always as a stream.
+  const got = await read(opts.follow ? 'follow logs' : 'read logs', () => logs.call(container, { stdout: true, stderr: true, follow: opts.follow, tail: opts.tail }));
+  if (Buffer.isBuffer(got)) {
+    lines.write(demux(got));
     lines.end();
     return;
   }
-  const stream = await read('follow logs', () => container.logs({ stdout: true, stderr: true, follow: true, tail: opts.tail }));
+  const stream = got;
   opts.signal?.addEventListener('abort', () => (stream as unknown as { destroy(): void }).destroy(), { once: true });
   await new Promise<void>((resolve) => {
     const sink = { write: (chunk: Buffer) => (lines.write(chunk), true) } as unknown as NodeJS.WritableStream;

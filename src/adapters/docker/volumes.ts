@@ -20,10 +20,15 @@ export class Volumes {
     private readonly timeoutMs: number,
   ) {}
 
+  /** The engine's name of `app`'s volume `name`, and whether it is the operator's (listed in externalVolumes). */
+  nameOf(app: string, name: string): { name: string; external: boolean } {
+    return this.external.includes(name) ? { name, external: true } : { name: scopedVolume(this.instance, app, name), external: false };
+  }
+
   /** The engine's name of `app`'s volume `name`, created when missing. */
   async source(app: string, name: string): Promise<string> {
-    if (this.external.includes(name)) return name;
-    const scoped = scopedVolume(this.instance, app, name);
+    const { name: scoped, external } = this.nameOf(app, name);
+    if (external) return scoped;
     let labels: Record<string, string>;
     try {
       labels = (await bounded('inspect volume', this.docker.getVolume(scoped).inspect(), this.timeoutMs)).Labels ?? {};

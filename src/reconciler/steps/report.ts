@@ -39,6 +39,7 @@ export async function reportTargets(apps: readonly AppSpec[], deps: { runtime: R
           routed: routed.has(t.id),
           ...(t.address ? { address: `${t.address.host}:${t.address.port}` } : {}),
           ...(t.health ? { health: t.health } : {}),
+          ...(t.node ? { node: t.node } : {}),
           ...(restarted.get(t.id) ?? {}),
           ...(ejected.has(t.id) ? { ejected: true } : {}),
         }));
