@@ -41,6 +41,11 @@ export interface LiveTarget {
   oomKilled?: boolean;
   /** The node it runs on (the swarm runtime; on the docker runtime every target is on this host). */
   node?: string;
+  /**
+   * Restarting because the runtime is moving it (its node was drained or lost), not because it crashed:
+   * out of the route like a crash-looping one, but nothing to alarm anyone about.
+   */
+  moving?: boolean;
 }
 
 /** What to tell a person about a target killed for memory, or nothing. */

@@ -119,14 +119,17 @@ function planApp(app: AppSpec, commit: string, live: LiveState, at: Entrypoints,
   };
 }
 
-/** Per worker, one running container per replica with the current spec; everything else goes. */
+/**
+ * Per worker, one running container per replica with the current spec; everything else goes. One that
+ * Swarm is moving to another node (`moving`) is left to Swarm: it holds its replica.
+ */
 function planWorkers(app: AppSpec, commit: string, live: readonly LiveTarget[]): AppPlan['workers'] {
   const create: TargetSpec[] = [];
   const keep = new Set<string>();
   for (const w of app.workers) {
     for (let r = 0; r < w.replicas; r++) {
       const spec = workerSpec(app, w, r, commit);
-      const found = live.find((t) => t.worker === w.name && t.replica === r && t.running && t.specHash === spec.specHash && !keep.has(t.id));
+      const found = live.find((t) => t.worker === w.name && t.replica === r && (t.running || t.moving) && t.specHash === spec.specHash && !keep.has(t.id));
       if (found) keep.add(found.id);
       else create.push(spec);
     }
@@ -207,8 +210,10 @@ export function describe(p: AppPlan): string[] {
   if (p.remove.length - retiring) lines.push(`remove ${p.remove.length - retiring} obsolete target(s)`);
   if (p.retire.length) lines.push(`retire ${p.retire.length} routed target(s) after the switch`);
   const routedIds = new Set(p.currentRoute?.targets.map((t) => t.id));
-  const looping = p.restarting.filter((t) => routedIds.has(t.id)).length;
-  if (looping) lines.push(`take ${looping} crash-looping target(s) out of the route (Docker restarts them)`);
+  const out = p.restarting.filter((t) => routedIds.has(t.id));
+  const moving = out.filter((t) => t.moving).length;
+  if (out.length - moving) lines.push(`take ${out.length - moving} crash-looping target(s) out of the route (Docker restarts them)`);
+  if (moving) lines.push(`take ${moving} target(s) out of the route while Swarm moves them to another node`);
   const workers = [...new Set([...p.workers.create.map((s) => s.worker), ...p.workers.remove.map((t) => t.worker)])];
   for (const w of workers) {
     const n = p.workers.create.filter((s) => s.worker === w).length;

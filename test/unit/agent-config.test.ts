@@ -5,7 +5,7 @@ import { DEFAULT_POLICY } from '../../src/policy/policy.js';
 describe('agent config', () => {
   it('fills documented defaults and freezes the result', () => {
     const c = loadAgentConfig({ flags: { repo: '/srv/desired' }, env: {} });
-    expect(c).toMatchObject({ repo: '/srv/desired', ref: 'main', path: '', interval: '5s', instance: 'default', listenHost: '127.0.0.1', api: '127.0.0.1:7070', router: 'embedded', logLevel: 'info' });
+    expect(c).toMatchObject({ repo: '/srv/desired', ref: 'main', path: '', interval: '5s', instance: 'default', listenHost: '127.0.0.1', api: '127.0.0.1:7070', router: 'embedded', runtime: 'docker', logLevel: 'info' });
     expect(c.policy).toEqual({ ...DEFAULT_POLICY });
     expect(Object.isFrozen(c) && Object.isFrozen(c.policy) && Object.isFrozen(c.policy.envFilePaths)).toBe(true);
   });
@@ -39,6 +39,7 @@ describe('agent config', () => {
   const bad: { name: string; sources: Parameters<typeof loadAgentConfig>[0]; message: RegExp; where: RegExp }[] = [
     { name: 'no repository', sources: { flags: {}, env: {} }, message: /repo is required/, where: /--repo \(or SWITCHYARD_REPO, or "repo" in --config\)/ },
     { name: 'a bad flag value', sources: { flags: { repo: 'r', router: 'nginx' }, env: {} }, message: /router must be equal to one of the allowed values/, where: /--router/ },
+    { name: 'a runtime that is not one', sources: { flags: { repo: 'r' }, env: { SWITCHYARD_RUNTIME: 'kubernetes' } }, message: /runtime must be equal to one of the allowed values/, where: /SWITCHYARD_RUNTIME/ },
     { name: 'a bad env value', sources: { flags: { repo: 'r' }, env: { SWITCHYARD_INTERVAL: 'often' } }, message: /interval must match/, where: /SWITCHYARD_INTERVAL/ },
     { name: 'an unknown setting in the file', sources: { flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\nrepos: x\n' } }, message: /unknown setting "repos"/, where: /^agent\.yaml:2:1 repos: unknown setting/ },
     { name: 'a bad policy value in the file', sources: { flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\npolicy:\n  allowPrivileged: yes-please\n' } }, message: /policy\.allowPrivileged must be boolean/, where: /^agent\.yaml:3:20 policy\.allowPrivileged/ },

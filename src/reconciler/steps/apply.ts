@@ -184,9 +184,13 @@ async function repair(name: string, failed: FailedCommit, live: LiveState, deps:
  */
 async function settle(ap: AppPlan, deps: ApplyDeps, memory: Memory, out: Outcome, serving: string, exited: readonly LiveTarget[] = []): Promise<void> {
   const name = ap.app.name;
-  const crashed = [...new Map([...ap.restarting, ...exited].map((t) => [t.id, t])).values()];
+  const restarting = [...new Map([...ap.restarting, ...exited].map((t) => [t.id, t])).values()];
+  const crashed = restarting.filter((t) => !t.moving);
+  const moving = restarting.length - crashed.length;
   if (!crashed.length) {
-    setPhase(out, memory, name, { phase: 'Ready', message: serving });
+    // Swarm moving targets off a drained or lost node is the runtime at work, not a failure to report.
+    if (moving) setPhase(out, memory, name, { phase: 'Reconciling', reason: 'Progressing', message: `Swarm is moving ${moving} target(s) to another node (theirs was drained or lost); each is routed again once it passed the gate; ${serving}` });
+    else setPhase(out, memory, name, { phase: 'Ready', message: serving });
     return;
   }
   // Restart counts are only in inspect (Docker may have started one again meanwhile: it still counts).

@@ -39,6 +39,9 @@ export interface SwarmNode {
 /** Task states after which a task never runs again (Swarm starts a new task instead). */
 const ENDED = new Set(['complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned']);
 
+/** How a task ends when its process failed, or its node could not start it. */
+const CRASHED = new Set(['failed', 'rejected']);
+
 /** The newest task first: the one Swarm is working on now. */
 export function newestFirst(tasks: readonly SwarmTask[]): SwarmTask[] {
   return [...tasks].sort((a, b) => (b.Version?.Index ?? 0) - (a.Version?.Index ?? 0) || (b.CreatedAt ?? '').localeCompare(a.CreatedAt ?? ''));
@@ -66,6 +69,10 @@ export function toTarget(service: SwarmService, tasks: readonly SwarmTask[], nod
   const host = node?.Status?.Addr;
   const ended = tasks.filter((t) => t !== task && ENDED.has(t.Status?.State ?? '') && t.Status?.State !== 'shutdown');
   const exitCode = task?.Status?.ContainerStatus?.ExitCode ?? newestFirst(ended)[0]?.Status?.ContainerStatus?.ExitCode;
+  // Moving, not crashing: its node is drained or lost, or the task before this one was shut down by
+  // Swarm (a move) rather than failing.
+  const before = newestFirst(tasks.filter((t) => t !== task && ENDED.has(t.Status?.State ?? '')))[0];
+  const moving = !running && (!nodeServes(node) || !CRASHED.has(before?.Status?.State ?? ''));
   return {
     id: service.ID,
     name: service.Spec?.Name ?? service.ID,
@@ -74,6 +81,7 @@ export function toTarget(service: SwarmService, tasks: readonly SwarmTask[], nod
     state: running ? 'running' : 'restarting',
     ...(running && host && published ? { address: { host, port: published } } : {}),
     ...(node?.Description?.Hostname ? { node: node.Description.Hostname } : {}),
+    ...(moving ? { moving } : {}),
     restarts: ended.length,
     ...(exitCode !== undefined ? { exitCode } : {}),
   };
