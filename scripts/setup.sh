@@ -11,8 +11,9 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 #    git, wrk (benchmarks), docker-registry and apache2-utils (tests pull images from a registry on
 #    127.0.0.1 that requires a password), systemd (systemd-analyze checks the unit file) and openssl
 #    (a test CA and certificates for the TLS entrypoint), pebble (the ACME test server), and gnupg and
-#    openssh-client (the tests sign commits and tags with gpg and ssh-keygen keys they make), and zsh
-#    (the completion script is tested in it).
+#    openssh-client (the tests sign commits and tags with gpg and ssh-keygen keys they make), zsh
+#    (the completion script is tested in it), and iproute2, iptables and util-linux (the swarm test
+#    forms a three-node swarm of engines in network namespaces).
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=(busybox-static)
@@ -27,6 +28,9 @@ command -v pebble >/dev/null 2>&1 || missing+=(pebble)   # the ACME test server 
 command -v gpg-agent >/dev/null 2>&1 || missing+=(gnupg)   # OpenPGP-signed commits and tags in the tests
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)   # SSH-signed commits and tags in the tests
 command -v zsh >/dev/null 2>&1 || missing+=(zsh)   # the zsh completion script is run in real zsh
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)   # the swarm test's nodes: network namespaces, veth, a bridge
+command -v iptables >/dev/null 2>&1 || missing+=(iptables)   # ... and a FORWARD rule for that bridge
+command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)   # ... each node's dockerd started in its namespace
 # --bench (npm run bench:proxy): nginx too, the reference row. Only its binary is wanted: a service the
 # package starts is stopped and disabled again below.
 new_nginx=
