@@ -15,8 +15,8 @@ import { get, startLoad } from '../support/load.js';
 import { instanceName, stateDir as newStateDir, testImages, until } from '../support/run.js';
 
 // Counts sized to keep `npm test` within its budget; a longer run: SWITCHYARD_FAULT_FLIPS=50 SWITCHYARD_FAULT_ROLLS=20.
-const FLIP_KILLS = Number(process.env.SWITCHYARD_FAULT_FLIPS ?? 14);
-const ROLL_KILLS = Number(process.env.SWITCHYARD_FAULT_ROLLS ?? 6);
+const FLIP_KILLS = Number(process.env.SWITCHYARD_FAULT_FLIPS ?? 10);
+const ROLL_KILLS = Number(process.env.SWITCHYARD_FAULT_ROLLS ?? 5);
 const SEED = Number(process.env.SWITCHYARD_FAULT_SEED ?? Date.now() % 1_000_000);
 
 /** mulberry32: small, seeded, good enough to spread kill moments. */
