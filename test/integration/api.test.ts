@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { request, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApi, type ApiHandlers } from '../../src/api/api.js';
+import { dashboardFiles } from '../../src/commands/dashboard-files.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const SECRET = 'webhook-secret';
@@ -23,7 +24,8 @@ function handlers() {
 
 describe('agent API', () => {
   let server: Server | undefined;
-  afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+  // Kept-alive connections (fetch keeps them) would hold close() for the keep-alive timeout: end them.
+  afterEach(() => new Promise<void>((r) => (server ? (server.close(() => r()), server.closeAllConnections()) : r())));
   async function start(webhookSecret?: string) {
     const { h, calls } = handlers();
     const api = await startApi(h, { host: '127.0.0.1', port: 0, token: TOKEN, ...(webhookSecret ? { webhookSecret } : {}) });
@@ -100,6 +102,29 @@ describe('agent API', () => {
     const sig = `sha256=${createHmac('sha256', SECRET).update(big).digest('hex')}`;
     expect((await call('POST', '/hooks/git', { headers: { 'x-hub-signature-256': sig }, body: big })).status).toBe(413);
     expect(calls).toEqual([]);
+  });
+
+  it('serves the dashboard\'s files to anyone (they hold no data), and the security headers on every answer', async () => {
+    const { h } = handlers();
+    const api = await startApi(h, { host: '0.0.0.0', port: 0, token: TOKEN, dashboard: dashboardFiles() });
+    server = api.server;
+    const port = Number(new URL(api.url).port);
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await page.text();
+    expect(html).toMatch(/<script src="\/dashboard\.js" defer><\/script>/);
+    // No inline script or style anywhere in the page: the CSP forbids them.
+    expect(html).not.toMatch(/<script>|<style|style="|\son[a-z]+="/);
+    for (const path of ['/dashboard.js', '/dashboard.css']) expect((await fetch(`http://127.0.0.1:${port}${path}`)).status).toBe(200);
+    // Off loopback the data itself still needs the token; the 401 carries the headers as well.
+    const status = await fetch(`http://127.0.0.1:${port}/status`);
+    expect(status.status).toBe(401);
+    for (const r of [page, status, await fetch(`http://127.0.0.1:${port}/nothing-here`)]) {
+      expect(r.headers.get('content-security-policy')).toMatch(/default-src 'none'; script-src 'self'.*frame-ancestors 'none'/);
+      expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(r.headers.get('x-frame-options')).toBe('DENY');
+    }
   });
 
   it('says the webhook is off when no secret is configured', async () => {
