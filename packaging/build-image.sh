@@ -20,7 +20,7 @@ done
 # The test suite builds dist/ once for every test that runs the CLI, and says so: rebuilding it here would
 # rewrite files other tests are running from.
 [ "${SWITCHYARD_DIST_READY:-}" = 1 ] || (cd "$here" && npm run --silent build)
-cp -r "$here/package.json" "$here/package-lock.json" "$here/bin" "$here/dist" "$here/schemas" "$root/app/"
+cp -r "$here/package.json" "$here/package-lock.json" "$here/bin" "$here/dist" "$here/schemas" "$here/dashboard" "$root/app/"
 (cd "$root/app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
 cp "$here/packaging/Dockerfile" "$ctx/Dockerfile"
 DOCKER_BUILDKIT=0 docker build -q --label dev.switchyard.image=agent -t "$tag" "$ctx" >/dev/null

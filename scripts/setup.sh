@@ -13,7 +13,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 #    (a test CA and certificates for the TLS entrypoint), pebble (the ACME test server), and gnupg and
 #    openssh-client (the tests sign commits and tags with gpg and ssh-keygen keys they make), zsh
 #    (the completion script is tested in it), and iproute2, iptables and util-linux (the swarm test
-#    forms a three-node swarm of engines in network namespaces).
+#    forms a three-node swarm of engines in network namespaces), and chromium (the dashboard is tested in
+#    it, headless).
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=(busybox-static)
@@ -31,6 +32,7 @@ command -v zsh >/dev/null 2>&1 || missing+=(zsh)   # the zsh completion script i
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)   # the swarm test's nodes: network namespaces, veth, a bridge
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)   # ... and a FORWARD rule for that bridge
 command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)   # ... each node's dockerd started in its namespace
+[ -x /usr/bin/chromium ] || missing+=(chromium)   # the dashboard's browser test (driven by playwright-core; nothing downloads a browser)
 # --bench (npm run bench:proxy): nginx too, the reference row. Only its binary is wanted: a service the
 # package starts is stopped and disabled again below.
 new_nginx=

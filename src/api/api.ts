@@ -6,6 +6,7 @@ import { CATALOGUE, SwitchyardError, type Code } from '../core/errors.js';
 import { readBody, sendJson } from '../core/http-json.js';
 import type { JournalEntry } from '../core/journal.js';
 import type { AgentStatus } from '../core/status.js';
+import { SECURITY_HEADERS, serveDashboard, type DashboardFiles } from './dashboard.js';
 import { Deliveries, sameSecret, verifyWebhook } from './webhook.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -31,6 +32,8 @@ export interface ApiOptions {
    * other site that a browser resolves to 127.0.0.1 (DNS rebinding) must not read the status.
    */
   allowedHosts?: readonly string[];
+  /** The dashboard's files, served at / (absent: no dashboard). */
+  dashboard?: DashboardFiles;
 }
 
 export function isLoopback(host: string): boolean {
@@ -70,6 +73,8 @@ export function startApi(handlers: ApiHandlers, opts: ApiOptions): Promise<{ ser
 async function route(h: ApiHandlers, opts: ApiOptions, openReads: boolean, deliveries: Deliveries, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://agent');
   const path = url.pathname;
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+  if (req.method === 'GET' && serveDashboard(opts.dashboard, path, res)) return;
   if (req.method === 'POST' && path === '/hooks/git') return webhook(h, opts, deliveries, req, res);
   if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { ok: true });
 
@@ -104,7 +109,7 @@ async function route(h: ApiHandlers, opts: ApiOptions, openReads: boolean, deliv
     const known = verb === 'suspend' ? await h.suspend(app!) : await h.resume(app!);
     return known ? sendJson(res, 200, { app, [verb === 'suspend' ? 'suspended' : 'resumed']: true }) : sendError(res, 'NotFound', `no app "${app}"`, 'see GET /status');
   }
-  sendError(res, 'NotFound', `no route ${req.method} ${path}`, 'GET /status, /history, /metrics; POST /sync, /apps/NAME/suspend, /apps/NAME/resume, /hooks/git');
+  sendError(res, 'NotFound', `no route ${req.method} ${path}`, 'GET / (the dashboard), /status, /history, /metrics; POST /sync, /apps/NAME/suspend, /apps/NAME/resume, /hooks/git');
 }
 
 async function webhook(h: ApiHandlers, opts: ApiOptions, deliveries: Deliveries, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -38,6 +38,7 @@ import { AcmeIssuer } from '../adapters/acme/acme-issuer.js';
 import { acmeOrder, newAccountKey } from '../adapters/acme/acme-order.js';
 import { SwarmRuntime } from '../adapters/docker/swarm/swarm-runtime.js';
 import { targetRuntime } from './runtime.js';
+import { dashboardFiles } from './dashboard-files.js';
 import { agentReverter, agentSource, forgesOf, verifyPolicy } from './source.js';
 import { ForgeReporter } from '../adapters/forge/commit-status.js';
 import type { CommitReporter } from '../core/commit-status.js';
@@ -129,7 +130,7 @@ export async function runAgent(args: string[]): Promise<number> {
       },
       metrics: () => metrics.scrape(),
     },
-    { host: apiHost!, port: Number(apiPort), token, allowedHosts: config.apiAllowedHosts, ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}) },
+    { host: apiHost!, port: Number(apiPort), token, allowedHosts: config.apiAllowedHosts, dashboard: dashboardFiles(), ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}) },
   );
   log.info({ url, source: source.description, instance: config.instance, intervalMs, router: config.router, proxyAdopted: dataPlane.adopted }, 'switchyard agent started');
 
