@@ -105,13 +105,18 @@ Example:
 `,
   history: `Usage: switchyard history [APP] [flags]
 
-The journal: every attempt, who committed it, when it went live and how long it took.
+The journal: every attempt, who committed it, when it went live and how long it took. With --git, the
+git log of the current folder (a clone of the desired repository) with each commit's outcome, commits
+that a newer one superseded before the agent read them included.
 
 Flags:
+  --git                   the branch's git log with each commit's outcome
+  --limit N               commits of the log to show with --git (default 20)
 ${API}
 
 Example:
   switchyard history web
+  cd desired && switchyard history --git --limit 10
 `,
   sync: `Usage: switchyard sync [flags]
 

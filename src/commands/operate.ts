@@ -1,4 +1,5 @@
 // Operator verbs on a running agent: history, sync, suspend, resume, wait. They parse and delegate.
+import { spawnSync } from 'node:child_process';
 import type { JournalEntry } from '../core/journal.js';
 import { readyCondition, type AgentStatus } from '../core/status.js';
 import { parseDuration } from '../core/duration.js';
@@ -7,9 +8,18 @@ import { API_FLAGS, ApiClient, apiVerb, table } from './api-client.js';
 import { parseFlags } from './flags.js';
 
 export async function history(args: string[]): Promise<number> {
-  const { values, positionals, client } = apiVerb('history', args, true);
+  const { values, positionals } = parseFlags('history', args, { ...API_FLAGS, git: { type: 'boolean', default: false }, limit: { type: 'string', default: '20' } }, true);
+  const client = ApiClient.fromFlags(values);
   const app = positionals[0];
   const entries = await client.call<JournalEntry[]>('GET', `/history${app ? `?app=${encodeURIComponent(app)}` : ''}`);
+  if (values.git) {
+    const limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new SwitchyardError('UsageError', `--limit "${values.limit}" is not a count`, { hint: 'e.g. --limit 20' });
+    const log = gitLog(limit);
+    if (values.json) process.stdout.write(`${JSON.stringify(commitOutcomes(log, entries), null, 2)}\n`);
+    else process.stdout.write(table([['COMMIT', 'DATE', 'AUTHOR', 'SUBJECT', 'OUTCOME'], ...commitOutcomes(log, entries).map((c) => [c.commit.slice(0, 8), c.date.slice(0, 19), c.author, c.subject, c.outcome])]));
+    return 0;
+  }
   if (values.json) {
     process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
     return 0;
@@ -24,6 +34,47 @@ export async function history(args: string[]): Promise<number> {
   }
   process.stdout.write(table(rows));
   return 0;
+}
+
+interface LoggedCommit {
+  commit: string;
+  author: string;
+  date: string;
+  subject: string;
+}
+
+/** The branch's log as the git CLI shows it in this folder (a clone of the desired repository), newest first. */
+function gitLog(limit: number): LoggedCommit[] {
+  const run = spawnSync('git', ['log', `-n${limit}`, '--format=%H%x1f%an%x1f%aI%x1f%s'], { encoding: 'utf8' });
+  if (run.error || run.status !== 0) {
+    throw new SwitchyardError('UsageError', `history --git reads the git log of the current folder: ${(run.stderr || run.error?.message || '').trim()}`, { hint: 'run it in a clone of the desired-state repository (cd into it first)' });
+  }
+  return run.stdout.split('\n').filter(Boolean).map((line) => {
+    const [commit, author, date, subject] = line.split('\x1f') as [string, string, string, string];
+    return { commit, author, date, subject };
+  });
+}
+
+/**
+ * Each commit of the log with what the agent did with it, from its journal: per app the result, or, for
+ * a commit it never attempted, that a newer one was taken instead (it came too soon after it) or that it
+ * has not been read yet.
+ */
+export function commitOutcomes(log: readonly LoggedCommit[], journal: readonly JournalEntry[]): (LoggedCommit & { outcome: string })[] {
+  const byCommit = new Map<string, JournalEntry[]>();
+  for (const e of journal) byCommit.set(e.commit, [...(byCommit.get(e.commit) ?? []), e]);
+  let newerAttempted: string | undefined;
+  return log.map((c) => {
+    const entries = byCommit.get(c.commit);
+    let outcome: string;
+    if (entries) {
+      // The last word per app (a failed attempt may be followed by a success after a sync).
+      const last = new Map(entries.map((e) => [e.app, e]));
+      outcome = [...last.values()].map((e) => `${e.app === '*' ? 'commit' : e.app}: ${e.result === 'applied' ? `live${e.color ? ` (${e.color})` : ''} at ${e.at.slice(0, 19)}` : `${e.result}${e.reason ? ` (${e.reason})` : ''}`}`).join('; ');
+      newerAttempted = c.commit;
+    } else outcome = newerAttempted ? `superseded: never attempted, ${newerAttempted.slice(0, 8)} came first` : 'not attempted yet';
+    return { ...c, outcome };
+  });
 }
 
 export async function sync(args: string[]): Promise<number> {

@@ -39,7 +39,7 @@ import { acmeOrder, newAccountKey } from '../adapters/acme/acme-order.js';
 import { SwarmRuntime } from '../adapters/docker/swarm/swarm-runtime.js';
 import { targetRuntime } from './runtime.js';
 import { dashboardFiles } from './dashboard-files.js';
-import { agentReverter, agentSource, forgesOf, verifyPolicy } from './source.js';
+import { agentNotes, agentReverter, agentSource, forgesOf, verifyPolicy } from './source.js';
 import { ForgeReporter } from '../adapters/forge/commit-status.js';
 import type { CommitReporter } from '../core/commit-status.js';
 import { readConfig } from './config-flags.js';
@@ -91,6 +91,8 @@ export async function runAgent(args: string[]): Promise<number> {
   };
   const key = await hostKey(files.hashKey, { create: true });
   const acme = config.acme && dataPlane.challenges ? await acmeIssuer(config, dataPlane.challenges, clock, log, () => agent?.trigger()) : undefined;
+  const notes = agentNotes(config, log, () => metrics.statusGivenUp('git-notes'));
+  const reporters: CommitReporter[] = [...forges.map((f) => new ForgeReporter(f, log, () => metrics.statusGivenUp(f.kind))), ...(notes ? [notes] : [])];
   agent = new Agent({
     source,
     ...(verify ? { verify } : {}),
@@ -114,7 +116,7 @@ export async function runAgent(args: string[]): Promise<number> {
     failedCommits: new FileFailedCommits(files.failedCommits),
     staleAfter: config.staleAfter,
     observer: metrics,
-    ...(forges.length ? { reporter: fanOut(forges.map((f) => new ForgeReporter(f, log, () => metrics.statusGivenUp(f.kind)))) } : {}),
+    ...(reporters.length ? { reporter: fanOut(reporters) } : {}),
     ...(config.notifyUrl ? { notify: webhookNotifier(config.notifyUrl, config.instance, log) } : {}),
   });
   const { server, url } = await startApi(

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { FileSignatureVerifier } from '../adapters/signatures/file-verifier.js';
 import { GitSource, isRemote } from '../adapters/git/git-source.js';
 import { GitReverter } from '../adapters/git/git-revert.js';
+import { GitNotesReporter } from '../adapters/git/git-notes.js';
+import type { Logger } from '../core/log.js';
 import { hostname } from 'node:os';
 import type { Forge } from '../adapters/forge/commit-status.js';
 import { SwitchyardError } from '../core/errors.js';
@@ -71,6 +73,11 @@ export function agentSource(config: Readonly<AgentConfig>, opts: { ref?: GitRef;
  * The reverter of a guard's revertCommit: over http(s), on a followed branch, as the agent, with pushAuth
  * (else the fetch credentials). Undefined when the agent follows a tag, a range or a commit, or a local path.
  */
+/** Who the agent's own git writes (reverts, notes) are by. */
+function agentAuthor(config: Pick<AgentConfig, 'instance'>): { name: string; email: string } {
+  return { name: `switchyard (${config.instance})`, email: `switchyard@${hostname()}` };
+}
+
 export function agentReverter(config: Readonly<AgentConfig>): GitReverter | undefined {
   const ref = parseRef(config.ref, config.semver);
   if (ref.kind !== 'branch' || !isRemote(config.repo)) return undefined;
@@ -79,9 +86,16 @@ export function agentReverter(config: Readonly<AgentConfig>): GitReverter | unde
     repo: config.repo,
     branch: ref.name,
     cacheDir: join(config.stateDir, 'git'),
-    author: { name: `switchyard (${config.instance})`, email: `switchyard@${hostname()}` },
+    author: agentAuthor(config),
     ...(auth ? { auth } : {}),
   });
+}
+
+/** The git notes reporter (the config's `report.gitNotes`), with the credentials that may push. */
+export function agentNotes(config: Readonly<AgentConfig>, log: Logger, onFailure: () => void): GitNotesReporter | undefined {
+  if (!config.report?.gitNotes) return undefined;
+  const auth = gitCredentials(config, process.env, 'push');
+  return new GitNotesReporter({ repo: config.repo, cacheDir: join(config.stateDir, 'git'), author: agentAuthor(config), ...(auth ? { auth } : {}) }, log, onFailure);
 }
 
 /** The forges the agent posts commit statuses to (the config's `report`); each token file is read again at every post. */

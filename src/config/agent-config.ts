@@ -33,7 +33,7 @@ export interface AgentConfig {
   /** Credentials that may push (a guard's revertCommit); absent: repoAuth's (file only). */
   pushAuth?: RepoAuth;
   /** Commit statuses on the forge (file only). */
-  report?: { github?: { repo: string; tokenFile: string; apiUrl?: string }; gitlab?: { url: string; project: string; tokenFile: string } };
+  report?: { github?: { repo: string; tokenFile: string; apiUrl?: string }; gitlab?: { url: string; project: string; tokenFile: string }; gitNotes?: boolean };
   path: string;
   interval: string;
   instance: string;
