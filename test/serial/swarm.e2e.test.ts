@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SwarmRuntime } from '../../src/adapters/docker/swarm/swarm-runtime.js';
 import { proxyFiles } from '../../src/adapters/dataplane/proxy-files.js';
 import { RemoteRouter } from '../../src/adapters/dataplane/remote-router.js';
+import { HaproxyRouter, haproxyPaths } from '../../src/adapters/haproxy/haproxy-router.js';
+import { systemClock } from '../../src/core/clock.js';
 import { readyCondition, type AgentStatus, type TargetStatus } from '../../src/core/status.js';
 import { commitLive, startAgent, tearDown, type AgentProcess } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
@@ -22,6 +24,8 @@ import { instanceName, stateDir as newStateDir, testImages, until } from '../sup
 import { SwarmLab, type LabNode } from '../support/swarm-lab.js';
 
 const NODES = Number(process.env.SWITCHYARD_SWARM_NODES ?? 3);
+/** The data plane in front (SWITCHYARD_SWARM_ROUTER=haproxy runs the same tests through HAProxy). */
+const ROUTER = process.env.SWITCHYARD_SWARM_ROUTER === 'haproxy' ? 'haproxy' : 'embedded';
 /** Requests each load loop keeps in flight at once: at most this many can be on a node when it dies. */
 const CONNECTIONS = 8;
 /** A worker (no route, nothing published) that says something, for `switchyard logs`. */
@@ -32,7 +36,7 @@ const WORKER = 'workers:\n  ticker:\n    command: ["/bin/busybox", "sh", "-c", "
  */
 const SPREAD = NODES >= 3 ? 'placement:\n  maxReplicasPerNode: 2\n' : '';
 
-describe(`the swarm runtime on a real ${NODES}-node swarm`, () => {
+describe(`the swarm runtime on a real ${NODES}-node swarm, through the ${ROUTER} data plane`, () => {
   const instance = instanceName();
   const stateDir = newStateDir();
   let lab: SwarmLab;
@@ -52,7 +56,6 @@ describe(`the swarm runtime on a real ${NODES}-node swarm`, () => {
     const s: AgentStatus = await agent.status();
     return [...(s.apps[app]?.targets?.blue ?? []), ...(s.apps[app]?.targets?.green ?? [])];
   };
-  const dataPlane = new RemoteRouter(proxyFiles(stateDir, instance).socket);
   const routedOn = async (node: LabNode) => (await targets()).filter((t) => t.routed && t.address?.startsWith(`${node.addr}:`));
   /** A worker node that serves some of the routed targets (where Swarm put them is its choice). */
   const servingWorker = () =>
@@ -60,6 +63,15 @@ describe(`the swarm runtime on a real ${NODES}-node swarm`, () => {
       for (const n of lab.nodes.filter((x) => x !== lab.manager)) if ((await routedOn(n)).length) return n;
       return undefined;
     }, 60_000);
+
+  /**
+   * Whether the data plane still routes to a node: the embedded proxy is asked for its table; HAProxy's
+   * table lives in the agent's driver, so the agent's status says (written when its pass ends).
+   */
+  const routesTo = async (node: LabNode) =>
+    ROUTER === 'haproxy'
+      ? (await routedOn(node)).length > 0
+      : (await new RemoteRouter(proxyFiles(stateDir, instance).socket).routes()).find((r) => r.app === 'web')!.targets.some((t) => t.host === node.addr);
 
   beforeAll(async () => {
     const runId = inject('runId');
@@ -71,12 +83,13 @@ describe(`the swarm runtime on a real ${NODES}-node swarm`, () => {
     const config = join(stateDir, 'agent.yaml');
     writeFileSync(config, 'policy:\n  placement: ["node.labels.zone==*"]\n');
     repo.commit('web: first deploy, blue', { 'apps/web.yaml': yaml('blue') });
-    agent = await startAgent(['--repo', `${server.url}/desired.git`, '--interval', '300ms', '--instance', instance, '--state-dir', stateDir, '--runtime', 'swarm', '--config', config], { DOCKER_HOST: `unix://${lab.manager.socket}` });
+    agent = await startAgent(['--repo', `${server.url}/desired.git`, '--interval', '300ms', '--instance', instance, '--state-dir', stateDir, '--runtime', 'swarm', '--router', ROUTER, '--config', config], { DOCKER_HOST: `unix://${lab.manager.socket}` });
     await serving('blue');
   }, 240_000);
 
   afterAll(async () => {
     if (agent) await tearDown({ agent, stateDir, instance, server, repo, runtime });
+    if (ROUTER === 'haproxy') await new HaproxyRouter(haproxyPaths(stateDir, instance), systemClock).shutdown().catch(() => undefined);
     await lab?.destroy();
   }, 240_000);
 
@@ -104,10 +117,13 @@ describe(`the swarm runtime on a real ${NODES}-node swarm`, () => {
     const ports = [await freePort(), await freePort()];
     const app = (name: string, placement: string) =>
       appYaml({ name, listen: ports[name === 'zoned' ? 0 : 1], blueImage: testImages().ok, greenImage: testImages().ok, replicas: 3, more: `placement:\n${placement}` });
-    const nodeOf = async (name: string, color: 'blue' | 'green') => {
-      const s: AgentStatus = await agent.status();
-      return (s.apps[name]?.targets?.[color] ?? []).map((t) => t.address!.split(':')[0]).sort();
-    };
+    // The targets are reported at the end of the pass that made the app Ready.
+    const nodeOf = (name: string, color: 'blue' | 'green') =>
+      until(`${name}'s ${color} targets in the status`, async () => {
+        const s: AgentStatus = await agent.status();
+        const targets = s.apps[name]?.targets?.[color] ?? [];
+        return targets.length === 3 && targets.every((t) => t.address) ? targets.map((t) => t.address!.split(':')[0]).sort() : undefined;
+      });
     const files = {
       'apps/web.yaml': yaml('blue'),
       'apps/zoned.yaml': app('zoned', '  constraints: ["node.labels.zone==a"]\n'),
@@ -189,8 +205,7 @@ describe(`the swarm runtime on a real ${NODES}-node swarm`, () => {
     await until('requests to flow', () => (load.counts.ok > 50 ? true : undefined));
     const killedAt = Date.now();
     lab.killEngine(victim);
-    // The route as the data plane serves it (the status is written only when the pass ends).
-    await until(`the route to drop ${victim.name}'s tasks`, async () => ((await dataPlane.routes()).find((r) => r.app === 'web')!.targets.some((t) => t.host === victim.addr) ? undefined : true), 60_000, 20);
+    await until(`the route to drop ${victim.name}'s tasks`, async () => ((await routesTo(victim)) ? undefined : true), 60_000, 20);
     const droppedAfterMs = Date.now() - killedAt;
     await until('three blue targets routed again', async () => ((await targets()).filter((t) => t.routed && t.state === 'running').length === 3 ? true : undefined), 120_000);
     const counts = await load.stop();
