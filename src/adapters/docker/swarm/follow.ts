@@ -31,6 +31,8 @@ export function targetChanges(before: Whereabouts, after: Whereabouts): TargetEv
 export async function followTasks(docker: Docker, list: () => Promise<LiveTarget[]>, onEvent: (e: TargetEvent) => void, signal: AbortSignal): Promise<void> {
   let wake = () => {};
   void clusterChanges(docker, () => wake(), signal);
+  // One listener for the whole watch: one per tick would pile up on the signal (it fires only at the end).
+  signal.addEventListener('abort', () => wake(), { once: true });
   let seen: Whereabouts | undefined;
   while (!signal.aborted) {
     try {
@@ -40,14 +42,13 @@ export async function followTasks(docker: Docker, list: () => Promise<LiveTarget
     } catch {
       // The manager is away (a failover, a restart): read again next time.
     }
+    if (signal.aborted) break;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, POLL_MS);
       wake = () => {
         clearTimeout(timer);
         resolve();
       };
-      if (signal.aborted) wake();
-      else signal.addEventListener('abort', wake, { once: true });
     });
     wake = () => {};
   }
