@@ -67,11 +67,11 @@ async function bench(driver: 'embedded' | 'haproxy', n: number) {
   // Apps by host name on one shared port: a port of each app's own, picked now, could be taken by a
   // container's ephemeral port before the agent binds it.
   const http = await freePort();
-  const ports = Array.from({ length: n }, (_, i) => i);
+  const apps = Array.from({ length: n }, (_, i) => i);
   const files = (active: (i: number) => 'blue' | 'green') =>
-    Object.fromEntries(ports.map((i) => [`apps/app${i}.yaml`, appYaml({ name: `app${i}`, active: active(i), more: `hosts: [app${i}.scale.test]\n`, blueImage: 'switchyard-example/hello:1.0', greenImage: 'switchyard-example/hello:1.1' })]));
+    Object.fromEntries(apps.map((i) => [`apps/app${i}.yaml`, appYaml({ name: `app${i}`, active: active(i), more: `hosts: [app${i}.scale.test]\n`, blueImage: 'switchyard-example/hello:1.0', greenImage: 'switchyard-example/hello:1.1' })]));
   const live = (status: AgentStatus, commit: string, want: (i: number) => 'blue' | 'green') =>
-    ports.every((_, i) => {
+    apps.every((i) => {
       const app = status.apps[`app${i}`];
       return app?.lastAppliedCommit === commit && app.activeColor === want(i) && readyCondition(app)?.status === 'True';
     });

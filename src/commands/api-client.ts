@@ -1,6 +1,7 @@
 // How CLI verbs talk to a running agent: its API on --api, with the bearer token from --token,
 // SWITCHYARD_API_TOKEN, or the token file the agent keeps in its state dir.
 import { readFileSync } from 'node:fs';
+import type { ParseArgsConfig } from 'node:util';
 import { stateFiles } from './state-files.js';
 import { DEFAULT_STATE_DIR } from '../config/agent-config.js';
 import { SwitchyardError } from '../core/errors.js';
@@ -46,9 +47,10 @@ export class ApiClient {
   }
 }
 
-export function apiVerb(verb: string, args: string[], positionals = false) {
-  const { values, positionals: rest } = parseFlags(verb, args, API_FLAGS, positionals);
-  return { values, positionals: rest, client: ApiClient.fromFlags(values) };
+/** A verb that talks to the agent: the API flags plus the verb's own (`extra`), and a client. */
+export function apiVerb<T extends NonNullable<ParseArgsConfig['options']> = Record<never, never>>(verb: string, args: string[], positionals = false, extra?: T) {
+  const { values, positionals: rest } = parseFlags(verb, args, { ...API_FLAGS, ...extra } as typeof API_FLAGS & T, positionals);
+  return { values, positionals: rest, client: ApiClient.fromFlags(values as { api: string; token?: string; 'state-dir': string; instance: string }) };
 }
 
 /** A plain table: columns padded to the widest cell, the last one left free. */

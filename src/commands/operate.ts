@@ -4,20 +4,20 @@ import type { JournalEntry } from '../core/journal.js';
 import { readyCondition, type AgentStatus } from '../core/status.js';
 import { parseDuration } from '../core/duration.js';
 import { SwitchyardError } from '../core/errors.js';
-import { API_FLAGS, ApiClient, apiVerb, table } from './api-client.js';
-import { parseFlags } from './flags.js';
+import { apiVerb, table } from './api-client.js';
 
 export async function history(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags('history', args, { ...API_FLAGS, git: { type: 'boolean', default: false }, limit: { type: 'string', default: '20' } }, true);
-  const client = ApiClient.fromFlags(values);
+  const { values, positionals, client } = apiVerb('history', args, true, { git: { type: 'boolean', default: false }, limit: { type: 'string', default: '20' } });
+  const limit = Number(values.limit);
+  if (values.git && (!Number.isInteger(limit) || limit < 1)) throw new SwitchyardError('UsageError', `--limit "${values.limit}" is not a count`, { hint: 'e.g. --limit 20' });
+  // The local log first: outside a clone that is the error to say, before asking the agent anything.
+  const log = values.git ? gitLog(limit) : undefined;
   const app = positionals[0];
   const entries = await client.call<JournalEntry[]>('GET', `/history${app ? `?app=${encodeURIComponent(app)}` : ''}`);
-  if (values.git) {
-    const limit = Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new SwitchyardError('UsageError', `--limit "${values.limit}" is not a count`, { hint: 'e.g. --limit 20' });
-    const log = gitLog(limit);
-    if (values.json) process.stdout.write(`${JSON.stringify(commitOutcomes(log, entries), null, 2)}\n`);
-    else process.stdout.write(table([['COMMIT', 'DATE', 'AUTHOR', 'SUBJECT', 'OUTCOME'], ...commitOutcomes(log, entries).map((c) => [c.commit.slice(0, 8), c.date.slice(0, 19), c.author, c.subject, c.outcome])]));
+  if (log) {
+    const outcomes = commitOutcomes(log, entries);
+    if (values.json) process.stdout.write(`${JSON.stringify(outcomes, null, 2)}\n`);
+    else process.stdout.write(table([['COMMIT', 'DATE', 'AUTHOR', 'SUBJECT', 'OUTCOME'], ...outcomes.map((c) => [c.commit.slice(0, 8), c.date.slice(0, 19), c.author, c.subject, c.outcome])]));
     return 0;
   }
   if (values.json) {
@@ -100,11 +100,10 @@ async function toggle(verb: 'suspend' | 'resume', args: string[]): Promise<numbe
  * Ready; 1 as soon as it failed (refused, or an app's flip failed), with the reason; 3 at the timeout.
  */
 export async function wait(args: string[]): Promise<number> {
-  const { values } = parseFlags('wait', args, { ...API_FLAGS, commit: { type: 'string' }, timeout: { type: 'string', default: '5m' } });
+  const { values, client } = apiVerb('wait', args, false, { commit: { type: 'string' }, timeout: { type: 'string', default: '5m' } });
   if (!values.commit || !/^[0-9a-f]{4,40}$/.test(values.commit)) throw new SwitchyardError('UsageError', '--commit SHA is required (4 to 40 hex digits)', { hint: 'e.g. --commit $(git rev-parse HEAD)' });
   const timeoutMs = parseDuration(values.timeout);
   if (timeoutMs === undefined) throw new SwitchyardError('UsageError', `--timeout "${values.timeout}" is not a duration`, { hint: 'e.g. --timeout 5m' });
-  const client = ApiClient.fromFlags(values);
   const is = (c: string | undefined) => Boolean(c && c.startsWith(values.commit!));
   const deadline = Date.now() + timeoutMs;
   for (;;) {

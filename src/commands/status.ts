@@ -3,15 +3,13 @@
 import { parseDuration } from '../core/duration.js';
 import { errorMessage, SwitchyardError } from '../core/errors.js';
 import { readyCondition, type AgentStatus } from '../core/status.js';
-import { API_FLAGS, ApiClient, table } from './api-client.js';
-import { parseFlags } from './flags.js';
+import { apiVerb, type ApiClient, table } from './api-client.js';
 
 /** Home, clear screen: each redraw replaces the last. */
 const CLEAR = '\x1b[H\x1b[2J';
 
 export async function showStatus(args: string[]): Promise<number> {
-  const { values } = parseFlags('status', args, { ...API_FLAGS, watch: { type: 'boolean', default: false }, interval: { type: 'string', default: '2s' } });
-  const client = ApiClient.fromFlags(values);
+  const { values, client } = apiVerb('status', args, false, { watch: { type: 'boolean', default: false }, interval: { type: 'string', default: '2s' } });
   if (!values.watch) {
     const status = await client.call<AgentStatus>('GET', '/status');
     process.stdout.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : render(status));

@@ -95,13 +95,15 @@ export class SwarmRuntime implements Runtime {
     this.beforeCreate?.(spec);
     if (!spec.placement?.maxReplicasPerNode) return this.start(spec, []);
     const key = `${spec.app}/${spec.color}/${spec.worker ?? ''}`;
-    const turn = (this.placing.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => this.start(spec, this.fullNodes(spec)));
+    const turn = (this.placing.get(key) ?? Promise.resolve()).catch(() => undefined).then(async () => this.start(spec, await this.fullNodes(spec)));
     this.placing.set(key, turn);
+    // The last create of a key takes its entry with it: the map holds only creates in progress.
+    void turn.catch(() => undefined).finally(() => this.placing.get(key) === turn && this.placing.delete(key));
     return turn;
   }
 
   /** Creates the service and waits until its task runs (and is published), or fails with Swarm's reason. */
-  private async start(spec: TargetSpec, avoiding: string[] | Promise<string[]>): Promise<LiveTarget> {
+  private async start(spec: TargetSpec, avoiding: readonly string[]): Promise<LiveTarget> {
     const name = serviceName(this.instance, spec);
     const image = await this.images.pinned(spec);
     const mounts: Docker.MountSettings[] = spec.volumes.map((v) => {
@@ -113,7 +115,7 @@ export class SwarmRuntime implements Runtime {
     const auth = this.images.authFor(spec.image);
     let id: string;
     try {
-      const options = serviceSpec(this.instance, spec, name, image, mounts, await avoiding);
+      const options = serviceSpec(this.instance, spec, name, image, mounts, avoiding);
       const created = (await bounded('create service', this.docker.createService({ ...options, ...(auth ? { authconfig: auth } : {}) }), this.actionTimeoutMs)) as unknown as { id?: string; ID?: string };
       id = created.id ?? created.ID!;
     } catch (e) {
@@ -130,9 +132,9 @@ export class SwarmRuntime implements Runtime {
   private async running(id: string, name: string, spec: TargetSpec): Promise<LiveTarget> {
     const started = Date.now();
     let unplacedSince: number | undefined;
+    const service: SwarmService = { ID: id, Spec: { Name: name, Labels: targetLabels(this.instance, spec) } };
     for (;;) {
       const [tasks, nodes] = await Promise.all([this.tasksOf([id]), this.nodes()]);
-      const service: SwarmService = { ID: id, Spec: { Name: name, Labels: targetLabels(this.instance, spec) } };
       const target = toTarget(service, tasks, nodes);
       if (target?.running && (target.address || spec.worker)) return target;
       // A task that ended (it exited, or its node refused it) is the answer: Swarm would only start it

@@ -67,12 +67,12 @@ export function toTarget(service: SwarmService, tasks: readonly SwarmTask[], nod
   const running = task?.Status?.State === 'running' && task.DesiredState === 'running' && nodeServes(node);
   const published = task?.Status?.PortStatus?.Ports?.find((p) => p.TargetPort === labels.port && (p.Protocol ?? 'tcp') === 'tcp')?.PublishedPort;
   const host = node?.Status?.Addr;
-  const ended = tasks.filter((t) => t !== task && ENDED.has(t.Status?.State ?? '') && t.Status?.State !== 'shutdown');
-  const exitCode = task?.Status?.ContainerStatus?.ExitCode ?? newestFirst(ended)[0]?.Status?.ContainerStatus?.ExitCode;
-  // Moving, not crashing: its node is drained or lost, or the task before this one was shut down by
-  // Swarm (a move) rather than failing.
-  const before = newestFirst(tasks.filter((t) => t !== task && ENDED.has(t.Status?.State ?? '')))[0];
-  const moving = !running && (!nodeServes(node) || !CRASHED.has(before?.Status?.State ?? ''));
+  // The tasks before this one, newest first: failed ones are restarts; the last one says whether this
+  // is a move (it was shut down by Swarm) or a crash (it failed).
+  const before = newestFirst(tasks.filter((t) => t !== task && ENDED.has(t.Status?.State ?? '')));
+  const ended = before.filter((t) => t.Status?.State !== 'shutdown');
+  const exitCode = task?.Status?.ContainerStatus?.ExitCode ?? ended[0]?.Status?.ContainerStatus?.ExitCode;
+  const moving = !running && (!nodeServes(node) || !CRASHED.has(before[0]?.Status?.State ?? ''));
   return {
     id: service.ID,
     name: service.Spec?.Name ?? service.ID,
