@@ -12,7 +12,7 @@ import { Deliveries, sameSecret, verifyWebhook } from './webhook.js';
 const MAX_BODY = 1024 * 1024;
 
 export interface ApiHandlers {
-  status(): AgentStatus;
+  status(): Promise<AgentStatus>;
   history(filter: { app?: string; limit?: number }): Promise<JournalEntry[]>;
   sync(): void;
   suspend(app: string): Promise<boolean>;
@@ -87,7 +87,7 @@ async function route(h: ApiHandlers, opts: ApiOptions, openReads: boolean, deliv
   if ((mutating || !openReads) && !authorized(req, opts.token)) {
     return sendError(res, 'Unauthorized', 'a bearer token is required', 'send Authorization: Bearer <token>; the CLI reads it from the agent state dir, or pass --token / SWITCHYARD_API_TOKEN');
   }
-  if (req.method === 'GET' && path === '/status') return sendJson(res, 200, h.status());
+  if (req.method === 'GET' && path === '/status') return sendJson(res, 200, await h.status());
   if (req.method === 'GET' && path === '/history') {
     const limit = Number(url.searchParams.get('limit') ?? 0) || undefined;
     const app = url.searchParams.get('app') ?? undefined;

@@ -2,8 +2,8 @@
 // Observer interface; what the status and the data plane already know is read at scrape time.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../core/clock.js';
-import { COLORS, type Color } from '../core/app.js';
-import type { ColorCounters } from '../core/route.js';
+import { COLORS } from '../core/app.js';
+import type { ColorCounters, Traffic } from '../core/route.js';
 import type { Observer } from '../core/observer.js';
 import type { AgentStatus } from '../core/status.js';
 
@@ -24,7 +24,7 @@ export class Metrics implements Observer {
 
   constructor(
     private readonly status: () => AgentStatus,
-    private readonly counters: (app: string) => Promise<Partial<Record<Color, ColorCounters>>>,
+    private readonly traffic: () => Promise<Traffic>,
     private readonly clock: Clock,
   ) {
     const registers = [this.registry];
@@ -56,6 +56,7 @@ export class Metrics implements Observer {
     // Gauges from the status, counters from the data plane: refreshed on each scrape.
     const collect = async () => {
       const s = this.status();
+      const traffic: Traffic = await this.traffic().catch(() => ({}));
       for (const g of [active, ready, applied, attempted, restarts, certExpiry, certFailing, degraded]) g.reset();
       stale.set(s.stale ? 1 : 0);
       if (s.lastSuccessAt) lastSuccess.set(s.lastSuccessAt / 1000);
@@ -74,7 +75,7 @@ export class Metrics implements Observer {
         for (const c of COLORS) {
           for (const t of app.targets[c]) if (t.restarts !== undefined) restarts.set({ app: app.name, color: c, replica: String(t.replica) }, t.restarts);
         }
-        const counters = await this.counters(app.name).catch(() => ({}) as Partial<Record<Color, ColorCounters>>);
+        const counters = traffic[app.name] ?? {};
         for (const c of COLORS) {
           const now = counters[c];
           if (!now) continue;

@@ -81,7 +81,7 @@ export async function runAgent(args: string[]): Promise<number> {
   const router = dataPlane.router;
   const status = new StatusStore(config.instance, source.description, clock);
   const journal = new FileJournal(files.journal);
-  const metrics = new Metrics(() => status.snapshot(), (app) => router.counters(app), clock);
+  const metrics = new Metrics(() => status.snapshot(), () => router.traffic(), clock);
   const prober: Prober = {
     probe: async (address, health) => {
       const result = await healthProber.probe(address, health);
@@ -121,7 +121,7 @@ export async function runAgent(args: string[]): Promise<number> {
   });
   const { server, url } = await startApi(
     {
-      status: () => agent.status(),
+      status: () => agent.liveStatus(),
       history: (filter) => journal.read(filter),
       sync: () => agent.sync(),
       suspend: (app) => agent.suspend(app),

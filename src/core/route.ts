@@ -98,6 +98,9 @@ export function observeLatency(h: LatencyHistogram, ms: number): void {
   for (let i = h.bucketsMs.length - 1; i >= 0 && ms <= h.bucketsMs[i]!; i--) h.counts[i]!++;
 }
 
+/** Every routed app's counters, per color: what the status and the metrics show, in one read. */
+export type Traffic = Record<string, Partial<Record<Color, ColorCounters>>>;
+
 export interface Router {
   /**
    * Makes `route` the app's route in one atomic step and returns once it is in force: every request
@@ -110,7 +113,9 @@ export interface Router {
   routes(): Promise<AppRoute[]>;
   /** Resolves when none of these targets has a request in flight, or at the timeout; returns how many were left. */
   drain(targetIds: readonly string[], timeoutMs: number): Promise<number>;
+  /** One app's counters (the guard reads them every step). */
   counters(app: string): Promise<Partial<Record<Color, ColorCounters>>>;
+  traffic(): Promise<Traffic>;
   close(): Promise<void>;
 }
 

@@ -4,9 +4,9 @@
 // the good one that is live. The reconciler writes it (reconciler/status-store.ts); the API, the CLI and
 // the metrics read it; nothing reads it to decide what to do.
 import type { Signer } from './signature.js';
-import type { Color } from './app.js';
+import { COLORS, type Color } from './app.js';
 import type { Code } from './errors.js';
-import type { ColorCounters } from './route.js';
+import type { ColorCounters, Traffic } from './route.js';
 
 /** Degraded: what is live differs from what git asks (a guard flipped back). */
 export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled' | 'Degraded';
@@ -88,4 +88,22 @@ export interface AgentStatus {
 
 export function readyCondition(app: AppStatus): Condition | undefined {
   return app.conditions.find((c) => c.type === 'Ready');
+}
+
+/**
+ * The status with the data plane's counters read now: each app's traffic, and its targets the data plane
+ * took out of rotation. Read when the status is asked for, not in every pass: a pass then makes no call per
+ * app to the data plane, and a dashboard sees requests as they come, whatever the poll interval.
+ */
+export function withTraffic(status: AgentStatus, traffic: Traffic): AgentStatus {
+  const apps = Object.fromEntries(
+    Object.entries(status.apps).map(([name, app]) => {
+      const counters = traffic[name] ?? {};
+      // The status names a target by the first 12 characters of its id, as docker ps does.
+      const ejected = new Set(COLORS.flatMap((c) => counters[c]?.ejected ?? []).map((id) => id.slice(0, 12)));
+      const mark = (targets: TargetStatus[]) => targets.map((t) => (ejected.has(t.id) ? { ...t, ejected: true } : t));
+      return [name, { ...app, traffic: counters, targets: { blue: mark(app.targets.blue), green: mark(app.targets.green) } }];
+    }),
+  );
+  return { ...status, apps };
 }

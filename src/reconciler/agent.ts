@@ -3,7 +3,7 @@
 import { errorMessage } from '../core/errors.js';
 import type { Journal } from '../core/journal.js';
 import type { Observer } from '../core/observer.js';
-import type { AgentStatus } from '../core/status.js';
+import { withTraffic, type AgentStatus } from '../core/status.js';
 import type { FailedCommitStore, SuspensionStore } from '../core/stores.js';
 import { Loop } from './loop.js';
 import { Memory } from './memory.js';
@@ -46,6 +46,13 @@ export class Agent {
 
   status(): AgentStatus {
     return this.deps.status.snapshot();
+  }
+
+  /** The status with the data plane's counters as they are now (the API's answer); without them when it does not answer. */
+  async liveStatus(): Promise<AgentStatus> {
+    const traffic = await this.deps.router.traffic().catch(() => undefined);
+    const status = this.status();
+    return traffic ? withTraffic(status, traffic) : status;
   }
 
   /** One reconcile pass. Single-flight: a call during a pass makes one more pass follow it. Resolves true when the last pass succeeded. */

@@ -4,7 +4,7 @@
 // restart is reported (journal, status, log, notification) by `onRestart`.
 import { SwitchyardError } from '../core/errors.js';
 import type { Color } from '../core/app.js';
-import type { AppRoute, ColorCounters, Router } from '../core/route.js';
+import type { AppRoute, ColorCounters, Router, Traffic } from '../core/route.js';
 
 const GONE = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE']);
 
@@ -38,6 +38,9 @@ export class SupervisedRouter implements Router {
   }
   counters(app: string): Promise<Partial<Record<Color, ColorCounters>>> {
     return this.supervised(() => this.inner.counters(app));
+  }
+  traffic(): Promise<Traffic> {
+    return this.supervised(() => this.inner.traffic());
   }
   close(): Promise<void> {
     return this.inner.close();

@@ -11,7 +11,7 @@ const SECRET = 'webhook-secret';
 function handlers() {
   const calls: string[] = [];
   const h: ApiHandlers = {
-    status: () => ({ instance: 't', source: { description: 'x' }, desired: { errors: [] }, apps: {} }),
+    status: async () => ({ instance: 't', source: { description: 'x' }, desired: { errors: [] }, apps: {} }),
     history: async () => [],
     sync: () => void calls.push('sync'),
     suspend: async (app) => (calls.push(`suspend ${app}`), app === 'web'),

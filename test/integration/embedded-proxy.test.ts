@@ -152,6 +152,8 @@ describe('embedded proxy', () => {
     expect(c).toMatchObject({ blue: { requests: 2, errors5xx: 0, inFlight: 0, lastHit: expect.any(Number) } });
     expect(c.blue!.latency).toMatchObject({ count: 2, counts: expect.arrayContaining([2]) });
     expect(c.blue!.latency!.counts.at(-1)).toBe(2);
+    // Every app's in one read: the same figures.
+    expect(await proxy.traffic()).toEqual({ web: await proxy.counters('web') });
   });
 
   it('passes a connection upgrade (WebSocket-style) through to the active color', async () => {

@@ -125,6 +125,9 @@ describe('haproxy router (real haproxy 2.6)', () => {
     const c = await router.counters('web');
     expect(c.green?.requests).toBeGreaterThan(0);
     expect(c.blue?.requests).toBeGreaterThan(0);
+    const all = await router.traffic();
+    expect(Object.keys(all)).toEqual((await router.routes()).map((r) => r.app));
+    expect(all.web?.green?.requests).toBeGreaterThanOrEqual(c.green!.requests);
   });
 
   it('is adopted with its routes by a new driver (an agent restart) without a reload', async () => {

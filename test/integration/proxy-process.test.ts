@@ -48,6 +48,7 @@ describe('proxy process', () => {
     expect(await router.routes()).toEqual([route]);
     expect((await get(route.listen!.port)).body).toBe('blue-0');
     expect(await router.counters('web')).toMatchObject({ blue: { requests: 1 } });
+    expect(await router.traffic()).toMatchObject({ web: { blue: { requests: 1 } } });
     await expect(router.apply({ ...route, app: 'other' })).rejects.toMatchObject({ code: 'PortInUse', hint: expect.stringMatching(/another process/) });
   });
 

@@ -2,7 +2,7 @@
 import type { Clock } from '../../src/core/clock.js';
 import type { Color } from '../../src/core/app.js';
 import type { ProbeResult, Prober } from '../../src/core/prober.js';
-import type { AppRoute, ColorCounters, Router } from '../../src/core/route.js';
+import type { AppRoute, ColorCounters, Router, Traffic } from '../../src/core/route.js';
 import type { Runtime } from '../../src/core/runtime.js';
 import type { LiveTarget, TargetSpec } from '../../src/core/target.js';
 import type { Snapshot, SnapshotFile, Source } from '../../src/core/source.js';
@@ -110,9 +110,12 @@ export class FakeRouter implements Router {
     return 0;
   }
   /** What counters() says for every app. */
-  traffic: Partial<Record<Color, ColorCounters>> = {};
+  counted: Partial<Record<Color, ColorCounters>> = {};
   async counters(): Promise<Partial<Record<Color, ColorCounters>>> {
-    return this.traffic;
+    return this.counted;
+  }
+  async traffic(): Promise<Traffic> {
+    return Object.fromEntries([...this.table.keys()].map((app) => [app, this.counted]));
   }
   async close(): Promise<void> {}
 }

@@ -190,9 +190,10 @@ describe('agent', () => {
     source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000, replicas: 2 }) });
     await agent.reconcile();
     const [failing, fine] = runtime.byColor('web', 'blue');
-    router.traffic = { blue: { requests: 9, errors5xx: 0, inFlight: 0, ejected: [failing!.id] } };
-    await agent.reconcile();
-    const targets = agent.status().apps.web!.targets.blue;
+    router.counted = { blue: { requests: 9, errors5xx: 0, inFlight: 0, ejected: [failing!.id] } };
+    expect(agent.status().apps.web!.targets.blue.some((t) => t.ejected)).toBe(false);
+    // Read when asked, with no pass in between.
+    const targets = (await agent.liveStatus()).apps.web!.targets.blue;
     expect(targets.find((t) => t.id === failing!.id.slice(0, 12))).toMatchObject({ ejected: true });
     expect(targets.find((t) => t.id === fine!.id.slice(0, 12))?.ejected).toBeUndefined();
   });

@@ -19,7 +19,7 @@ import { BODY_TOO_LARGE, forward, hasBody, HOP_BY_HOP, NO_ANSWER_IN_TIME, reques
 import { FrontDoor, type Kind } from './front-door.js';
 import { page, reply } from './pages.js';
 import { MAINTENANCE_TITLE } from '../../core/page.js';
-import { LATENCY_BUCKETS_MS, observeLatency, type Address, type AppRoute, type ColorCounters, type Router, type RouteTarget } from '../../core/route.js';
+import { LATENCY_BUCKETS_MS, observeLatency, type Address, type AppRoute, type ColorCounters, type Router, type RouteTarget, type Traffic } from '../../core/route.js';
 
 const SAFE_TO_RETRY = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** A shared entrypoint no route needs any more closes; its requests in flight get this long to finish. */
@@ -191,7 +191,14 @@ export class EmbeddedProxy implements Router, ChallengeResponder {
 
   async counters(app: string): Promise<Partial<Record<Color, ColorCounters>>> {
     const listener = this.listeners.get(app);
-    if (!listener) return {};
+    return listener ? this.countersOf(listener) : {};
+  }
+
+  async traffic(): Promise<Traffic> {
+    return Object.fromEntries([...this.listeners].map(([app, listener]) => [app, this.countersOf(listener)]));
+  }
+
+  private countersOf(listener: Listener): Partial<Record<Color, ColorCounters>> {
     const out = structuredClone(listener.counters);
     const now = this.clock.now();
     for (const color of COLORS) {

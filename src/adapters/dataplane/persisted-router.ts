@@ -1,6 +1,6 @@
 // A Router that records its table after every change, so the proxy process restarts into it.
 import type { Color } from '../../core/app.js';
-import type { AppRoute, ColorCounters, Router } from '../../core/route.js';
+import type { AppRoute, ColorCounters, Router, Traffic } from '../../core/route.js';
 import type { RouteStore } from './route-store.js';
 
 export class PersistedRouter implements Router {
@@ -22,6 +22,9 @@ export class PersistedRouter implements Router {
   }
   counters(app: string): Promise<Partial<Record<Color, ColorCounters>>> {
     return this.inner.counters(app);
+  }
+  traffic(): Promise<Traffic> {
+    return this.inner.traffic();
   }
   close(): Promise<void> {
     return this.inner.close();

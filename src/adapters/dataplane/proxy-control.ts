@@ -73,6 +73,7 @@ async function handle(router: Router, challenges: ChallengeResponder, info: Cont
   }
   const counters = /^\/counters\/([a-z0-9-]+)$/.exec(path)?.[1];
   if (req.method === 'GET' && counters) return sendJson(res, 200, await router.counters(counters));
+  if (req.method === 'GET' && path === '/traffic') return sendJson(res, 200, await router.traffic());
   if (req.method === 'POST' && path === '/shutdown') {
     sendJson(res, 202, { stopping: true });
     onShutdown();

@@ -3,7 +3,7 @@
 import { request } from 'node:http';
 import type { Color } from '../../core/app.js';
 import { isCode, SwitchyardError, type RetryClass } from '../../core/errors.js';
-import type { AppRoute, ColorCounters, Router } from '../../core/route.js';
+import type { AppRoute, ColorCounters, Router, Traffic } from '../../core/route.js';
 import type { ChallengeResponder } from '../../core/certificates.js';
 
 /** How long the proxy may take to answer a control call (a drain may take its own timeout on top). */
@@ -30,6 +30,16 @@ export class RemoteRouter implements Router, ChallengeResponder {
   }
   async counters(app: string): Promise<Partial<Record<Color, ColorCounters>>> {
     return (await this.call('GET', `/counters/${app}`)) as Partial<Record<Color, ColorCounters>>;
+  }
+  async traffic(): Promise<Traffic> {
+    try {
+      return (await this.call('GET', '/traffic')) as Traffic;
+    } catch (e) {
+      // A proxy started by an earlier version (it outlives agent upgrades) knows only one app at a time.
+      if (!(e instanceof SwitchyardError && e.code === 'UsageError')) throw e;
+      const apps = (await this.routes()).map((r) => r.app);
+      return Object.fromEntries(await Promise.all(apps.map(async (app) => [app, await this.counters(app)] as const)));
+    }
   }
   async answer(token: string, keyAuthorization: string): Promise<void> {
     await this.call('PUT', `/acme-challenges/${token}`, { keyAuthorization });

@@ -18,7 +18,7 @@ import { COLORS, type Color } from '../../core/app.js';
 import { SwitchyardError } from '../../core/errors.js';
 import { withoutSecrets } from '../../core/process-env.js';
 import { bootId, sameBoot } from '../../core/boot-id.js';
-import type { AppRoute, ColorCounters, Router } from '../../core/route.js';
+import type { AppRoute, ColorCounters, Router, Traffic } from '../../core/route.js';
 import type { ChallengeResponder } from '../../core/certificates.js';
 import { backendName, bundlePath, crtList, hostsMap, maintenancePage, renderConfig, SLOTS, usesStandbyMap, type HaproxyPaths } from './config.js';
 import { haproxyCommand, parseStat, parseTunnels } from './runtime-api.js';
@@ -246,10 +246,23 @@ export class HaproxyRouter implements Router, ChallengeResponder {
 
   /** HAProxy's counters are per worker: they start again from zero after a reload. */
   async counters(app: string): Promise<Partial<Record<Color, ColorCounters>>> {
-    const rows = parseStat(await haproxyCommand(this.paths.adminSocket, 'show stat'));
+    return this.countersOf(app, await this.stat());
+  }
+
+  async traffic(): Promise<Traffic> {
+    const rows = await this.stat();
+    return Object.fromEntries([...this.table.keys()].map((app) => [app, this.countersOf(app, rows)]));
+  }
+
+  private async stat(): Promise<Map<string, Record<string, string>>> {
+    const rows = parseStat(await haproxyCommand(this.paths.adminSocket, 'show stat -1 2 -1'));
+    return new Map(rows.filter((r) => r.svname === 'BACKEND').map((r) => [r.pxname!, r]));
+  }
+
+  private countersOf(app: string, backends: Map<string, Record<string, string>>): Partial<Record<Color, ColorCounters>> {
     const out: Partial<Record<Color, ColorCounters>> = {};
     for (const color of COLORS) {
-      const row = rows.find((r) => r.pxname === backendName(app, color) && r.svname === 'BACKEND');
+      const row = backends.get(backendName(app, color));
       if (!row) continue;
       const since = Number(row.lastsess);
       out[color] = {
@@ -414,7 +427,7 @@ export class HaproxyRouter implements Router, ChallengeResponder {
 
   private async sessions(ids: readonly string[]): Promise<number> {
     if (!ids.length) return 0;
-    const rows = parseStat(await haproxyCommand(this.paths.adminSocket, 'show stat'));
+    const rows = parseStat(await haproxyCommand(this.paths.adminSocket, 'show stat -1 2 -1'));
     return ids.reduce((n, id) => {
       const slot = this.slots.get(id)!;
       const row = rows.find((r) => r.pxname === slot.backend && r.svname === slot.server);

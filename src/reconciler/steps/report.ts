@@ -1,9 +1,9 @@
-// Step 8, report: the targets of each color and the data plane's counters, written to the status for
-// people and the API (never read back). Observed again only when the pass changed something.
-import { COLORS, type AppSpec } from '../../core/app.js';
+// Step 8, report: the targets of each color, written to the status for people and the API (never read
+// back). Observed again only when the pass changed something. The data plane's counters are not read here:
+// the API reads them when asked (core/status.ts withTraffic), one call for every app.
+import type { AppSpec } from '../../core/app.js';
 import type { AppRoute, Router } from '../../core/route.js';
 import type { Runtime } from '../../core/runtime.js';
-import type { AppStatus } from '../../core/status.js';
 import type { LiveTarget } from '../../core/target.js';
 import type { LiveState } from '../../plan/plan.js';
 import type { Outcome } from '../outcome.js';
@@ -25,8 +25,6 @@ export async function reportTargets(apps: readonly AppSpec[], deps: { runtime: R
   }
   for (const app of apps) {
     const routed = new Set(routes.find((r) => r.app === app.name)?.targets.map((t) => t.id));
-    const traffic = await deps.router.counters(app.name).catch(() => ({}) as AppStatus['traffic']);
-    const ejected = new Set(COLORS.flatMap((c) => traffic[c]?.ejected ?? []));
     const of = (color: 'blue' | 'green') =>
       targets
         .filter((t) => t.app === app.name && t.color === color)
@@ -41,8 +39,7 @@ export async function reportTargets(apps: readonly AppSpec[], deps: { runtime: R
           ...(t.health ? { health: t.health } : {}),
           ...(t.node ? { node: t.node } : {}),
           ...(restarted.get(t.id) ?? {}),
-          ...(ejected.has(t.id) ? { ejected: true } : {}),
         }));
-    out.status.update(app.name, { targets: { blue: of('blue'), green: of('green') }, traffic });
+    out.status.update(app.name, { targets: { blue: of('blue'), green: of('green') } });
   }
 }
