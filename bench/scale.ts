@@ -4,7 +4,8 @@
 // each makes, counted by a proxy in front of the engine's socket), the RSS of the agent and of the data
 // plane, the time from commit to live for one flip and for all N flipped in one commit, and how each
 // figure grows from the first N to the next.
-//   npm run bench:scale [-- --apps 100,300 --driver embedded|haproxy --idle 10]
+//   npm run bench:scale [-- --apps 100,300 --driver embedded|haproxy --idle 10 --profile DIR]
+// --profile writes the agent's CPU profile (node --cpu-prof) of its idle window only, into DIR.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
@@ -19,7 +20,7 @@ import { appYaml } from '../test/support/app-yaml.js';
 import { startGitServer, TestRepo } from '../test/support/git-server.js';
 import { endRun, freePort, need, until } from './support.js';
 
-const { values } = parseArgs({ options: { apps: { type: 'string', default: '100,300' }, driver: { type: 'string' }, idle: { type: 'string', default: '10' } } });
+const { values } = parseArgs({ options: { apps: { type: 'string', default: '100,300' }, driver: { type: 'string' }, idle: { type: 'string', default: '10' }, profile: { type: 'string' } } });
 const COUNTS = values.apps.split(',').map(Number);
 const IDLE_S = Number(values.idle);
 need('haproxy', 'haproxy');
@@ -78,7 +79,8 @@ async function bench(driver: 'embedded' | 'haproxy', n: number) {
 
   const first = repo.commit('bench: all blue', files(() => 'blue'));
   const started = Date.now();
-  const agent = await startAgent(['--repo', `${server.url}/desired.git`, '--interval', '1s', '--instance', instance, '--state-dir', stateDir, '--router', driver, '--http', `127.0.0.1:${http}`, '--log-level', 'info'], { DOCKER_HOST: `unix://${join(stateDir, 'docker.sock')}` });
+  const profiling = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
+  const agent = await startAgent(['--repo', `${server.url}/desired.git`, '--interval', '1s', '--instance', instance, '--state-dir', stateDir, '--router', driver, '--http', `127.0.0.1:${http}`, '--log-level', 'info'], { DOCKER_HOST: `unix://${join(stateDir, 'docker.sock')}` }, profiling);
   await until('every app live', async () => (live(await agent.status(), first, () => 'blue') ? true : undefined), 1_800_000, 500);
   const convergeMs = Date.now() - started;
 
@@ -89,6 +91,8 @@ async function bench(driver: 'embedded' | 'haproxy', n: number) {
   const pathsBefore = new Map(docker.paths);
   await new Promise((r) => setTimeout(r, IDLE_S * 1000));
   const after = await passes(agent.apiUrl);
+  // Where the idle window lies in the agent's profile (from its start, give or take its boot).
+  if (values.profile) console.log(JSON.stringify({ profile: values.profile, agentPid: agent.proc.pid, idleFromMs: Date.now() - IDLE_S * 1000 - started, idleToMs: Date.now() - started }));
   const idleCalls = docker.count() - callsBefore;
   const idlePaths = Object.fromEntries([...docker.paths].map(([k, v]) => [k, v - (pathsBefore.get(k) ?? 0)] as const).filter(([, v]) => v > 0));
   const noopPasses = after.count - before.count;

@@ -1,5 +1,6 @@
 // One reconcile pass, as ordered steps, each in its own module under steps/ with the conditions it sets:
-//   fetch -> load (source.ts) -> host files (env files, certificates) -> observe -> plan (decide.ts)
+//   fetch -> load (source.ts) -> host files (env files, certificates) -> observe (read during the fetch)
+//   -> plan (decide.ts)
 //   -> apply (apply.ts) -> ACME orders (certificates.ts) -> prune (prune.ts) -> report (report.ts).
 // While apps are being changed, a newer commit on the branch cancels the pass (supersede.ts). A container
 // event for an app the pass is already done with starts a run scoped to that app at once (runApp).
@@ -39,8 +40,18 @@ export class Pass {
    */
   async run(supersede?: { intervalMs: number; onSuperseded: () => void }): Promise<boolean> {
     const { deps, memory, out } = this;
+    // The live state is read while the source is fetched: a pass that changes nothing costs the slower of
+    // the two, not their sum. It is no staler for it: only this agent's passes (single flight) change what
+    // it owns, and a container event meanwhile makes one more pass follow.
+    const observing = observe(deps).then(
+      (live): { live: LiveState } => ({ live }),
+      (error: unknown) => ({ error }),
+    );
     const fetched = await fetchAndLoad(deps, memory, out);
-    if (!memory.desired) return fetched;
+    if (!memory.desired) {
+      await observing;
+      return fetched;
+    }
 
     // host files: env files and certificates
     const { state: desired, unreadable, certificates } = await readHostFiles(memory.desired, deps, deps.clock.now());
@@ -52,13 +63,12 @@ export class Pass {
     }
 
     // observe
-    let live: LiveState;
-    try {
-      live = await observe(deps);
-    } catch (e) {
-      out.log.warn({ err: errorMessage(e) }, 'cannot observe live state; retrying next pass');
+    const observed = await observing;
+    if ('error' in observed) {
+      out.log.warn({ err: errorMessage(observed.error) }, 'cannot observe live state; retrying next pass');
       return false;
     }
+    const { live } = observed;
 
     // plan
     const suspended = await memory.suspendedApps();

@@ -22,8 +22,9 @@ export interface AgentProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startAgent(args: string[], env: Record<string, string> = {}): Promise<AgentProcess> {
-  const proc = spawn(process.execPath, ['bin/switchyard.js', 'run', '--api', '127.0.0.1:0', '--log-level', 'debug', ...args], {
+/** `nodeArgs`: flags for node itself (--cpu-prof is not allowed in NODE_OPTIONS). */
+export async function startAgent(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<AgentProcess> {
+  const proc = spawn(process.execPath, [...nodeArgs, 'bin/switchyard.js', 'run', '--api', '127.0.0.1:0', '--log-level', 'debug', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', ...env },
   });

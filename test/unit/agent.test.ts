@@ -185,6 +185,28 @@ describe('agent', () => {
     expect(web.targets.blue.find((t) => t.id === hungry!.id.slice(0, 12))).toMatchObject({ state: 'restarting', exitCode: 137, oomKilled: true });
   });
 
+  it('makes one container list and one data-plane read in a pass that changes nothing, however many apps', async () => {
+    const { source, agent, router, runtime } = setup();
+    const calls: string[] = [];
+    const count = <T extends object>(o: T, name: string, methods: (keyof T)[]) => {
+      for (const m of methods) {
+        const f = (o[m] as (...a: unknown[]) => unknown).bind(o);
+        (o as Record<keyof T, unknown>)[m] = (...a: unknown[]) => (calls.push(`${name}.${String(m)}`), f(...a));
+      }
+    };
+    count(runtime, 'runtime', ['list', 'inspect', 'create', 'remove']);
+    count(router, 'router', ['apply', 'remove', 'routes', 'drain', 'counters', 'traffic']);
+    const apps = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`apps/app${i}.yaml`, appYaml({ name: `app${i}`, listen: 9000 + i })]));
+    for (const n of [5, 40]) {
+      source.commitFiles(`c${n}`, apps(n));
+      await agent.reconcile();
+      expect(router.table.size).toBe(n);
+      calls.length = 0;
+      await agent.reconcile();
+      expect(calls.sort()).toEqual(['router.routes', 'runtime.list']);
+    }
+  });
+
   it('marks a target the data plane took out of rotation (passive health) in the status', async () => {
     const { source, agent, router, runtime } = setup();
     source.commitFiles('c1', { 'apps/web.yaml': appYaml({ listen: 9000, replicas: 2 }) });

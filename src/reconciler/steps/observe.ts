@@ -5,5 +5,6 @@ import type { Runtime } from '../../core/runtime.js';
 import type { LiveState } from '../../plan/plan.js';
 
 export async function observe(deps: { runtime: Pick<Runtime, 'list'>; router: Pick<Router, 'routes'> }): Promise<LiveState> {
-  return { targets: await deps.runtime.list(), routes: await deps.router.routes() };
+  const [targets, routes] = await Promise.all([deps.runtime.list(), deps.router.routes()]);
+  return { targets, routes };
 }
