@@ -56,6 +56,13 @@ async function passes(apiUrl: string): Promise<{ count: number; sum: number; buc
   return { count: num(/^switchyard_reconcile_duration_seconds_count (\d+)/m), sum: num(/^switchyard_reconcile_duration_seconds_sum ([\d.e+-]+)/m), buckets };
 }
 
+/** The agent's V8 heap, used and reserved, from its process metrics. */
+async function heapMb(apiUrl: string): Promise<{ used: number; total: number }> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const mb = (name: string) => Math.round(Number(new RegExp(`^${name} ([\\d.e+]+)`, 'm').exec(text)?.[1] ?? NaN) / 1048576);
+  return { used: mb('nodejs_heap_size_used_bytes'), total: mb('nodejs_heap_size_total_bytes') };
+}
+
 const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
 
 async function bench(driver: 'embedded' | 'haproxy', n: number) {
@@ -91,6 +98,7 @@ async function bench(driver: 'embedded' | 'haproxy', n: number) {
   const pathsBefore = new Map(docker.paths);
   await new Promise((r) => setTimeout(r, IDLE_S * 1000));
   const after = await passes(agent.apiUrl);
+  const heap = await heapMb(agent.apiUrl);
   // Where the idle window lies in the agent's profile (from its start, give or take its boot).
   if (values.profile) console.log(JSON.stringify({ profile: values.profile, agentPid: agent.proc.pid, idleFromMs: Date.now() - IDLE_S * 1000 - started, idleToMs: Date.now() - started }));
   const idleCalls = docker.count() - callsBefore;
@@ -113,6 +121,7 @@ async function bench(driver: 'embedded' | 'haproxy', n: number) {
     noopPass: { passes: noopPasses, meanMs: noopPasses ? Math.round(((after.sum - before.sum) / noopPasses) * 1000) : NaN, p99AtMostMs: p99Bucket === undefined ? NaN : p99Bucket * 1000, dockerCallsPerPass: noopPasses ? Math.round((idleCalls / noopPasses) * 10) / 10 : NaN },
     dockerCallsInIdle: idlePaths,
     rssMb: { agent: rssMb(agent.proc.pid!), dataPlane: proxyPids.reduce((s, p) => s + rssMb(p), 0) },
+    agentHeapMb: heap,
     oneFlipMs, allFlipMs,
   };
   await endRun({ agent, driver, stateDir, instance, runtime, server, repo });

@@ -1,6 +1,6 @@
 // Prometheus metrics (prom-client) at GET /metrics. The agent reports events through the small
 // Observer interface; what the status and the data plane already know is read at scrape time.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../core/clock.js';
 import { COLORS } from '../core/app.js';
 import type { ColorCounters, Traffic } from '../core/route.js';
@@ -28,6 +28,8 @@ export class Metrics implements Observer {
     private readonly clock: Clock,
   ) {
     const registers = [this.registry];
+    // The agent's own process: memory (RSS, heap), CPU, event-loop lag, open handles.
+    collectDefaultMetrics({ register: this.registry });
     this.passes = new Counter({ name: 'switchyard_reconcile_total', help: 'Reconcile passes.', registers });
     this.passErrors = new Counter({ name: 'switchyard_reconcile_errors_total', help: 'Reconcile passes that failed (fetch, Docker, env files).', registers });
     this.passDuration = new Histogram({ name: 'switchyard_reconcile_duration_seconds', help: 'Duration of a reconcile pass.', buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300], registers });

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
 import { stateFiles } from './state-files.js';
-import { DEFAULT_STATE_DIR } from '../config/agent-config.js';
+import { DEFAULT_STATE_DIR } from '../config/state-dir.js';
 import { SwitchyardError } from '../core/errors.js';
 import { parseFlags } from './flags.js';
 

@@ -1,7 +1,7 @@
 // `switchyard logs APP [--color C] [--follow] [--tail N]`: the output of an app's containers (web
 // targets and workers), each line prefixed with its container, read from the Docker engine on this host
 // (or, with --runtime swarm, each service's output as the manager gathers it from the nodes).
-import { DEFAULT_STATE_DIR } from '../config/agent-config.js';
+import { DEFAULT_STATE_DIR } from '../config/state-dir.js';
 import { SwitchyardError } from '../core/errors.js';
 import { targetRuntime } from './runtime.js';
 import { parseFlags } from './flags.js';

@@ -14,7 +14,7 @@ import { RemoteRouter } from '../adapters/dataplane/remote-router.js';
 import { RouteStore } from '../adapters/dataplane/route-store.js';
 import { parseFlags } from './flags.js';
 import { version } from '../core/version.js';
-import { DEFAULT_STATE_DIR } from '../config/agent-config.js';
+import { DEFAULT_STATE_DIR } from '../config/state-dir.js';
 
 const SHUTDOWN_DRAIN_MS = 30_000;
 

@@ -2,8 +2,7 @@
 // validated as one record against schemas/agent-config.schema.json, then frozen. The host-safety
 // policy comes from the file only: it is the operator's, never the repository's.
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { DEFAULT_STATE_DIR } from './state-dir.js';
 import { Ajv } from 'ajv';
 import cron from 'node-cron';
 import { LineCounter, parseDocument } from 'yaml';
@@ -68,8 +67,6 @@ type Key = (typeof KEYS)[number];
 /** Settings inside `entrypoints` that have a flag and an env var of their own. */
 const ENTRYPOINTS = ['http', 'https'] as const;
 export type EntrypointKey = (typeof ENTRYPOINTS)[number];
-
-export const DEFAULT_STATE_DIR = join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'switchyard');
 
 export const flagName = (key: Key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 export const envName = (key: Key) => `SWITCHYARD_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;

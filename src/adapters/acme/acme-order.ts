@@ -2,9 +2,10 @@
 // kept by the caller), a new key and CSR for the names, HTTP-01 or TLS-ALPN-01 challenges answered by the
 // data plane,
 // and the issued chain. The ACME server's own TLS certificate is checked against `caFile` when given.
+// acme-client (and its axios) is loaded on first use: an agent with no `tls: acme` app never carries it.
 import { Agent, get } from 'node:https';
 import { get as getPlain } from 'node:http';
-import acme from 'acme-client';
+import type * as AcmeClient from 'acme-client';
 import type { ChallengeResponder, ChallengeType } from '../../core/certificates.js';
 
 export interface AcmeAccount {
@@ -18,15 +19,22 @@ export interface AcmeAccount {
 
 export type Order = (names: readonly string[]) => Promise<{ certPem: string; keyPem: string }>;
 
+const load = async (): Promise<typeof AcmeClient.default> => (await import('acme-client')).default;
+
 /** `types`: the challenges this agent can answer, in the order it prefers them. */
 export function acmeOrder(account: AcmeAccount, responder: ChallengeResponder, types: readonly ChallengeType[] = responder.challengeTypes): Order {
-  // acme-client sends every request through its one axios instance: its trust is set once, here. Its own
-  // retries of a failed request are cut short: a failed order is tried again by the issuer's backoff.
-  if (account.ca) acme.axios.defaults.httpsAgent = new Agent({ ca: account.ca, keepAlive: false });
-  Object.assign((acme.axios.defaults as { acmeSettings?: object }).acmeSettings ?? {}, { retryMaxAttempts: 2, retryDefaultDelay: 1 });
-  const client = new acme.Client({ directoryUrl: account.directory, accountKey: account.accountKey, backoffAttempts: 10, backoffMin: 500, backoffMax: 5000 });
+  const connect = async () => {
+    const acme = await load();
+    // acme-client sends every request through its one axios instance: its trust is set once, here. Its own
+    // retries of a failed request are cut short: a failed order is tried again by the issuer's backoff.
+    if (account.ca) acme.axios.defaults.httpsAgent = new Agent({ ca: account.ca, keepAlive: false });
+    Object.assign((acme.axios.defaults as { acmeSettings?: object }).acmeSettings ?? {}, { retryMaxAttempts: 2, retryDefaultDelay: 1 });
+    return { acme, client: new acme.Client({ directoryUrl: account.directory, accountKey: account.accountKey, backoffAttempts: 10, backoffMin: 500, backoffMax: 5000 }) };
+  };
+  let connected: ReturnType<typeof connect> | undefined;
   return async (names) => {
     await directoryAnswers(account);
+    const { acme, client } = await (connected ??= connect());
     const [key, csr] = await acme.crypto.createCsr({ commonName: names[0]!, altNames: [...names] }, await acme.crypto.createPrivateEcdsaKey());
     const certPem = await client
       .auto({
@@ -55,7 +63,7 @@ export function acmeOrder(account: AcmeAccount, responder: ChallengeResponder, t
 
 /** A new account key (PEM). */
 export async function newAccountKey(): Promise<string> {
-  return (await acme.crypto.createPrivateEcdsaKey()).toString();
+  return (await (await load()).crypto.createPrivateEcdsaKey()).toString();
 }
 
 /**

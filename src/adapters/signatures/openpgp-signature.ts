@@ -1,15 +1,20 @@
 // OpenPGP signatures (git's default `gpg.format openpgp`), checked with openpgp.js against the armored
 // public keys of `verify.gpgKeys`: never the host's own keyring. A key that is revoked, or expired at the
 // time of the check, does not sign, as `git verify-commit` refuses EXPKEYSIG and REVKEYSIG.
-import * as openpgp from 'openpgp';
+//   openpgp.js is loaded on first use: it holds some 20 MB (a 16 MB buffer, cipher tables) that an agent
+//   verifying nothing, or only SSH signatures, should not carry.
+import type * as OpenPGP from 'openpgp';
 import type { Verdict } from '../../core/signature.js';
 
-export async function readArmoredKeys(text: string): Promise<openpgp.Key[]> {
-  return openpgp.readKeys({ armoredKeys: text });
+const load = (): Promise<typeof OpenPGP> => import('openpgp');
+
+export async function readArmoredKeys(text: string): Promise<OpenPGP.Key[]> {
+  return (await load()).readKeys({ armoredKeys: text });
 }
 
-export async function checkOpenpgpSignature(armored: string, payload: Uint8Array, keys: readonly openpgp.Key[], now: number): Promise<Verdict> {
-  let signature: openpgp.Signature;
+export async function checkOpenpgpSignature(armored: string, payload: Uint8Array, keys: readonly OpenPGP.Key[], now: number): Promise<Verdict> {
+  const openpgp = await load();
+  let signature: OpenPGP.Signature;
   try {
     signature = await openpgp.readSignature({ armoredSignature: armored });
   } catch (e) {
