@@ -5,7 +5,8 @@
 // plane, the time from commit to live for one flip and for all N flipped in one commit, and how each
 // figure grows from the first N to the next.
 //   npm run bench:scale [-- --apps 100,300 --driver embedded|haproxy --idle 10 --profile DIR]
-// --profile writes the agent's CPU profile (node --cpu-prof) of its idle window only, into DIR.
+// --profile writes the agent's CPU profile (node --cpu-prof) into DIR, and prints where its idle window
+// lies in it; --node-args="..." runs the agent's node with those flags (to compare V8 settings).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
@@ -20,7 +21,7 @@ import { appYaml } from '../test/support/app-yaml.js';
 import { startGitServer, TestRepo } from '../test/support/git-server.js';
 import { endRun, freePort, need, until } from './support.js';
 
-const { values } = parseArgs({ options: { apps: { type: 'string', default: '100,300' }, driver: { type: 'string' }, idle: { type: 'string', default: '10' }, profile: { type: 'string' } } });
+const { values } = parseArgs({ options: { apps: { type: 'string', default: '100,300' }, driver: { type: 'string' }, idle: { type: 'string', default: '10' }, profile: { type: 'string' }, 'node-args': { type: 'string', default: '' } } });
 const COUNTS = values.apps.split(',').map(Number);
 const IDLE_S = Number(values.idle);
 need('haproxy', 'haproxy');
@@ -86,8 +87,8 @@ async function bench(driver: 'embedded' | 'haproxy', n: number) {
 
   const first = repo.commit('bench: all blue', files(() => 'blue'));
   const started = Date.now();
-  const profiling = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
-  const agent = await startAgent(['--repo', `${server.url}/desired.git`, '--interval', '1s', '--instance', instance, '--state-dir', stateDir, '--router', driver, '--http', `127.0.0.1:${http}`, '--log-level', 'info'], { DOCKER_HOST: `unix://${join(stateDir, 'docker.sock')}` }, profiling);
+  const nodeArgs = [...values['node-args'].split(' ').filter(Boolean), ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [])];
+  const agent = await startAgent(['--repo', `${server.url}/desired.git`, '--interval', '1s', '--instance', instance, '--state-dir', stateDir, '--router', driver, '--http', `127.0.0.1:${http}`, '--log-level', 'info'], { DOCKER_HOST: `unix://${join(stateDir, 'docker.sock')}` }, nodeArgs);
   await until('every app live', async () => (live(await agent.status(), first, () => 'blue') ? true : undefined), 1_800_000, 500);
   const convergeMs = Date.now() - started;
 
@@ -117,7 +118,7 @@ async function bench(driver: 'embedded' | 'haproxy', n: number) {
   const allFlipMs = Date.now() - t;
 
   const result = {
-    bench: 'scale', driver, apps: n, containers: 2 * n, convergeMs,
+    bench: 'scale', driver, apps: n, containers: 2 * n, ...(nodeArgs.length ? { nodeArgs: nodeArgs.join(' ') } : {}), convergeMs,
     noopPass: { passes: noopPasses, meanMs: noopPasses ? Math.round(((after.sum - before.sum) / noopPasses) * 1000) : NaN, p99AtMostMs: p99Bucket === undefined ? NaN : p99Bucket * 1000, dockerCallsPerPass: noopPasses ? Math.round((idleCalls / noopPasses) * 10) / 10 : NaN },
     dockerCallsInIdle: idlePaths,
     rssMb: { agent: rssMb(agent.proc.pid!), dataPlane: proxyPids.reduce((s, p) => s + rssMb(p), 0) },
