@@ -27,8 +27,10 @@ export function need(command: string, pkg: string): void {
   }
 }
 
-export function start(command: string, args: string[], opts: { detached?: boolean; stopSignal?: NodeJS.Signals } = {}): ChildProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'], detached: opts.detached ?? false });
+/** `cpu`: pinned to that core (taskset), with every thread and child it starts. */
+export function start(command: string, args: string[], opts: { detached?: boolean; stopSignal?: NodeJS.Signals; cpu?: number; env?: Record<string, string> } = {}): ChildProcess {
+  const [cmd, argv] = opts.cpu === undefined ? [command, args] : ['taskset', ['-c', String(opts.cpu), command, ...args]];
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'inherit'], detached: opts.detached ?? false, env: { ...process.env, ...opts.env } });
   children.set(child, opts.stopSignal ?? 'SIGKILL');
   child.on('exit', () => children.delete(child));
   return child;
@@ -68,35 +70,42 @@ export async function waitForPort(port: number, limitMs = 10_000): Promise<void>
 }
 
 /** A backend as fast as this machine allows: HAProxy answering every request itself. */
-export function haproxyBackend(dir: string, port: number): ChildProcess {
+export function haproxyBackend(dir: string, port: number, cpu?: number): ChildProcess {
   const cfg = join(dir, 'backend.cfg');
   writeFileSync(cfg, `global\n  nbthread 1\n  maxconn 4096\ndefaults\n  mode http\n  timeout client 30s\n  timeout server 30s\n  timeout connect 5s\nfrontend backend\n  bind 127.0.0.1:${port}\n  http-request return status 200 content-type text/plain string "ok"\n`);
-  return start('haproxy', ['-db', '-f', cfg]);
+  return start('haproxy', ['-db', '-f', cfg], { cpu });
 }
 
 /** HAProxy as a plain reverse proxy to `backendPort`; over TLS with `bundle` (chain and key in one file). */
-export function haproxyProxy(dir: string, port: number, backendPort: number, threads: number, bundle?: string): ChildProcess {
+export function haproxyProxy(dir: string, port: number, backendPort: number, threads: number, bundle?: string, cpu?: number): ChildProcess {
   const cfg = join(dir, `proxy-${port}.cfg`);
   writeFileSync(
     cfg,
     `global\n  nbthread ${threads}\n  maxconn 4096\ndefaults\n  mode http\n  option http-keep-alive\n  http-reuse always\n  timeout client 30s\n  timeout server 30s\n  timeout connect 5s\n` +
       `frontend fe\n  bind 127.0.0.1:${port}${bundle ? ` ssl crt ${bundle} alpn http/1.1` : ''}\n  default_backend be\nbackend be\n  server s1 127.0.0.1:${backendPort}\n`,
   );
-  return start('haproxy', ['-db', '-f', cfg]);
+  return start('haproxy', ['-db', '-f', cfg], { cpu });
 }
 
-/** nginx with one worker as a TLS reverse proxy to `backendPort` (kept-alive upstream connections), its files in `dir`. */
-export function nginxTlsProxy(dir: string, port: number, backendPort: number, tls: { certFile: string; keyFile: string }): ChildProcess {
+/** Caddy (GOMAXPROCS=1) as a plain reverse proxy to `backendPort`: no admin endpoint, no automatic HTTPS, no logs. */
+export function caddyProxy(dir: string, port: number, backendPort: number, cpu?: number): ChildProcess {
+  const cfg = join(dir, `Caddyfile-${port}`);
+  writeFileSync(cfg, `{\n  admin off\n  auto_https off\n}\nhttp://127.0.0.1:${port} {\n  reverse_proxy 127.0.0.1:${backendPort}\n}\n`);
+  return start('caddy', ['run', '--config', cfg, '--adapter', 'caddyfile'], { cpu, env: { GOMAXPROCS: '1', XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+}
+
+/** nginx with one worker as a reverse proxy to `backendPort` (kept-alive upstream connections), over TLS with `tls`, its files in `dir`. */
+export function nginxProxy(dir: string, port: number, backendPort: number, tls?: { certFile: string; keyFile: string }, cpu?: number): ChildProcess {
   const cfg = join(dir, `nginx-${port}.conf`);
   writeFileSync(
     cfg,
     `worker_processes 1;\npid ${join(dir, `nginx-${port}.pid`)};\nerror_log stderr error;\nevents { worker_connections 4096; }\n` +
       `http {\n  access_log off;\n  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};\n` +
       `  upstream be { server 127.0.0.1:${backendPort}; keepalive 64; }\n` +
-      `  server {\n    listen 127.0.0.1:${port} ssl;\n    ssl_certificate ${tls.certFile};\n    ssl_certificate_key ${tls.keyFile};\n` +
+      `  server {\n    listen 127.0.0.1:${port}${tls ? ` ssl;\n    ssl_certificate ${tls.certFile};\n    ssl_certificate_key ${tls.keyFile};` : ';'}\n` +
       `    location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; }\n  }\n}\n`,
   );
-  return start('nginx', ['-c', cfg, '-p', dir, '-g', 'daemon off;'], { stopSignal: 'SIGTERM' });
+  return start('nginx', ['-c', cfg, '-p', dir, '-g', 'daemon off;'], { stopSignal: 'SIGTERM', cpu });
 }
 
 export interface WrkResult {
@@ -111,12 +120,14 @@ export interface WrkResult {
 /**
  * wrk with --latency; its own summary parsed. Loopback only: `http://127.0.0.1:PORT/`, or over TLS
  * `https://localhost:PORT/` (wrk sends the URL's host as SNI and does not check the certificate), with
- * an optional Host header.
+ * an optional Host header. `cpu`: wrk pinned to that core. `script`: a wrk Lua script (a paced load).
  */
-export function wrk(port: number, opts: { connections: number; seconds: number; threads?: number; tls?: boolean; host?: string }): WrkResult {
+export function wrk(port: number, opts: { connections: number; seconds: number; threads?: number; tls?: boolean; host?: string; cpu?: number; script?: string }): WrkResult {
   const url = opts.tls ? `https://localhost:${port}/` : `http://127.0.0.1:${port}/`;
   const host = opts.host ? ['-H', `Host: ${opts.host}`] : [];
-  const out = spawnSync('wrk', ['-t', String(opts.threads ?? 2), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', ...host, url], { encoding: 'utf8' }).stdout;
+  const script = opts.script ? ['-s', opts.script] : [];
+  const args = ['-t', String(opts.threads ?? 2), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', ...host, ...script, url];
+  const out = spawnSync(opts.cpu === undefined ? 'wrk' : 'taskset', opts.cpu === undefined ? args : ['-c', String(opts.cpu), 'wrk', ...args], { encoding: 'utf8' }).stdout;
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? 'NaN');
   const ms = (re: RegExp) => {
     const m = re.exec(out);

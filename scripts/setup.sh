@@ -33,10 +33,11 @@ command -v ip >/dev/null 2>&1 || missing+=(iproute2)   # the swarm test's nodes:
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)   # ... and a FORWARD rule for that bridge
 command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)   # ... each node's dockerd started in its namespace
 [ -x /usr/bin/chromium ] || missing+=(chromium)   # the dashboard's browser test (driven by playwright-core; nothing downloads a browser)
-# --bench (npm run bench:proxy): nginx too, the reference row. Only its binary is wanted: a service the
-# package starts is stopped and disabled again below.
-new_nginx=
-if [ "${1:-}" = "--bench" ] && ! command -v nginx >/dev/null 2>&1; then missing+=(nginx-light); new_nginx=1; fi
+# --bench (npm run bench:proxy): nginx and Caddy too, the reference rows. Only their binaries are wanted:
+# a service a package starts is stopped and disabled again below.
+new_refs=
+if [ "${1:-}" = "--bench" ] && ! command -v nginx >/dev/null 2>&1; then missing+=(nginx-light); new_refs=1; fi
+if [ "${1:-}" = "--bench" ] && ! command -v caddy >/dev/null 2>&1; then missing+=(caddy); new_refs=1; fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing packages: ${missing[*]}. Install them as root, then run this again:"
@@ -46,10 +47,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  if [ -n "$new_nginx" ]; then
-    # The package may start nginx on port 80; nothing here wants that service (the bench runs its own).
-    { [ -d /run/systemd/system ] && systemctl disable --now nginx; } >/dev/null 2>&1 || true
+  if [ -n "$new_refs" ]; then
+    # The packages may start nginx or Caddy on port 80; nothing here wants those services (the bench runs its own).
+    { [ -d /run/systemd/system ] && systemctl disable --now nginx caddy; } >/dev/null 2>&1 || true
     pkill -x nginx >/dev/null 2>&1 || true
+    pkill -x caddy >/dev/null 2>&1 || true
   fi
 fi
 
