@@ -14,6 +14,8 @@ export interface ControlInfo {
   pid: number;
   version: string;
   startedAt: number;
+  /** process.memoryUsage() of the proxy when it answered (bytes). */
+  memory?: NodeJS.MemoryUsage;
 }
 
 /** The control socket drives the routes, and the answers to ACME HTTP-01 challenges. */
@@ -33,7 +35,8 @@ export function serveControl(router: Router, challenges: ChallengeResponder, soc
 async function handle(router: Router, challenges: ChallengeResponder, info: ControlInfo, onShutdown: () => void, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0]!;
   const app = /^\/routes\/([a-z0-9-]+)$/.exec(path)?.[1];
-  if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, info);
+  // With the process's memory as it is now: what an operator (or bench:soak) reads to follow its growth.
+  if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { ...info, memory: process.memoryUsage() });
   if (req.method === 'GET' && path === '/routes') return sendJson(res, 200, await router.routes());
   if (req.method === 'PUT' && app) {
     const route = (await readJson(req)) as AppRoute;

@@ -13,6 +13,13 @@ import { dirname } from 'node:path';
 
 const BIN = fileURLToPath(new URL('../../../bin/switchyard.js', import.meta.url));
 const START_WAIT_MS = 15_000;
+/**
+ * V8's young generation for the proxy: 2 MB semi-spaces instead of 16. Under 50 kept-alive connections
+ * with a flip every second its RSS went 65 -> 166 -> 174 MB with the default and 66 -> 84 -> 85 MB with
+ * this, for a live heap of 10-11 MB either way (heap snapshots after a full GC: no leak, only headroom);
+ * bench:proxy saw no loss of throughput (31.5k against 30.0k-33.0k req/s) and a lower p99.
+ */
+export const PROXY_NODE_FLAGS = ['--max-semi-space-size=2'];
 
 /** `trustedProxies` take effect when this starts the proxy; one that runs already keeps its own. */
 export async function ensureProxy(stateDir: string, instance: string, clock: Clock, opts: { trustedProxies?: readonly string[] } = {}): Promise<{ info: ControlInfo; started: boolean; socket: string }> {
@@ -23,7 +30,7 @@ export async function ensureProxy(stateDir: string, instance: string, clock: Clo
   mkdirSync(dirname(files.log), { recursive: true });
   const out = openSync(files.log, 'a');
   const trusted = opts.trustedProxies?.length ? ['--trusted-proxies', opts.trustedProxies.join(',')] : [];
-  const child = spawn(process.execPath, [BIN, 'proxy', '--state-dir', stateDir, '--instance', instance, ...trusted], {
+  const child = spawn(process.execPath, [...PROXY_NODE_FLAGS, BIN, 'proxy', '--state-dir', stateDir, '--instance', instance, ...trusted], {
     detached: true,
     stdio: ['ignore', out, out],
     env: withoutSecrets(process.env),
