@@ -20,6 +20,9 @@ describe('haproxy router (real haproxy 2.6)', () => {
   let blue: Backend[];
   let green: Backend[];
   let port: number;
+  // Counts the driver's sleeps: a drain that polls is one still waiting, seen without timing it.
+  let sleeps = 0;
+  const clock = { now: systemClock.now, sleep: (ms: number, signal?: AbortSignal) => (sleeps++, systemClock.sleep(ms, signal)) };
   const route = (color: 'blue' | 'green', more: Partial<AppRoute> = {}): AppRoute => ({
     app: 'web', listen: { host: '127.0.0.1', port }, color, drainTimeoutMs: 5000,
     targets: [...blue, ...green].map((b) => b.target),
@@ -31,7 +34,7 @@ describe('haproxy router (real haproxy 2.6)', () => {
     blue = [await startBackend('blue-0', 'blue'), await startBackend('blue-1', 'blue')];
     green = [await startBackend('green-0', 'green'), await startBackend('green-1', 'green')];
     port = await freePort();
-    router = new HaproxyRouter(paths, systemClock);
+    router = new HaproxyRouter(paths, clock);
   });
   afterAll(async () => {
     await router.shutdown().catch(() => undefined);
@@ -104,6 +107,8 @@ describe('haproxy router (real haproxy 2.6)', () => {
   });
 
   it('drains a retired target: its slow request finishes before the drain returns', async () => {
+    // Workers from earlier reloads count as in flight; wait them out so the target's own session is what holds the drain.
+    await until('no old workers', async () => ((await haproxyCommand(paths.masterSocket, 'show proc')).split('# old workers')[1]?.match(/^\d+\s+worker/m) ? undefined : true));
     await router.apply(route('blue'));
     const hitsBefore = blue.reduce((n, b) => n + b.hits, 0);
     const slow = get(port, undefined, '/slow');
@@ -112,8 +117,10 @@ describe('haproxy router (real haproxy 2.6)', () => {
     await router.apply(route('green', { targets: green.map((b) => b.target) }));
     expect(await router.workers()).toEqual(workers);
     let drained: number | undefined;
+    const polled = sleeps;
     const drain = router.drain(blue.map((b) => b.target.id), 30_000).then((n) => (drained = n));
     expect((await get(port)).body).toMatch(/^green/);
+    await until('the drain to poll three times, or return', () => (sleeps >= polled + 3 || drained !== undefined ? true : undefined));
     expect(drained).toBeUndefined();
     blue.forEach((b) => b.release());
     expect((await slow).body).toMatch(/^blue/);

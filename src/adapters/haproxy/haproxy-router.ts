@@ -427,7 +427,8 @@ export class HaproxyRouter implements Router, ChallengeResponder {
 
   private async sessions(ids: readonly string[]): Promise<number> {
     if (!ids.length) return 0;
-    const rows = parseStat(await haproxyCommand(this.paths.adminSocket, 'show stat -1 2 -1'));
+    // Type mask 4: server rows only (a target's sessions are its slot's; 2 would give backends only).
+    const rows = parseStat(await haproxyCommand(this.paths.adminSocket, 'show stat -1 4 -1'));
     return ids.reduce((n, id) => {
       const slot = this.slots.get(id)!;
       const row = rows.find((r) => r.pxname === slot.backend && r.svname === slot.server);
