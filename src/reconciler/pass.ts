@@ -42,7 +42,8 @@ export class Pass {
     const { deps, memory, out } = this;
     // The live state is read while the source is fetched: a pass that changes nothing costs the slower of
     // the two, not their sum. It is no staler for it: only this agent's passes (single flight) change what
-    // it owns, and a container event meanwhile makes one more pass follow.
+    // it owns, a container event meanwhile makes one more pass follow, and an event that woke this pass is
+    // already in the list (the runtime passes a stop on once its list shows it: adapters/docker/events.ts).
     const observing = observe(deps).then(
       (live): { live: LiveState } => ({ live }),
       (error: unknown) => ({ error }),

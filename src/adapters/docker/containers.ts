@@ -208,7 +208,11 @@ export class DockerRuntime implements Runtime {
   }
 
   watch(onEvent: (e: TargetEvent) => void, signal: AbortSignal): Promise<void> {
-    return watchEvents(this.docker, this.instance, onEvent, signal);
+    const listed = async (id: string) => {
+      const [info] = await this.call('list containers', () => this.docker.listContainers({ all: true, filters: { id: [id] } }));
+      return info?.State;
+    };
+    return watchEvents(this.docker, this.instance, onEvent, signal, listed);
   }
 
   private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
