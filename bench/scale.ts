@@ -3,7 +3,8 @@
 // no-op pass (mean and p99 from the agent's own histogram over an idle window, and the Docker API calls
 // each makes, counted by a proxy in front of the engine's socket), the RSS of the agent and of the data
 // plane, the time from commit to live for one flip and for all N flipped in one commit, and how each
-// figure grows from the first N to the next.
+// figure grows from the first N to the next. The data plane's own part of each change (the journal's
+// flipMs: the router's apply, a HAProxy reload or runtime-API call) is printed per commit as p50 and max.
 //   npm run bench:scale [-- --apps 100,300 --driver embedded|haproxy --idle 10 --profile DIR]
 // --profile writes the agent's CPU profile (node --cpu-prof) into DIR, and prints where its idle window
 // lies in it; --node-args="..." runs the agent's node with those flags (to compare V8 settings; default:
@@ -63,6 +64,13 @@ async function heapMb(apiUrl: string): Promise<{ used: number; total: number }> 
   const text = await (await fetch(`${apiUrl}/metrics`)).text();
   const mb = (name: string) => Math.round(Number(new RegExp(`^${name} ([\\d.e+]+)`, 'm').exec(text)?.[1] ?? NaN) / 1048576);
   return { used: mb('nodejs_heap_size_used_bytes'), total: mb('nodejs_heap_size_total_bytes') };
+}
+
+/** The data plane's part of each app's change in `commit` (the journal's durations.flipMs): p50 and max. */
+async function routeApplyMs(apiUrl: string, commit: string, n: number): Promise<{ apps: number; p50: number; max: number }> {
+  const entries = (await (await fetch(`${apiUrl}/history?limit=${4 * n + 10}`)).json()) as { commit: string; durations?: { flipMs?: number } }[];
+  const ms = entries.filter((e) => e.commit === commit && e.durations?.flipMs !== undefined).map((e) => e.durations!.flipMs!).sort((a, b) => a - b);
+  return { apps: ms.length, p50: ms[Math.floor(ms.length / 2)] ?? NaN, max: ms[ms.length - 1] ?? NaN };
 }
 
 const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
@@ -125,6 +133,7 @@ async function bench(driver: 'embedded' | 'haproxy', n: number) {
     rssMb: { agent: rssMb(agent.proc.pid!), dataPlane: proxyPids.reduce((s, p) => s + rssMb(p), 0) },
     agentHeapMb: heap,
     oneFlipMs, allFlipMs,
+    routeApplyMs: { converge: await routeApplyMs(agent.apiUrl, first, n), oneFlip: await routeApplyMs(agent.apiUrl, one, n), allFlip: await routeApplyMs(agent.apiUrl, all, n) },
   };
   await endRun({ agent, driver, stateDir, instance, runtime, server, repo });
   docker.server.close();
