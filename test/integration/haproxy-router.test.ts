@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { HaproxyRouter, haproxyPaths } from '../../src/adapters/haproxy/haproxy-router.js';
+import { SLOTS } from '../../src/adapters/haproxy/config.js';
 import type { AppRoute } from '../../src/core/route.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { freePort } from '../support/ports.js';
@@ -94,6 +95,35 @@ describe('haproxy router (real haproxy 2.6)', () => {
     for (const p of ports) expect((await get(p)).body).toMatch(/^blue/);
     await Promise.all(apps.map((app) => router.remove(app)));
     expect((await router.routes()).map((r) => r.app)).not.toEqual(expect.arrayContaining(['a1']));
+  });
+
+  it('applies the routes that waited together, with one reload; a route HAProxy refuses fails alone', async () => {
+    const reloads = async () => Number(/^\d+\s+master\s+(\d+)/m.exec(await haproxyCommand(paths.masterSocket, 'show proc'))?.[1]);
+    const apps = Array.from({ length: 8 }, (_, i) => `batch${i}`);
+    const ports: number[] = [];
+    for (const _ of apps) ports.push(await freePort());
+    const appRoute = (app: string, i: number, more: Partial<AppRoute> = {}): AppRoute => ({ ...route('blue'), app, listen: { host: '127.0.0.1', port: ports[i]! }, targets: blue.map((b) => ({ ...b.target, id: `${app}-${b.target.id}` })), ...more });
+    const before = await reloads();
+    const tooMany: AppRoute = { ...appRoute('toomany', 0), listen: { host: '127.0.0.1', port: await freePort() }, targets: Array.from({ length: SLOTS + 1 }, (_, i) => ({ ...blue[0]!.target, id: `toomany-${i}` })) };
+    const results = await Promise.allSettled([...apps.map((app, i) => router.apply(appRoute(app, i))), router.apply(tooMany)]);
+    expect(results.slice(0, 8).every((r) => r.status === 'fulfilled')).toBe(true);
+    expect(results[8]).toMatchObject({ status: 'rejected', reason: { code: 'RouteFailed', message: expect.stringMatching(/more than the 16 HAProxy slots/) } });
+    // Made at once, the eight wait together and reload once (one reload each before batches).
+    expect((await reloads()) - before).toBe(1);
+    for (const p of ports) expect((await get(p)).body).toMatch(/^blue/);
+
+    // HAProxy refuses the file one route makes: the batch is applied again one route at a time.
+    const [p1, p2] = [await freePort(), await freePort()];
+    const refusedBatch = await Promise.allSettled([
+      router.apply({ ...appRoute('batch0', 0), color: 'green', targets: [...blue, ...green].map((b) => ({ ...b.target, id: `batch0-${b.target.id}` })) }),
+      router.apply({ ...appRoute('good', 0), listen: { host: '127.0.0.1', port: p1 } }),
+      router.apply({ ...appRoute('bad', 0), listen: { host: '127.0.0.1', port: p2 }, routing: { rules: [{ header: 'X Bad Header', value: '1', color: 'blue' }] } }),
+    ]);
+    expect(refusedBatch.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect((await get(ports[0]!)).body).toMatch(/^green/);
+    expect((await get(p1)).body).toMatch(/^blue/);
+    expect((await router.routes()).map((r) => r.app)).not.toContain('bad');
+    for (const app of [...apps, 'good']) await router.remove(app);
   });
 
   it('keeps the running configuration when HAProxy refuses a new one', async () => {

@@ -5,7 +5,8 @@
 // - Only a change of the configuration itself (apps, ports, preview, canary, rules) reloads, after
 //   `haproxy -c` accepted the new file; a refused file leaves the running one in place. Server state is
 //   dumped to `server-state-file` first, and the map files on disk are kept current, so a reload or a
-//   restart comes back in the state it left.
+//   restart comes back in the state it left. Changes that wait for one in progress go in together, with
+//   one reload (see apply).
 // - New targets take free slots, so the slots of retiring targets can be drained by their own counts.
 // - After a flip, upgraded connections (WebSockets) on the old color are closed at random moments within
 //   the drain window, as the embedded proxy does: clients reconnect to the new color, spread out.
@@ -32,11 +33,26 @@ interface Slot {
   server: string;
 }
 
+interface Waiting {
+  route: AppRoute;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
 interface Saved {
   routes: AppRoute[];
   slots: Record<string, Slot>;
   /** The host's boot when it was saved: a table from an earlier boot is not served (core/boot-id.ts). */
   boot?: string;
+}
+
+/** Why HAProxy cannot hold `route` (more targets of a color than a backend has slots), if it cannot. */
+function slotsExceeded(route: AppRoute): SwitchyardError | undefined {
+  for (const color of COLORS) {
+    const n = route.targets.filter((t) => t.color === color).length;
+    if (n > SLOTS) return new SwitchyardError('RouteFailed', `app "${route.app}": ${n} ${color} targets, more than the ${SLOTS} HAProxy slots`, { hint: `use at most ${SLOTS} replicas with the haproxy router`, retry: 'needs-human' });
+  }
+  return undefined;
 }
 
 export function haproxyPaths(stateDir: string, instance: string): HaproxyPaths {
@@ -66,6 +82,8 @@ export class HaproxyRouter implements Router, ChallengeResponder {
   private slots = new Map<string, Slot>();
 
   private changes: Promise<unknown> = Promise.resolve();
+  /** Applies not yet taken by a batch (see apply). */
+  private waiting: Waiting[] = [];
 
   /** Aborted by close(): grace timers of tunnels end with the agent (HAProxy's hard-stop-after remains). */
   private readonly closing = new AbortController();
@@ -111,27 +129,66 @@ export class HaproxyRouter implements Router, ChallengeResponder {
     return next;
   }
 
+  /**
+   * Applies that arrive while a change is in progress are applied together when it is done, with one
+   * reload for all of them: a first convergence of N apps reloads a few times, not N times (each reload
+   * also sets every route's servers again). A batch that fails is applied again one route at a time, so
+   * that each apply learns its own outcome and one app's refused route holds back no other.
+   */
   apply(route: AppRoute): Promise<void> {
-    return this.serial(() => this.applyNow(route));
+    // A route HAProxy cannot hold at all is refused alone, before any batch.
+    const refused = slotsExceeded(route);
+    if (refused) return Promise.reject(refused);
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ route, resolve, reject });
+      void this.serial(() => this.applyWaiting());
+    });
   }
 
-  private async applyNow(route: AppRoute): Promise<void> {
-    for (const color of COLORS) {
-      const n = route.targets.filter((t) => t.color === color).length;
-      if (n > SLOTS) throw new SwitchyardError('RouteFailed', `app "${route.app}": ${n} ${color} targets, more than the ${SLOTS} HAProxy slots`, { hint: `use at most ${SLOTS} replicas with the haproxy router`, retry: 'needs-human' });
+  private async applyWaiting(): Promise<void> {
+    // One route per app in a batch, in arrival order: a second route for an app waits for the next batch.
+    const batch: Waiting[] = [];
+    const later: Waiting[] = [];
+    const apps = new Set<string>();
+    for (const w of this.waiting) {
+      if (apps.has(w.route.app)) {
+        later.push(w);
+      } else {
+        batch.push(w);
+        apps.add(w.route.app);
+      }
     }
-    const previous = this.table.get(route.app);
-    const before = previous?.color;
-    const next = new Map(this.table).set(route.app, route);
+    this.waiting = later;
+    if (!batch.length) return;
+    const settle = (w: Waiting, applied: Promise<void>) => applied.then(w.resolve, w.reject);
+    if (batch.length === 1) return settle(batch[0]!, this.applyRoutes([batch[0]!.route]));
+    try {
+      await this.applyRoutes(batch.map((w) => w.route));
+      for (const w of batch) w.resolve();
+    } catch {
+      for (const w of batch) await settle(w, this.applyRoutes([w.route]));
+    }
+  }
+
+  private async applyRoutes(routes: readonly AppRoute[]): Promise<void> {
+    const previous = new Map(routes.map((r) => [r.app, this.table.get(r.app)]));
+    const next = new Map(this.table);
+    for (const route of routes) next.set(route.app, route);
     const reloaded = await this.reloadIfChanged(next);
     // A renewed pair for a name already served: swapped in through the runtime API, no reload.
-    const tls = route.hosts?.https && route.hosts.tls;
-    const servedTls = previous?.hosts?.https && previous.hosts.tls;
-    if (!reloaded && tls && servedTls && tls.digest !== servedTls.digest) await this.updateCertificate(route);
+    for (const route of routes) {
+      const tls = route.hosts?.https && route.hosts.tls;
+      const before = previous.get(route.app);
+      const servedTls = before?.hosts?.https && before.hosts.tls;
+      if (!reloaded && tls && servedTls && tls.digest !== servedTls.digest) await this.updateCertificate(route);
+    }
     this.table = next;
-    await this.setRuntime(route);
+    for (const route of routes) await this.setRuntime(route);
     this.save();
-    if (before && before !== route.color) void this.closeTunnels(backendName(route.app, before), route.drainTimeoutMs);
+    for (const route of routes) {
+      const before = previous.get(route.app)?.color;
+      if (before && before !== route.color) void this.closeTunnels(backendName(route.app, before), route.drainTimeoutMs);
+    }
   }
 
   /**
