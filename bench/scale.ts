@@ -1,9 +1,9 @@
 // bench:scale: the real agent with N apps (one replica per color: 2N containers) on the real engine,
 // per router driver. One JSON line per driver and N: the time to converge from the first commit, the
-// no-op pass (mean and p99 from the agent's own histogram over an idle window, and the Docker API calls
-// each makes, counted by a proxy in front of the engine's socket), the RSS of the agent and of the data
-// plane, the time from commit to live for one flip and for all N flipped in one commit, and how each
-// figure grows from the first N to the next. The data plane's own part of each change (the journal's
+// no-op pass (mean and p99 from the agent's own histogram over an idle window, the source's part of it,
+// and the Docker API calls each makes, counted by a proxy in front of the engine's socket), the RSS of
+// the agent and of the data plane, the time from commit to live for one flip and for all N flipped in
+// one commit, and how each figure grows from the first N to the next. The data plane's own part of each change (the journal's
 // flipMs: the router's apply, a HAProxy reload or runtime-API call) is printed per commit as p50 and max.
 //   npm run bench:scale [-- --apps 100,300 --driver embedded|haproxy --idle 10 --profile DIR]
 // --profile writes the agent's CPU profile (node --cpu-prof) into DIR, and prints where its idle window
@@ -52,11 +52,14 @@ function countingDocker(path: string): { server: Server; count: () => number; pa
 }
 
 /** The agent's pass histogram, as its /metrics says it. */
-async function passes(apiUrl: string): Promise<{ count: number; sum: number; buckets: [number, number][] }> {
+async function passes(apiUrl: string): Promise<{ count: number; sum: number; buckets: [number, number][]; fetches: number; fetchSum: number }> {
   const text = await (await fetch(`${apiUrl}/metrics`)).text();
   const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
   const buckets = [...text.matchAll(/^switchyard_reconcile_duration_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)].map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])] as [number, number]);
-  return { count: num(/^switchyard_reconcile_duration_seconds_count (\d+)/m), sum: num(/^switchyard_reconcile_duration_seconds_sum ([\d.e+-]+)/m), buckets };
+  return {
+    count: num(/^switchyard_reconcile_duration_seconds_count (\d+)/m), sum: num(/^switchyard_reconcile_duration_seconds_sum ([\d.e+-]+)/m), buckets,
+    fetches: num(/^switchyard_fetch_duration_seconds_count (\d+)/m), fetchSum: num(/^switchyard_fetch_duration_seconds_sum ([\d.e+-]+)/m),
+  };
 }
 
 /** The agent's V8 heap, used and reserved, from its process metrics. */
@@ -128,7 +131,7 @@ async function bench(driver: 'embedded' | 'haproxy', n: number) {
 
   const result = {
     bench: 'scale', driver, apps: n, containers: 2 * n, ...(nodeArgs.length ? { nodeArgs: nodeArgs.join(' ') } : {}), convergeMs,
-    noopPass: { passes: noopPasses, meanMs: noopPasses ? Math.round(((after.sum - before.sum) / noopPasses) * 1000) : NaN, p99AtMostMs: p99Bucket === undefined ? NaN : p99Bucket * 1000, dockerCallsPerPass: noopPasses ? Math.round((idleCalls / noopPasses) * 10) / 10 : NaN },
+    noopPass: { passes: noopPasses, meanMs: noopPasses ? Math.round(((after.sum - before.sum) / noopPasses) * 1000) : NaN, p99AtMostMs: p99Bucket === undefined ? NaN : p99Bucket * 1000, fetchMeanMs: after.fetches > before.fetches ? Math.round(((after.fetchSum - before.fetchSum) / (after.fetches - before.fetches)) * 1000) : NaN, dockerCallsPerPass: noopPasses ? Math.round((idleCalls / noopPasses) * 10) / 10 : NaN },
     dockerCallsInIdle: idlePaths,
     rssMb: { agent: rssMb(agent.proc.pid!), dataPlane: proxyPids.reduce((s, p) => s + rssMb(p), 0) },
     agentHeapMb: heap,

@@ -12,6 +12,7 @@ export class Metrics implements Observer {
   private readonly passes: Counter;
   private readonly passErrors: Counter;
   private readonly passDuration: Histogram;
+  private readonly fetchDuration: Histogram;
   private readonly flipDuration: Histogram;
   private readonly probes: Counter;
   private readonly stopped: Counter;
@@ -32,7 +33,9 @@ export class Metrics implements Observer {
     collectDefaultMetrics({ register: this.registry });
     this.passes = new Counter({ name: 'switchyard_reconcile_total', help: 'Reconcile passes.', registers });
     this.passErrors = new Counter({ name: 'switchyard_reconcile_errors_total', help: 'Reconcile passes that failed (fetch, Docker, env files).', registers });
-    this.passDuration = new Histogram({ name: 'switchyard_reconcile_duration_seconds', help: 'Duration of a reconcile pass.', buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300], registers });
+    this.passDuration = new Histogram({ name: 'switchyard_reconcile_duration_seconds', help: 'Duration of a reconcile pass.', buckets: [0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300], registers });
+    // A pass that changes nothing is mostly this: how far the source is, and how it answers.
+    this.fetchDuration = new Histogram({ name: 'switchyard_fetch_duration_seconds', help: 'Time the source took to answer: its newest commit, and the commit itself when it is new.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30], registers });
     this.flipDuration = new Histogram({ name: 'switchyard_flip_duration_seconds', help: 'Time to apply a change to an app: bring-up, health gate, switch.', labelNames: ['app', 'result'], buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300], registers });
     this.statusFailures = new Counter({ name: 'switchyard_commit_status_failures_total', help: 'Commit statuses the agent gave up posting to a forge (after its retries, or refused for good).', labelNames: ['forge'], registers });
     this.stopped = new Counter({ name: 'switchyard_promotions_stopped_total', help: 'Promotions stopped: by a failed smoke check before the flip (ChecksFailed), or by the guard, which flipped back (GuardFailed).', labelNames: ['app', 'reason'], registers });
@@ -134,6 +137,10 @@ export class Metrics implements Observer {
   async scrape(): Promise<{ contentType: string; body: string }> {
     await this.refresh();
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  fetched(durationMs: number): void {
+    this.fetchDuration.observe(durationMs / 1000);
   }
 
   pass(durationMs: number, ok: boolean): void {

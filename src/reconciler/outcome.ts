@@ -87,6 +87,10 @@ export class Outcome {
     this.deps.notify?.(event);
   }
 
+  fetched(durationMs: number): void {
+    this.deps.observer?.fetched(durationMs);
+  }
+
   pass(durationMs: number, ok: boolean): void {
     this.deps.observer?.pass(durationMs, ok);
   }

@@ -273,6 +273,7 @@ describe('switchyard end to end: git push -> health gate -> proxy flip', () => {
       expect(Number(/^switchyard_proxy_requests_total\{app="web",color="green"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
       expect(text).toMatch(/^switchyard_proxy_ejected_targets\{app="web",color="green"\} 0$/m);
       expect(Number(/^switchyard_reconcile_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+      expect(Number(/^switchyard_fetch_duration_seconds_count (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
       expect(text).toMatch(/^switchyard_flip_duration_seconds_count\{app="web",result="applied"\} [1-9]/m);
       expect(text).toMatch(/^switchyard_health_checks_total\{result="pass"\} [1-9]/m);
       expect(text).toMatch(/^switchyard_stale 0$/m);

@@ -38,6 +38,7 @@ export async function fetchAndLoad(deps: SourceDeps, memory: Memory, out: Outcom
     const fetchStart = clock.now();
     const snapshot = await source.latest();
     memory.fetchMs = clock.now() - fetchStart;
+    out.fetched(memory.fetchMs);
     status.fetched(snapshot.commit);
     if (snapshot.commit === memory.loadedCommit) return true;
     await followRef(snapshot, memory, out);
