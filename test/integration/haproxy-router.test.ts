@@ -123,6 +123,11 @@ describe('haproxy router (real haproxy 2.6)', () => {
     expect((await get(ports[0]!)).body).toMatch(/^green/);
     expect((await get(p1)).body).toMatch(/^blue/);
     expect((await router.routes()).map((r) => r.app)).not.toContain('bad');
+
+    // In the order asked: an app removed and then applied again, behind another change, is served.
+    await Promise.all([router.apply({ ...appRoute('batch2', 2), color: 'green', targets: [...blue, ...green].map((b) => ({ ...b.target, id: `batch2-${b.target.id}` })) }), router.remove('batch1'), router.apply(appRoute('batch1', 1))]);
+    expect((await router.routes()).map((r) => r.app)).toContain('batch1');
+    expect((await get(ports[1]!)).body).toMatch(/^blue/);
     for (const app of [...apps, 'good']) await router.remove(app);
   });
 

@@ -33,8 +33,9 @@ interface Slot {
   server: string;
 }
 
+/** An apply or a remove not yet carried out, and its caller's promise. */
 interface Waiting {
-  route: AppRoute;
+  change: { apply: AppRoute } | { remove: string };
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -82,7 +83,7 @@ export class HaproxyRouter implements Router, ChallengeResponder {
   private slots = new Map<string, Slot>();
 
   private changes: Promise<unknown> = Promise.resolve();
-  /** Applies not yet taken by a batch (see apply). */
+  /** Changes not yet carried out, in the order they were asked for (see apply). */
   private waiting: Waiting[] = [];
 
   /** Aborted by close(): grace timers of tunnels end with the agent (HAProxy's hard-stop-after remains). */
@@ -139,34 +140,43 @@ export class HaproxyRouter implements Router, ChallengeResponder {
     // A route HAProxy cannot hold at all is refused alone, before any batch.
     const refused = slotsExceeded(route);
     if (refused) return Promise.reject(refused);
+    return this.enqueue({ apply: route });
+  }
+
+  remove(app: string): Promise<void> {
+    return this.enqueue({ remove: app });
+  }
+
+  private enqueue(change: Waiting['change']): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ route, resolve, reject });
-      void this.serial(() => this.applyWaiting());
+      this.waiting.push({ change, resolve, reject });
+      void this.serial(() => this.next());
     });
   }
 
-  private async applyWaiting(): Promise<void> {
-    // One route per app in a batch, in arrival order: a second route for an app waits for the next batch.
-    const batch: Waiting[] = [];
-    const later: Waiting[] = [];
-    const apps = new Set<string>();
-    for (const w of this.waiting) {
-      if (apps.has(w.route.app)) {
-        later.push(w);
-      } else {
-        batch.push(w);
-        apps.add(w.route.app);
-      }
+  /** Carries out the first waiting remove, or the longest run of waiting applies to distinct apps. */
+  private async next(): Promise<void> {
+    const settle = (w: Waiting, done: Promise<void>) => done.then(w.resolve, w.reject);
+    const first = this.waiting[0];
+    if (!first) return;
+    if ('remove' in first.change) {
+      this.waiting.shift();
+      return settle(first, this.removeNow(first.change.remove));
     }
-    this.waiting = later;
-    if (!batch.length) return;
-    const settle = (w: Waiting, applied: Promise<void>) => applied.then(w.resolve, w.reject);
-    if (batch.length === 1) return settle(batch[0]!, this.applyRoutes([batch[0]!.route]));
+    // In the order asked: a remove, or a second route for an app in the run, waits for the next batch.
+    const routes = new Map<string, AppRoute>();
+    for (const { change } of this.waiting) {
+      if (!('apply' in change) || routes.has(change.apply.app)) break;
+      routes.set(change.apply.app, change.apply);
+    }
+    const batch = this.waiting.splice(0, routes.size);
+    const ordered = [...routes.values()];
+    if (batch.length === 1) return settle(batch[0]!, this.applyRoutes(ordered));
     try {
-      await this.applyRoutes(batch.map((w) => w.route));
+      await this.applyRoutes(ordered);
       for (const w of batch) w.resolve();
     } catch {
-      for (const w of batch) await settle(w, this.applyRoutes([w.route]));
+      for (const [i, w] of batch.entries()) await settle(w, this.applyRoutes([ordered[i]!]));
     }
   }
 
@@ -263,10 +273,6 @@ export class HaproxyRouter implements Router, ChallengeResponder {
         if (!existsSync(page.path)) writeAtomically(page.path, page.html);
       }
     }
-  }
-
-  remove(app: string): Promise<void> {
-    return this.serial(() => this.removeNow(app));
   }
 
   private async removeNow(app: string): Promise<void> {
