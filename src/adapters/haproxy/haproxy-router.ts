@@ -193,7 +193,8 @@ export class HaproxyRouter implements Router, ChallengeResponder {
       if (!reloaded && tls && servedTls && tls.digest !== servedTls.digest) await this.updateCertificate(route);
     }
     this.table = next;
-    for (const route of routes) await this.setRuntime(route);
+    // After a reload every route's servers and map entries were set again already (reloadIfChanged).
+    if (!reloaded) for (const route of routes) await this.setRuntime(route);
     this.save();
     for (const route of routes) {
       const before = previous.get(route.app)?.color;
