@@ -3,8 +3,9 @@
 // no-op pass (mean and p99 from the agent's own histogram over an idle window, the source's part of it,
 // and the Docker API calls each makes, counted by a proxy in front of the engine's socket), the RSS of
 // the agent and of the data plane, the time from commit to live for one flip and for all N flipped in
-// one commit, and how each figure grows from the first N to the next. The data plane's own part of each change (the journal's
-// flipMs: the router's apply, a HAProxy reload or runtime-API call) is printed per commit as p50 and max.
+// one commit, and how each figure grows from the first N to the next. The data plane's own part of each
+// change (the journal's flipMs: the router's apply, a HAProxy reload or runtime-API call) is printed per
+// commit as p50 and max.
 //   npm run bench:scale [-- --apps 100,300 --driver embedded|haproxy --idle 10 --profile DIR]
 // --profile writes the agent's CPU profile (node --cpu-prof) into DIR, and prints where its idle window
 // lies in it; --node-args="..." runs the agent's node with those flags (to compare V8 settings; default:
