@@ -186,6 +186,8 @@ Flags:
   --stop                  ask the running one to drain and exit
   --log-level LEVEL       debug, info, warn or error (default info)
   --trusted-proxies LIST  peers whose X-Forwarded-* headers are believed (comma-separated)
+  --workers N             processes that share the listen sockets, 1 to 64 (default 1; the agent
+                          config's proxyWorkers); a change is in force in all before it returns
 
 Example:
   switchyard proxy --stop --instance demo

@@ -194,7 +194,7 @@ async function startRouter(config: Readonly<AgentConfig>, clock: Clock, onRestar
     const { adopted } = await haproxy.start();
     return { router: new SupervisedRouter(haproxy, async () => void (await haproxy.start()), onRestart), adopted, challenges: haproxy };
   }
-  const start = () => ensureProxy(config.stateDir, config.instance, clock, { trustedProxies: config.trustedProxies });
+  const start = () => ensureProxy(config.stateDir, config.instance, clock, { trustedProxies: config.trustedProxies, workers: config.proxyWorkers });
   const proxy = await start();
   return { router: new SupervisedRouter(new RemoteRouter(proxy.socket), async () => void (await start()), onRestart), adopted: !proxy.started, challenges: new RemoteRouter(proxy.socket) };
 }

@@ -52,6 +52,8 @@ export interface AgentConfig {
   apiAllowedHosts: string[];
   /** Peers in front of the data plane whose X-Forwarded-* headers are believed (file only). */
   trustedProxies: string[];
+  /** Worker processes of the embedded proxy, sharing its listen sockets (file only). */
+  proxyWorkers: number;
   webhookSecret?: string;
   notifyUrl?: string;
   staleAfter: number;

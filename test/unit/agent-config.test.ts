@@ -7,6 +7,8 @@ describe('agent config', () => {
     const c = loadAgentConfig({ flags: { repo: '/srv/desired' }, env: {} });
     expect(c).toMatchObject({ repo: '/srv/desired', ref: 'main', path: '', interval: '5s', instance: 'default', listenHost: '127.0.0.1', api: '127.0.0.1:7070', router: 'embedded', runtime: 'docker', logLevel: 'info' });
     expect(c.policy).toEqual({ ...DEFAULT_POLICY });
+    expect(c.proxyWorkers).toBe(1);
+    expect(loadAgentConfig({ flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\nproxyWorkers: 2\n' } }).proxyWorkers).toBe(2);
     expect(Object.isFrozen(c) && Object.isFrozen(c.policy) && Object.isFrozen(c.policy.envFilePaths)).toBe(true);
   });
 
@@ -53,6 +55,7 @@ describe('agent config', () => {
     { name: 'verify with no keys', sources: { flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\nverify:\n  mode: head\n' } }, message: /verify lists no keys/, where: /^agent\.yaml:3:3 verify/ },
     { name: 'verify mode tag on a branch', sources: { flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\nverify:\n  mode: tag\n  gpgKeys: /k\n' } }, message: /verify\.mode "tag" needs a tag to follow, and ref is main/, where: /^agent\.yaml:3:9 verify\.mode/ },
     { name: 'repoAuth with a token and a password', sources: { flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\nrepoAuth:\n  tokenFile: /t\n  passwordFile: /p\n' } }, message: /repoAuth needs one of tokenFile and passwordFile/, where: /^agent\.yaml:3:3 repoAuth/ },
+    { name: 'proxy workers that are no count', sources: { flags: {}, env: {}, file: { path: 'agent.yaml', text: 'repo: r\nproxyWorkers: 0\n' } }, message: /proxyWorkers must be >= 1/, where: /^agent\.yaml:2:15 proxyWorkers/ },
   ];
   it.each(bad)('refuses $name, saying where', ({ sources, message, where }) => {
     let err: unknown;

@@ -14,8 +14,10 @@ export interface ControlInfo {
   pid: number;
   version: string;
   startedAt: number;
-  /** process.memoryUsage() of the proxy when it answered (bytes). */
+  /** process.memoryUsage() of the proxy when it answered (bytes); of the primary when it has workers. */
   memory?: NodeJS.MemoryUsage;
+  /** The pids of its workers, when it runs several (`--workers N`). */
+  workers?: number[];
 }
 
 /** The control socket drives the routes, and the answers to ACME HTTP-01 challenges. */

@@ -21,8 +21,8 @@ const START_WAIT_MS = 15_000;
  */
 export const PROXY_NODE_FLAGS = ['--max-semi-space-size=2'];
 
-/** `trustedProxies` take effect when this starts the proxy; one that runs already keeps its own. */
-export async function ensureProxy(stateDir: string, instance: string, clock: Clock, opts: { trustedProxies?: readonly string[] } = {}): Promise<{ info: ControlInfo; started: boolean; socket: string }> {
+/** `trustedProxies` and `workers` take effect when this starts the proxy; one that runs already keeps its own. */
+export async function ensureProxy(stateDir: string, instance: string, clock: Clock, opts: { trustedProxies?: readonly string[]; workers?: number } = {}): Promise<{ info: ControlInfo; started: boolean; socket: string }> {
   const files = proxyFiles(stateDir, instance);
   const running = await controlAnswers(files.socket);
   if (running) return { info: running, started: false, socket: files.socket };
@@ -30,7 +30,8 @@ export async function ensureProxy(stateDir: string, instance: string, clock: Clo
   mkdirSync(dirname(files.log), { recursive: true });
   const out = openSync(files.log, 'a');
   const trusted = opts.trustedProxies?.length ? ['--trusted-proxies', opts.trustedProxies.join(',')] : [];
-  const child = spawn(process.execPath, [...PROXY_NODE_FLAGS, BIN, 'proxy', '--state-dir', stateDir, '--instance', instance, ...trusted], {
+  const workers = opts.workers && opts.workers > 1 ? ['--workers', String(opts.workers)] : [];
+  const child = spawn(process.execPath, [...PROXY_NODE_FLAGS, BIN, 'proxy', '--state-dir', stateDir, '--instance', instance, ...trusted, ...workers], {
     detached: true,
     stdio: ['ignore', out, out],
     env: withoutSecrets(process.env),

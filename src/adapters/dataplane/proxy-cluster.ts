@@ -1,0 +1,133 @@
+// The processes of a proxy with several workers (`switchyard proxy --workers N`), over node:cluster. The
+// primary forks the workers, replaces one that exits, and reaches them through the WorkerPool; a worker
+// runs an EmbeddedProxy and answers the pool's calls. Workers accept connections themselves on the
+// listen sockets they share (SCHED_NONE): the primary never touches a request, so a route change costs
+// one IPC round trip per worker and the proxy's throughput grows with the workers.
+import cluster, { type Worker } from 'node:cluster';
+import type { Clock } from '../../core/clock.js';
+import { errorMessage, isCode, SwitchyardError, type RetryClass } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import type { EmbeddedProxy } from './embedded-proxy.js';
+import { WorkerGone, type ProxyWorker, type WorkerOp, type WorkerPool } from './worker-pool.js';
+
+/** A worker that exits this soon after it started is restarted only after this pause (no crash loop). */
+const RESTART_PAUSE_MS = 1000;
+
+interface Call { sy: 'call'; id: number; op: WorkerOp; args: unknown[] }
+type Reply = { sy: 'reply'; id: number; ok: true; value: unknown } | { sy: 'reply'; id: number; ok: false; error: { code?: string; message: string; hint?: string; retry?: RetryClass } };
+type Ready = { sy: 'ready' };
+
+export const isWorker = (): boolean => cluster.isWorker;
+
+/**
+ * Primary: starts `count` workers and resolves once all have joined the pool (and so serve its table).
+ * `pids` is kept current as workers come and go. stop() lets no worker be replaced any more.
+ */
+export async function startWorkers(pool: WorkerPool, count: number, clock: Clock, log: Logger, pids: number[]): Promise<{ stop: () => void }> {
+  let stopping = false;
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  const fork = (): Promise<void> =>
+    new Promise((resolve) => {
+      const started = clock.now();
+      const worker = cluster.fork();
+      const link = new WorkerLink(worker);
+      worker.once('online', () => pids.push(worker.process.pid!));
+      worker.on('message', (msg: Reply | Ready) => {
+        if (msg.sy !== 'ready') return link.answer(msg);
+        pool.join(link).then(
+          (failed) => {
+            for (const f of failed) log.error({ app: f.app, worker: worker.process.pid, err: errorMessage(f.error) }, 'proxy worker cannot serve route');
+            log.info({ worker: worker.process.pid }, 'proxy worker serving');
+          },
+          (e: unknown) => log.error({ worker: worker.process.pid, err: errorMessage(e) }, 'proxy worker did not join'),
+        ).finally(resolve);
+      });
+      worker.once('exit', (code, signal) => {
+        pool.leave(worker.id);
+        link.gone();
+        const at = pids.indexOf(worker.process.pid!);
+        if (at >= 0) pids.splice(at, 1);
+        resolve();
+        if (stopping) return;
+        log.error({ worker: worker.process.pid, code, signal }, 'proxy worker exited; starting another');
+        const pause = clock.now() - started < RESTART_PAUSE_MS ? RESTART_PAUSE_MS : 0;
+        void clock.sleep(pause).then(() => (stopping ? undefined : fork()));
+      });
+    });
+  await Promise.all(Array.from({ length: count }, fork));
+  return { stop: () => (stopping = true) };
+}
+
+/** The primary's end of one worker: calls numbered, answered in any order. */
+class WorkerLink implements ProxyWorker {
+  private next = 0;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  private exited = false;
+
+  constructor(private readonly worker: Worker) {}
+
+  get id(): number {
+    return this.worker.id;
+  }
+
+  call(op: WorkerOp, args: unknown[]): Promise<unknown> {
+    if (this.exited) return Promise.reject(new WorkerGone(`worker ${this.worker.process.pid} exited`));
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.send({ sy: 'call', id, op, args } satisfies Call);
+    });
+  }
+
+  answer(reply: Reply): void {
+    const waiting = this.pending.get(reply.id);
+    if (!waiting) return;
+    this.pending.delete(reply.id);
+    if (reply.ok) return waiting.resolve(reply.value);
+    const { code, message, hint, retry } = reply.error;
+    waiting.reject(new SwitchyardError(isCode(code) ? code : 'RouteFailed', message, { ...(hint ? { hint } : {}), ...(retry ? { retry } : {}) }));
+  }
+
+  gone(): void {
+    this.exited = true;
+    for (const { reject } of this.pending.values()) reject(new WorkerGone(`worker ${this.worker.process.pid} exited`));
+    this.pending.clear();
+  }
+}
+
+/**
+ * Worker: answers the primary's calls with its EmbeddedProxy. Signals are the primary's to act on (it
+ * drains every worker); a worker whose primary is gone exits (node:cluster does that on disconnect).
+ */
+export function serveWorker(proxy: EmbeddedProxy): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => undefined);
+  process.on('message', (msg: Call) => {
+    if (msg?.sy !== 'call') return;
+    void dispatch(proxy, msg).then(
+      (value): Reply => ({ sy: 'reply', id: msg.id, ok: true, value: value ?? null }),
+      (e: unknown): Reply => ({
+        sy: 'reply',
+        id: msg.id,
+        ok: false,
+        error: e instanceof SwitchyardError ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), retry: e.retry } : { message: errorMessage(e) },
+      }),
+    ).then((reply) => process.send?.(reply));
+  });
+  process.send?.({ sy: 'ready' } satisfies Ready);
+}
+
+function dispatch(proxy: EmbeddedProxy, { op, args }: Call): Promise<unknown> {
+  const a = args as never[];
+  switch (op) {
+    case 'apply': return proxy.apply(a[0]!);
+    case 'remove': return proxy.remove(a[0]!);
+    case 'drain': return proxy.drain(a[0]!, a[1]!);
+    case 'counters': return proxy.counters(a[0]!);
+    case 'traffic': return proxy.traffic();
+    case 'answer': return proxy.answer(a[0]!, a[1]!);
+    case 'withdraw': return proxy.withdraw(a[0]!);
+    case 'answerTlsAlpn': return proxy.answerTlsAlpn(a[0]!, a[1]!, a[2]!);
+    case 'withdrawTlsAlpn': return proxy.withdrawTlsAlpn(a[0]!);
+    case 'close': return proxy.close();
+  }
+}
