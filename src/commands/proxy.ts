@@ -10,7 +10,6 @@ import { errorMessage, SwitchyardError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { ChallengeResponder } from '../core/certificates.js';
 import type { Router } from '../core/route.js';
-import { EmbeddedProxy } from '../adapters/dataplane/embedded-proxy.js';
 import { clearStaleSocket, controlAnswers, serveControl } from '../adapters/dataplane/proxy-control.js';
 import { proxyFiles } from '../adapters/dataplane/proxy-files.js';
 import { PersistedRouter } from '../adapters/dataplane/persisted-router.js';
@@ -53,7 +52,7 @@ export async function runProxy(args: string[]): Promise<number> {
   const trustedProxies = values['trusted-proxies'].split(',').map((s) => s.trim()).filter(Boolean);
   if (isWorker()) {
     // One of the workers of a proxy with several: its primary gives it the routes and stops it.
-    serveWorker(new EmbeddedProxy(systemClock, { trustedProxies }));
+    serveWorker(new (await embeddedProxy())(systemClock, { trustedProxies }));
     await new Promise((resolve) => process.once('disconnect', resolve));
     return 0;
   }
@@ -93,6 +92,9 @@ export async function runProxy(args: string[]): Promise<number> {
   return 0;
 }
 
+/** Loaded where requests are served only: the primary of a proxy with workers does without it (and undici). */
+const embeddedProxy = async () => (await import('../adapters/dataplane/embedded-proxy.js')).EmbeddedProxy;
+
 interface DataPlane {
   router: Router & ChallengeResponder;
   /** Stops accepting and finishes the requests in flight. */
@@ -103,7 +105,7 @@ interface DataPlane {
 
 /** One process serves everything: the routes saved before are served again at once. */
 async function single(store: RouteStore, trustedProxies: string[], log: Logger): Promise<DataPlane> {
-  const proxy = new EmbeddedProxy(systemClock, { trustedProxies });
+  const proxy = new (await embeddedProxy())(systemClock, { trustedProxies });
   for (const route of store.load()) {
     // Serve again at once what was served before; the agent corrects anything stale on its next pass.
     await proxy.apply(route).catch((e) => log.error({ app: route.app, err: errorMessage(e) }, 'cannot restore route'));

@@ -99,6 +99,20 @@ describe('proxy with two workers', () => {
     expect(await router.routes()).toEqual([route('green')]);
   });
 
+  it('kills and replaces a worker that does not answer (SIGSTOP); the change is in force in the others meanwhile', async () => {
+    await router.apply(route('green'));
+    const [stopped, kept] = await workers();
+    process.kill(stopped!, 'SIGSTOP');
+    await router.apply(route('blue'));
+    await processGone('the stopped worker to be killed', stopped!);
+    expect((await onlyWorker(kept!, () => get(port))).body).toBe('blue-0');
+    const now = await until('a new worker', async () => {
+      const pids = await workers();
+      return pids.length === 2 && !pids.includes(stopped!) ? pids : undefined;
+    });
+    expect((await onlyWorker(now.find((p) => p !== kept)!, () => get(port))).body).toBe('blue-0');
+  });
+
   it('refuses a port another app serves on, as one process would', async () => {
     await expect(router.apply({ ...route('blue'), app: 'other' })).rejects.toMatchObject({ code: 'PortInUse', message: expect.stringMatching(/app "web" serves there/) });
     expect((await router.routes()).map((r) => r.app)).toEqual(['web']);

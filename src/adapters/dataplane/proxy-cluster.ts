@@ -12,6 +12,12 @@ import { WorkerGone, type ProxyWorker, type WorkerOp, type WorkerPool } from './
 
 /** A worker that exits this soon after it started is restarted only after this pause (no crash loop). */
 const RESTART_PAUSE_MS = 1000;
+/**
+ * A worker that has not answered a call in this long (a drain: on top of its own timeout) is killed and
+ * replaced: one stopped or wedged worker must not hold every later change, and once it is gone it
+ * cannot accept a request by an old route.
+ */
+export const WORKER_ANSWER_MS = 5000;
 
 interface Call { sy: 'call'; id: number; op: WorkerOp; args: unknown[] }
 type Reply = { sy: 'reply'; id: number; ok: true; value: unknown } | { sy: 'reply'; id: number; ok: false; error: { code?: string; message: string; hint?: string; retry?: RetryClass } };
@@ -30,7 +36,10 @@ export async function startWorkers(pool: WorkerPool, count: number, clock: Clock
     new Promise((resolve) => {
       const started = clock.now();
       const worker = cluster.fork();
-      const link = new WorkerLink(worker);
+      const link = new WorkerLink(worker, (op) => {
+        log.error({ worker: worker.process.pid, op, waitedMs: WORKER_ANSWER_MS }, 'proxy worker does not answer; killing it');
+        worker.process.kill('SIGKILL');
+      });
       worker.once('online', () => pids.push(worker.process.pid!));
       worker.on('message', (msg: Reply | Ready) => {
         if (msg.sy !== 'ready') return link.answer(msg);
@@ -61,10 +70,11 @@ export async function startWorkers(pool: WorkerPool, count: number, clock: Clock
 /** The primary's end of one worker: calls numbered, answered in any order. */
 class WorkerLink implements ProxyWorker {
   private next = 0;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout | undefined }>();
   private exited = false;
 
-  constructor(private readonly worker: Worker) {}
+  /** `unresponsive` is told of a call left unanswered; the call itself ends when the worker exits. */
+  constructor(private readonly worker: Worker, private readonly unresponsive: (op: WorkerOp) => void) {}
 
   get id(): number {
     return this.worker.id;
@@ -73,8 +83,11 @@ class WorkerLink implements ProxyWorker {
   call(op: WorkerOp, args: unknown[]): Promise<unknown> {
     if (this.exited) return Promise.reject(new WorkerGone(`worker ${this.worker.process.pid} exited`));
     const id = this.next++;
+    // A close finishes the requests in flight: the primary bounds the whole shutdown instead.
+    const waitMs = op === 'close' ? undefined : WORKER_ANSWER_MS + (op === 'drain' ? (args[1] as number) : 0);
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const timer = waitMs === undefined ? undefined : setTimeout(() => this.unresponsive(op), waitMs);
+      this.pending.set(id, { resolve, reject, timer });
       this.worker.send({ sy: 'call', id, op, args } satisfies Call);
     });
   }
@@ -83,6 +96,7 @@ class WorkerLink implements ProxyWorker {
     const waiting = this.pending.get(reply.id);
     if (!waiting) return;
     this.pending.delete(reply.id);
+    clearTimeout(waiting.timer);
     if (reply.ok) return waiting.resolve(reply.value);
     const { code, message, hint, retry } = reply.error;
     waiting.reject(new SwitchyardError(isCode(code) ? code : 'RouteFailed', message, { ...(hint ? { hint } : {}), ...(retry ? { retry } : {}) }));
@@ -90,7 +104,10 @@ class WorkerLink implements ProxyWorker {
 
   gone(): void {
     this.exited = true;
-    for (const { reject } of this.pending.values()) reject(new WorkerGone(`worker ${this.worker.process.pid} exited`));
+    for (const { reject, timer } of this.pending.values()) {
+      clearTimeout(timer);
+      reject(new WorkerGone(`worker ${this.worker.process.pid} exited`));
+    }
     this.pending.clear();
   }
 }
