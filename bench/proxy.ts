@@ -7,18 +7,20 @@
 //   per connection after each answer), through the embedded proxy and direct;
 // - HTTPS (a certificate from a CA made here): the embedded proxy's shared TLS port, HAProxy, nginx;
 // - host routing: one host against 100 on the same shared port, for the embedded proxy and for the
-//   HAProxy driver's own configuration (its host map).
+//   HAProxy driver's own configuration (its host map);
+// - all cores: nothing pinned but the backend, wrk with 2 threads: the embedded proxy with 1 worker and
+//   with one per core (`--workers`), against HAProxy with one thread per core.
 // Prints one JSON line per row, then one with the ratios and the issue's targets.
 //   npm run bench:proxy [-- --seconds 10 --connections 50 --profile DIR --proxy-node-args="..."]
 // --profile DIR: the embedded proxy runs with node --cpu-prof, its profile written into DIR at the end
 // (read it with `tsx bench/profile-top.ts DIR/*.cpuprofile`).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../src/core/clock.js';
-import { ensureProxy } from '../src/adapters/dataplane/proxy-launcher.js';
+import { ensureProxy, PROXY_NODE_FLAGS } from '../src/adapters/dataplane/proxy-launcher.js';
 import { RemoteRouter } from '../src/adapters/dataplane/remote-router.js';
 import { controlAnswers } from '../src/adapters/dataplane/proxy-control.js';
 import { proxyFiles } from '../src/adapters/dataplane/proxy-files.js';
@@ -39,10 +41,12 @@ need('taskset', 'util-linux');
 /** The proxies' core, and the one wrk and the backend share. */
 const PROXY_CPU = 0;
 const LOAD_CPU = 1;
+const CORES = availableParallelism();
 
 const dir = mkdtempSync(join(tmpdir(), 'sy-bench-'));
 const ports = {
   backend: await freePort(), embedded: await freePort(), haproxy: await freePort(), nginx: await freePort(), caddy: await freePort(),
+  embeddedAll: await freePort(), embeddedWorkers: await freePort(), haproxyAll: await freePort(),
   embeddedTls: await freePort(), haproxyTls: await freePort(), nginxTls: await freePort(), embeddedHosts: await freePort(), haproxyHosts1: await freePort(), haproxyHosts100: await freePort(),
 };
 const tls = makeCa(dir).issue(['localhost'], 'localhost');
@@ -59,13 +63,13 @@ haproxyProxy(dir, ports.haproxyTls, ports.backend, 1, bundle, PROXY_CPU);
 nginxProxy(dir, ports.nginx, ports.backend, undefined, PROXY_CPU);
 nginxProxy(dir, ports.nginxTls, ports.backend, tls, PROXY_CPU);
 caddyProxy(dir, ports.caddy, ports.backend, PROXY_CPU);
-// The real proxy process, started pinned here (and adopted as the agent would adopt it).
+haproxyProxy(dir, ports.haproxyAll, ports.backend, CORES);
+// The real proxy process, started pinned here (and adopted as the agent would adopt it); and two more on
+// all cores, with one worker and with one per core.
 const profiling = [...values['proxy-node-args'].split(' ').filter(Boolean), ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [])];
-start(process.execPath, [...profiling, 'bin/switchyard.js', 'proxy', '--state-dir', dir, '--instance', 'bench'], { cpu: PROXY_CPU, detached: true, stopSignal: 'SIGTERM' });
-await waitForProxy();
-const proxy = await ensureProxy(dir, 'bench', systemClock);
-const router = new RemoteRouter(proxy.socket);
-await router.apply({ app: 'bench', listen: at(ports.embedded), color: 'blue', targets: [backend], drainTimeoutMs: 1000 });
+const { proxy, router } = await embeddedProxy('bench', ports.embedded, { cpu: PROXY_CPU, nodeArgs: profiling });
+const allCores = await embeddedProxy('all-cores', ports.embeddedAll, { nodeArgs: PROXY_NODE_FLAGS });
+const workers = await embeddedProxy('workers', ports.embeddedWorkers, { nodeArgs: PROXY_NODE_FLAGS, workers: CORES });
 await router.apply({ app: 'tls', color: 'blue', targets: [{ ...backend, id: 'tls-b' }], drainTimeoutMs: 1000, hosts: { names: ['localhost'], pathPrefix: '/', stripPrefix: false, https: at(ports.embeddedTls), tls: { ...tls, digest: 'bench' } } });
 await router.apply(hostRoute('h0', 'h0.test', ports.embeddedHosts));
 // The HAProxy driver's own configuration for 1 and for 100 host names, each started once with its table.
@@ -80,12 +84,13 @@ for (const d of drivers) {
   pinTree(Number(readFileSync(d.paths.pid, 'utf8')), PROXY_CPU);
 }
 const results: Record<string, WrkResult & { paced?: { perConnectionDelayMs: number } }> = {};
-type Opts = { tls?: boolean; host?: string; script?: string };
+type Opts = { tls?: boolean; host?: string; script?: string; cpu?: number; threads?: number };
 const measure = (row: string, port: number, opts: Opts = {}) => {
   const run = { connections, cpu: LOAD_CPU, threads: 1, ...opts };
   wrk(port, { ...run, seconds: 2 }); // warm-up: JIT, keep-alive pools, TLS sessions
   results[row] = wrk(port, { ...run, seconds });
-  console.log(JSON.stringify({ bench: 'proxy', row, connections, seconds, pinned: row === 'direct' ? 'wrk+backend: core 1' : `proxy: core ${PROXY_CPU}; wrk+backend: core ${LOAD_CPU}`, ...results[row] }));
+  const pinned = run.cpu === undefined ? `backend: core ${LOAD_CPU}; proxy and wrk: any` : row === 'direct' ? 'wrk+backend: core 1' : `proxy: core ${PROXY_CPU}; wrk+backend: core ${LOAD_CPU}`;
+  console.log(JSON.stringify({ bench: 'proxy', row, connections, seconds, pinned, ...results[row] }));
 };
 try {
   await Promise.all(Object.values(ports).map((p) => waitForPort(p)));
@@ -111,6 +116,10 @@ try {
   measure('embedded-100-hosts', ports.embeddedHosts, { host: 'h57.test' });
   measure('haproxy-driver-1-host', ports.haproxyHosts1, { host: 'h0.test' });
   measure('haproxy-driver-100-hosts', ports.haproxyHosts100, { host: 'h57.test' });
+  const everywhere = { cpu: undefined, threads: CORES };
+  measure('embedded-all-cores', ports.embeddedAll, everywhere);
+  measure(`embedded-${CORES}-workers-all-cores`, ports.embeddedWorkers, everywhere);
+  measure(`haproxy-${CORES}-threads-all-cores`, ports.haproxyAll, everywhere);
   const r = (a: string, b: string) => Number((results[a]!.rps / results[b]!.rps).toFixed(3));
   const addedP99AtHalf = Number((results['embedded-at-half-rate']!.p99Ms - results['direct-at-half-rate']!.p99Ms).toFixed(3));
   console.log(JSON.stringify({
@@ -123,12 +132,13 @@ try {
     atMaxRate: { embeddedAddedP99Ms: Number((results.embedded!.p99Ms - results.direct!.p99Ms).toFixed(3)), haproxyAddedP99Ms: Number((results.haproxy!.p99Ms - results.direct!.p99Ms).toFixed(3)) },
     https: { embeddedVsNginx: r('embedded-https', 'nginx-https'), haproxyVsNginx: r('haproxy-https', 'nginx-https'), embeddedHttpsVsHttp: r('embedded-https', 'embedded') },
     hosts: { embedded100Vs1: r('embedded-100-hosts', 'embedded-1-host'), haproxyDriver100Vs1: r('haproxy-driver-100-hosts', 'haproxy-driver-1-host') },
+    allCores: { cores: CORES, workersVsOne: r(`embedded-${CORES}-workers-all-cores`, 'embedded-all-cores'), workersVsHaproxy: r(`embedded-${CORES}-workers-all-cores`, `haproxy-${CORES}-threads-all-cores`) },
     errors: Object.fromEntries(Object.entries(results).filter(([, x]) => x.non2xx || x.socketErrors).map(([k, x]) => [k, { non2xx: x.non2xx, socketErrors: x.socketErrors }])),
     targets: { embeddedVsCaddyAtLeast: 2, embeddedVsHaproxyAtLeast: 0.35, addedP99AtHalfRateMsAtMost: 1 },
     met: { vsCaddy: r('embedded', 'caddy') >= 2, vsHaproxy: r('embedded', 'haproxy') >= 0.35, addedP99AtHalfRate: addedP99AtHalf <= 1 },
   }));
 } finally {
-  await stopProcess(proxy.info.pid, () => router.shutdown());
+  for (const p of [{ proxy, router }, allCores, workers]) await stopProcess(p.proxy.info.pid, () => p.router.shutdown());
   for (const d of drivers) {
     const pid = Number(readFileSync(d.paths.pid, 'utf8'));
     await stopProcess(pid, () => d.router.shutdown());
@@ -137,8 +147,15 @@ try {
 }
 process.exit(0);
 
-async function waitForProxy(): Promise<void> {
-  for (let i = 0; i < 200 && !(await controlAnswers(proxyFiles(dir, 'bench').socket)); i++) await new Promise((r) => setTimeout(r, 50));
+/** A real `switchyard proxy` process of its own instance, serving the backend on `port`. */
+async function embeddedProxy(instance: string, port: number, opts: { cpu?: number; nodeArgs?: string[]; workers?: number }) {
+  const workers = opts.workers ? ['--workers', String(opts.workers)] : [];
+  start(process.execPath, [...(opts.nodeArgs ?? []), 'bin/switchyard.js', 'proxy', '--state-dir', dir, '--instance', instance, ...workers], { cpu: opts.cpu, detached: true, stopSignal: 'SIGTERM' });
+  for (let i = 0; i < 200 && !(await controlAnswers(proxyFiles(dir, instance).socket)); i++) await new Promise((r) => setTimeout(r, 50));
+  const proxy = await ensureProxy(dir, instance, systemClock);
+  const router = new RemoteRouter(proxy.socket);
+  await router.apply({ app: 'bench', listen: at(port), color: 'blue', targets: [backend], drainTimeoutMs: 1000 });
+  return { proxy, router };
 }
 
 /** Pins a process and its children (HAProxy's master and its workers) to one core. */
