@@ -113,6 +113,16 @@ describe('proxy with two workers', () => {
     expect((await onlyWorker(now.find((p) => p !== kept)!, () => get(port))).body).toBe('blue-0');
   });
 
+  it('takes its workers down when it is killed (SIGKILL), and comes back serving its saved table', async () => {
+    await router.apply(route('green'));
+    const before = await controlAnswers(socket);
+    process.kill(before!.pid, 'SIGKILL');
+    for (const pid of [before!.pid, ...before!.workers!]) await processGone('the killed proxy and its workers to be gone', pid);
+    const again = await ensureProxy(dir, instance, systemClock, { workers: 2 });
+    expect(again.info.workers).toHaveLength(2);
+    for (const pid of again.info.workers!) expect((await onlyWorker(pid, () => get(port))).body).toBe('green-0');
+  });
+
   it('refuses a port another app serves on, as one process would', async () => {
     await expect(router.apply({ ...route('blue'), app: 'other' })).rejects.toMatchObject({ code: 'PortInUse', message: expect.stringMatching(/app "web" serves there/) });
     expect((await router.routes()).map((r) => r.app)).toEqual(['web']);

@@ -12,9 +12,15 @@ class FakeWorker implements ProxyWorker {
   readonly calls: string[] = [];
   readonly challenges = new Map<string, string>();
   failNext: Partial<Record<WorkerOp, Error>> = {};
+  failWhen: (op: WorkerOp, args: unknown[]) => Error | undefined = () => undefined;
   answers: Partial<Record<WorkerOp, unknown>> = {};
+  discarded = false;
   private held: { op: WorkerOp; release?: () => void } | undefined;
   constructor(readonly id: number) {}
+
+  discard(): void {
+    this.discarded = true;
+  }
 
   hold(op: WorkerOp): () => void {
     this.held = { op };
@@ -33,6 +39,8 @@ class FakeWorker implements ProxyWorker {
       delete this.failNext[op];
       throw failure;
     }
+    const refused = this.failWhen(op, args);
+    if (refused) throw refused;
     if (op === 'apply') this.table.set((args[0] as AppRoute).app, args[0] as AppRoute);
     if (op === 'remove') this.table.delete(args[0] as string);
     if (op === 'answer') this.challenges.set(args[0] as string, args[1] as string);
@@ -78,6 +86,15 @@ describe('worker pool', () => {
     workers[0]!.failNext.apply = new SwitchyardError('PortInUse', 'cannot listen on 127.0.0.1:8002');
     await expect(pool.apply(route('api', 'blue', 8002))).rejects.toMatchObject({ code: 'PortInUse' });
     expect(workers.map((w) => w.table.has('api'))).toEqual([false, false, false]);
+    // A worker that cannot go back either is discarded (its replacement joins with the table).
+    workers[0]!.failNext.apply = new SwitchyardError('PortInUse', 'cannot listen on 127.0.0.1:8003');
+    workers[1]!.failWhen = (op, args) => (op === 'apply' && (args[0] as AppRoute).color === 'blue' ? new SwitchyardError('RouteFailed', 'cannot read the certificate') : undefined);
+    await expect(pool.apply(route('web', 'green', 8003))).rejects.toMatchObject({ code: 'PortInUse' });
+    expect(workers.map((w) => w.discarded)).toEqual([false, true, false]);
+    workers[0]!.calls.length = 0;
+    workers[1]!.calls.length = 0;
+    await pool.remove('web');
+    expect([workers[0]!.calls, workers[1]!.calls]).toEqual([['remove web'], []]);
   });
 
   it('refuses a port another app serves on before any worker is asked', async () => {

@@ -38,7 +38,7 @@ export async function startWorkers(pool: WorkerPool, count: number, clock: Clock
       const worker = cluster.fork();
       const link = new WorkerLink(worker, (op) => {
         log.error({ worker: worker.process.pid, op, waitedMs: WORKER_ANSWER_MS }, 'proxy worker does not answer; killing it');
-        worker.process.kill('SIGKILL');
+        link.discard();
       });
       worker.once('online', () => pids.push(worker.process.pid!));
       worker.on('message', (msg: Reply | Ready) => {
@@ -78,6 +78,10 @@ class WorkerLink implements ProxyWorker {
 
   get id(): number {
     return this.worker.id;
+  }
+
+  discard(): void {
+    this.worker.process.kill('SIGKILL');
   }
 
   call(op: WorkerOp, args: unknown[]): Promise<unknown> {

@@ -17,6 +17,8 @@ export interface ProxyWorker {
   readonly id: number;
   /** Rejects with WorkerGone if the worker exits before it answers. */
   call(op: WorkerOp, args: unknown[]): Promise<unknown>;
+  /** Ends the worker (it is replaced, and the replacement takes the table as it is). */
+  discard(): void;
 }
 
 /** A worker that exited: what it held is gone with it, and its replacement gets the table when it joins. */
@@ -61,6 +63,11 @@ export class WorkerPool implements Router, ChallengeResponder {
     this.live.delete(id);
   }
 
+  private discard(worker: ProxyWorker): void {
+    this.live.delete(worker.id);
+    worker.discard();
+  }
+
   async apply(route: AppRoute): Promise<void> {
     await this.serial(async () => {
       this.checkPorts(route);
@@ -68,8 +75,10 @@ export class WorkerPool implements Router, ChallengeResponder {
       const results = await this.each('apply', [route]);
       const failure = results.find((r) => r.status === 'rejected');
       if (failure) {
-        // Some workers may have taken it: they go back to the previous route, so that all serve one table.
-        await Promise.all(results.filter((r) => r.status === 'fulfilled').map((r) => (previous ? r.worker.call('apply', [previous]) : r.worker.call('remove', [route.app])).catch(() => undefined)));
+        // Some workers may have taken it: they go back to the previous route, so that all serve one table;
+        // one that cannot is replaced by a worker that takes the table from scratch.
+        const back = (w: ProxyWorker) => (previous ? w.call('apply', [previous]) : w.call('remove', [route.app]));
+        await Promise.all(results.filter((r) => r.status === 'fulfilled').map((r) => back(r.worker).catch(() => this.discard(r.worker))));
         throw failure.reason;
       }
       this.table.set(route.app, route);
