@@ -22,7 +22,8 @@ describe('tls: acme on the real agent, against pebble', () => {
   const shop = () => appYaml({ name: 'shop', blueImage: testImages().ok, greenImage: testImages().ok, more: 'hosts: [shop.test]\ntls: acme\n' });
   const config = (directory: string, ports: { http: number; https: number }) => {
     const file = join(dir, `agent-${ports.http}.yaml`);
-    writeFileSync(file, `acme:\n  directory: ${directory}\n  email: ops@shop.test\n  caFile: ${join(dir, 'ca.pem')}\npolicy:\n  hosts: [shop.test]\n`);
+    // Two proxy workers: pebble's validation reaches whichever accepts it, so each must answer the challenge.
+    writeFileSync(file, `acme:\n  directory: ${directory}\n  email: ops@shop.test\n  caFile: ${join(dir, 'ca.pem')}\npolicy:\n  hosts: [shop.test]\nproxyWorkers: 2\n`);
     return ['--config', file, '--http', `127.0.0.1:${ports.http}`, '--https', `127.0.0.1:${ports.https}`];
   };
 

@@ -2,6 +2,7 @@
 // name on one HTTPS port (--https, a CA made in the test, certificate files under the policy's
 // certPaths), on real containers. Flipping one app, adding a third and renewing a certificate each fail
 // no request of either app; a bad pair is refused with its location while the old one keeps serving.
+// The embedded proxy runs two worker processes here (proxyWorkers: 2): every one of those holds for both.
 import { copyFileSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -10,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readyCondition } from '../../src/core/status.js';
 import { systemClock } from '../../src/core/clock.js';
 import { HaproxyRouter, haproxyPaths } from '../../src/adapters/haproxy/haproxy-router.js';
+import { controlAnswers } from '../../src/adapters/dataplane/proxy-control.js';
+import { proxyFiles } from '../../src/adapters/dataplane/proxy-files.js';
 import { E2eWorld } from '../support/agent-process.js';
 import { appYaml } from '../support/app-yaml.js';
 import { get, keptAliveThroughFlip, startLoad } from '../support/load.js';
@@ -51,7 +54,7 @@ describe.each(['embedded', 'haproxy'])('the front door on the real agent (--rout
     for (const name of ['shop', 'api', 'new']) ca.issue([`${name}.test`], name);
     [http, https] = [await freePort(), await freePort()];
     const config = join(w.stateDir, 'agent.yaml');
-    writeFileSync(config, `policy:\n  hosts: ["*.test"]\n  certPaths: [${certs}]\n`);
+    writeFileSync(config, `policy:\n  hosts: ["*.test"]\n  certPaths: [${certs}]\n${router === 'embedded' ? 'proxyWorkers: 2\n' : ''}`);
     await w.serve(files('blue'));
     await w.start('300ms', {}, ['--config', config, '--router', router, '--http', `127.0.0.1:${http}`, '--https', `127.0.0.1:${https}`]);
   });
@@ -67,6 +70,7 @@ describe.each(['embedded', 'haproxy'])('the front door on the real agent (--rout
     const redirect = await get({ port: http, host: 'shop.test' }, undefined, '/x');
     expect([redirect.status, redirect.headers.location]).toEqual([308, `https://shop.test:${https}/x`]);
     expect(await get({ port: http, host: 'nobody.test' })).toMatchObject({ status: 404, body: 'not found\n' });
+    if (router === 'embedded') expect((await controlAnswers(proxyFiles(w.stateDir, w.instance).socket))?.workers).toHaveLength(2);
   });
 
   // With HAProxy, the same flip and new app under load run against the real driver in
