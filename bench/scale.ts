@@ -9,7 +9,7 @@
 //   npm run bench:scale [-- --apps 100,300 --driver embedded|haproxy --idle 10 --profile DIR]
 // --profile writes the agent's CPU profile (node --cpu-prof) into DIR, and prints where its idle window
 // lies in it; --node-args="..." runs the agent's node with those flags (to compare V8 settings; default:
-// those of packaging/switchyard.service, --max-semi-space-size=1).
+// those of packaging/switchyard.service, --max-semi-space-size=1 --optimize-for-size).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
@@ -24,7 +24,7 @@ import { appYaml } from '../test/support/app-yaml.js';
 import { startGitServer, TestRepo } from '../test/support/git-server.js';
 import { endRun, freePort, need, until } from './support.js';
 
-const { values } = parseArgs({ options: { apps: { type: 'string', default: '100,300' }, driver: { type: 'string' }, idle: { type: 'string', default: '10' }, profile: { type: 'string' }, 'node-args': { type: 'string', default: '--max-semi-space-size=1' } } });
+const { values } = parseArgs({ options: { apps: { type: 'string', default: '100,300' }, driver: { type: 'string' }, idle: { type: 'string', default: '10' }, profile: { type: 'string' }, 'node-args': { type: 'string', default: '--max-semi-space-size=1 --optimize-for-size' } } });
 const COUNTS = values.apps.split(',').map(Number);
 const IDLE_S = Number(values.idle);
 need('haproxy', 'haproxy');

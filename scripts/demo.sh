@@ -29,4 +29,4 @@ cat >&2 <<MSG
   Status: npx switchyard status      Stop: Ctrl-C (containers keep running; a restart adopts them)
 
 MSG
-exec node --max-semi-space-size=1 bin/switchyard.js run --repo "$repo" --branch main --interval 2s --instance demo --http 127.0.0.1:8000 "$@"
+exec node --max-semi-space-size=1 --optimize-for-size bin/switchyard.js run --repo "$repo" --branch main --interval 2s --instance demo --http 127.0.0.1:8000 "$@"

@@ -27,7 +27,7 @@ export const isWorker = (): boolean => cluster.isWorker;
 
 /**
  * Primary: starts `count` workers and resolves once all have joined the pool (and so serve its table).
- * `pids` is kept current as workers come and go. stop() lets no worker be replaced any more.
+ * `pids` is kept to the workers that serve, as they come and go. stop() lets no worker be replaced any more.
  */
 export async function startWorkers(pool: WorkerPool, count: number, clock: Clock, log: Logger, pids: number[]): Promise<{ stop: () => void }> {
   let stopping = false;
@@ -40,12 +40,12 @@ export async function startWorkers(pool: WorkerPool, count: number, clock: Clock
         log.error({ worker: worker.process.pid, op, waitedMs: WORKER_ANSWER_MS }, 'proxy worker does not answer; killing it');
         link.discard();
       });
-      worker.once('online', () => pids.push(worker.process.pid!));
       worker.on('message', (msg: Reply | Ready) => {
         if (msg.sy !== 'ready') return link.answer(msg);
         pool.join(link).then(
           (failed) => {
             for (const f of failed) log.error({ app: f.app, worker: worker.process.pid, err: errorMessage(f.error) }, 'proxy worker cannot serve route');
+            pids.push(worker.process.pid!);
             log.info({ worker: worker.process.pid }, 'proxy worker serving');
           },
           (e: unknown) => log.error({ worker: worker.process.pid, err: errorMessage(e) }, 'proxy worker did not join'),

@@ -16,7 +16,7 @@ export interface ControlInfo {
   startedAt: number;
   /** process.memoryUsage() of the proxy when it answered (bytes); of the primary when it has workers. */
   memory?: NodeJS.MemoryUsage;
-  /** The pids of its workers, when it runs several (`--workers N`). */
+  /** The pids of its workers that serve, when it runs several (`--workers N`). */
   workers?: number[];
 }
 
