@@ -48,7 +48,11 @@ export async function startWorkers(pool: WorkerPool, count: number, clock: Clock
             pids.push(worker.process.pid!);
             log.info({ worker: worker.process.pid }, 'proxy worker serving');
           },
-          (e: unknown) => log.error({ worker: worker.process.pid, err: errorMessage(e) }, 'proxy worker did not join'),
+          (e: unknown) => {
+            // It may hold part of the table: a fresh one starts from nothing instead.
+            log.error({ worker: worker.process.pid, err: errorMessage(e) }, 'proxy worker did not join; replacing it');
+            link.discard();
+          },
         ).finally(resolve);
       });
       worker.once('exit', (code, signal) => {
@@ -132,7 +136,10 @@ export function serveWorker(proxy: EmbeddedProxy): void {
         ok: false,
         error: e instanceof SwitchyardError ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), retry: e.retry } : { message: errorMessage(e) },
       }),
-    ).then((reply) => process.send?.(reply));
+    ).then((reply) => {
+      // A primary that is gone takes the answer's reader with it; this process is exiting then.
+      if (process.connected) process.send?.(reply);
+    });
   });
   process.send?.({ sy: 'ready' } satisfies Ready);
 }
