@@ -77,7 +77,7 @@ export async function runAgent(args: string[]): Promise<number> {
   // The data plane is its own process (the embedded proxy, or HAProxy): adopt the one that runs, or
   // start it. Either way it outlives this agent; one found gone later is started again (supervised).
   let agent: Agent | undefined;
-  const dataPlane = await startRouter(config, clock, (why) => agent?.dataPlaneRestarted(why));
+  const dataPlane = await startRouter(config, clock, log, (why) => agent?.dataPlaneRestarted(why));
   const router = dataPlane.router;
   const status = new StatusStore(config.instance, source.description, clock);
   const journal = new FileJournal(files.journal);
@@ -188,7 +188,7 @@ async function acmeIssuer(config: Readonly<AgentConfig>, challenges: ChallengeRe
   });
 }
 
-async function startRouter(config: Readonly<AgentConfig>, clock: Clock, onRestart: (why: string) => void): Promise<{ router: Router; adopted: boolean; challenges?: ChallengeResponder }> {
+async function startRouter(config: Readonly<AgentConfig>, clock: Clock, log: Logger, onRestart: (why: string) => void): Promise<{ router: Router; adopted: boolean; challenges?: ChallengeResponder }> {
   if (config.router === 'haproxy') {
     const haproxy = new HaproxyRouter(haproxyPaths(config.stateDir, config.instance), clock);
     const { adopted } = await haproxy.start();
@@ -196,6 +196,11 @@ async function startRouter(config: Readonly<AgentConfig>, clock: Clock, onRestar
   }
   const start = () => ensureProxy(config.stateDir, config.instance, clock, { trustedProxies: config.trustedProxies, workers: config.proxyWorkers });
   const proxy = await start();
+  const running = proxy.info.workers?.length ?? 1;
+  if (!proxy.started && running !== config.proxyWorkers) {
+    // Changing it means restarting the data plane, which refuses connections meanwhile: the operator's call.
+    log.warn({ proxyWorkers: config.proxyWorkers, running, pid: proxy.info.pid }, `the running proxy has ${running} worker(s), not proxyWorkers ${config.proxyWorkers}; it keeps them until it restarts (switchyard proxy --stop --instance ${config.instance}, and the agent starts it again)`);
+  }
   return { router: new SupervisedRouter(new RemoteRouter(proxy.socket), async () => void (await start()), onRestart), adopted: !proxy.started, challenges: new RemoteRouter(proxy.socket) };
 }
 
