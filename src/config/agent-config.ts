@@ -1,9 +1,9 @@
 // The agent's configuration: defaults < config file (YAML) < SWITCHYARD_* environment variables < flags,
 // validated as one record against schemas/agent-config.schema.json, then frozen. The host-safety
 // policy comes from the file only: it is the operator's, never the repository's.
-import { readFileSync } from 'node:fs';
 import { DEFAULT_STATE_DIR } from './state-dir.js';
-import { Ajv } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { validate as validateConfig } from './agent-config-validator.generated.js';
 import cron from 'node-cron';
 import { LineCounter, parseDocument } from 'yaml';
 import { YamlLocator } from '../core/yaml-location.js';
@@ -63,7 +63,6 @@ export interface AgentConfig {
   policy: Policy;
 }
 
-const SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/agent-config.schema.json', import.meta.url), 'utf8')) as object;
 const KEYS = ['repo', 'ref', 'branch', 'semver', 'path', 'interval', 'schedule', 'instance', 'listenHost', 'api', 'stateDir', 'router', 'runtime', 'logLevel', 'apiToken', 'webhookSecret', 'notifyUrl'] as const;
 type Key = (typeof KEYS)[number];
 /** Settings inside `entrypoints` that have a flag and an env var of their own. */
@@ -121,8 +120,8 @@ export function loadAgentConfig(sources: ConfigSources): Readonly<AgentConfig> {
   }
   merged.stateDir ??= DEFAULT_STATE_DIR;
 
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
-  const validate = ajv.compile(SCHEMA);
+  // Compiled ahead of time from the schema (scripts/compile-schemas.ts), defaults filled in as it checks.
+  const validate = validateConfig as unknown as ValidateFunction;
   if (!validate(merged)) {
     const e = validate.errors![0]!;
     const path = e.instancePath.split('/').slice(1);

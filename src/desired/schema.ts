@@ -1,17 +1,10 @@
-// The app JSON Schema (schemas/app.schema.json), compiled once with ajv.
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-
-const SCHEMA_URL = new URL('../../schemas/app.schema.json', import.meta.url);
-
-let compiled: ValidateFunction | undefined;
+// The app JSON Schema (schemas/app.schema.json) as a validator compiled ahead of time
+// (scripts/compile-schemas.ts): the agent neither loads ajv nor compiles the schema at start.
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { validate } from './app-validator.generated.js';
 
 export function appValidator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-    compiled = ajv.compile(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')));
-  }
-  return compiled;
+  return validate as unknown as ValidateFunction;
 }
 
 export type { ErrorObject };
