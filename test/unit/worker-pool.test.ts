@@ -126,12 +126,18 @@ describe('worker pool', () => {
     expect(late.table.get('web')).toEqual(route('web', 'green'));
   });
 
-  it('restores saved routes in the first worker, and drops those it cannot serve so that the agent applies them again', async () => {
+  it('restores saved routes in the first worker, and drops those it cannot serve so that the agent applies them again; refuses a later worker that cannot serve them', async () => {
     const first = new FakeWorker(1);
     first.failNext.apply = new SwitchyardError('PortInUse', 'cannot listen');
     const pool = new WorkerPool([route('web', 'blue', 8000), route('api', 'blue', 8001)]);
     expect((await pool.join(first)).map((f) => f.app)).toEqual(['web']);
     expect((await pool.routes()).map((r) => r.app)).toEqual(['api']);
+    // A later worker that cannot take a route the first serves is not counted in.
+    const second = new FakeWorker(2);
+    second.failNext.apply = new SwitchyardError('RouteFailed', 'cannot read the certificate');
+    await expect(pool.join(second)).rejects.toMatchObject({ code: 'RouteFailed', message: expect.stringMatching(/"api" \(cannot read the certificate\)/) });
+    await pool.apply(route('api', 'green', 8001));
+    expect(second.calls).toEqual(['apply api/blue']);
   });
 
   it('leaves out a worker that exits during a call, and fails only when none is left', async () => {

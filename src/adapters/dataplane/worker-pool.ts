@@ -6,7 +6,7 @@
 // joins run one at a time, so a worker that (re)joins gets the table as it is and misses no change.
 import type { Color } from '../../core/app.js';
 import type { ChallengeResponder } from '../../core/certificates.js';
-import { SwitchyardError } from '../../core/errors.js';
+import { errorMessage, SwitchyardError } from '../../core/errors.js';
 import type { Address, AppRoute, ColorCounters, Router, Traffic } from '../../core/route.js';
 import { sumCounters, sumTraffic } from './traffic-sum.js';
 
@@ -38,9 +38,11 @@ export class WorkerPool implements Router, ChallengeResponder {
   }
 
   /**
-   * Gives a new worker the challenges and the routes, then counts it in. Returns the routes it could not
-   * take; the first worker to join drops those from the table (as one process drops a route it cannot
-   * restore), so that the agent applies them again.
+   * Gives a new worker the challenges and the routes, then counts it in. The first worker to join drops
+   * the routes it could not take from the table (as one process drops a route it cannot restore), so that
+   * the agent applies them again, and returns them. A later one that cannot take a route the others serve
+   * is not counted in (it would answer that app's host names 404 on a shared port): join rejects, and the
+   * caller replaces it.
    */
   join(worker: ProxyWorker): Promise<{ app: string; error: unknown }[]> {
     return this.serial(async () => {
@@ -53,7 +55,10 @@ export class WorkerPool implements Router, ChallengeResponder {
           failed.push({ app: route.app, error });
         });
       }
-      if (!this.live.size) for (const { app } of failed) this.table.delete(app);
+      if (failed.length && this.live.size) {
+        throw new SwitchyardError('RouteFailed', `a new proxy worker could not take ${failed.map((f) => `"${f.app}" (${errorMessage(f.error)})`).join(', ')}, which the other workers serve`);
+      }
+      for (const { app } of failed) this.table.delete(app);
       this.live.set(worker.id, worker);
       return failed;
     });
