@@ -63,7 +63,7 @@ describe('git notes under refs/notes/switchyard', () => {
     expect(repo.git('notes', '--ref=switchyard', 'show', second)).toBe('reviewed by alice\nswitchyard: failed at 2026-12-01T06:00:00Z: apps/web.yaml:3:9 active: must be one of "blue", "green"');
     expect(failures).toEqual([]);
     // Without credentials the push is refused: counted, the pass never sees it.
-    const refused = new GitNotesReporter({ repo: remote, cacheDir: mkdtempSync(join(tmpdir(), 'sy-notes-')), author, now: () => at }, silentLogger, () => failures.push(1));
+    const refused = new GitNotesReporter({ repo: remote, cacheDir: join(cache, 'refused'), author, now: () => at }, silentLogger, () => failures.push(1));
     refused.report({ commit: first, context: 'switchyard/web', state: 'success', description: 'live' });
     await refused.flushed();
     expect(failures).toEqual([1]);
