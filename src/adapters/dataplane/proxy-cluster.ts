@@ -17,7 +17,7 @@ const RESTART_PAUSE_MS = 1000;
  * replaced: one stopped or wedged worker must not hold every later change, and once it is gone it
  * cannot accept a request by an old route.
  */
-export const WORKER_ANSWER_MS = 5000;
+const WORKER_ANSWER_MS = 5000;
 
 interface Call { sy: 'call'; id: number; op: WorkerOp; args: unknown[] }
 type Reply = { sy: 'reply'; id: number; ok: true; value: unknown } | { sy: 'reply'; id: number; ok: false; error: { code?: string; message: string; hint?: string; retry?: RetryClass } };
