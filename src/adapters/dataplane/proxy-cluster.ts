@@ -5,10 +5,11 @@
 // one IPC round trip per worker and the proxy's throughput grows with the workers.
 import cluster, { type Worker } from 'node:cluster';
 import type { Clock } from '../../core/clock.js';
-import { errorMessage, isCode, SwitchyardError, type RetryClass } from '../../core/errors.js';
+import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { EmbeddedProxy } from './embedded-proxy.js';
-import { WorkerGone, type ProxyWorker, type WorkerOp, type WorkerPool } from './worker-pool.js';
+import { fromWire, toWire, type WireError } from './wire-error.js';
+import { WORKER_OPS, WorkerGone, type ProxyWorker, type WorkerOp, type WorkerPool } from './worker-pool.js';
 
 /** A worker that exits this soon after it started is restarted only after this pause (no crash loop). */
 const RESTART_PAUSE_MS = 1000;
@@ -20,7 +21,7 @@ const RESTART_PAUSE_MS = 1000;
 const WORKER_ANSWER_MS = 5000;
 
 interface Call { sy: 'call'; id: number; op: WorkerOp; args: unknown[] }
-type Reply = { sy: 'reply'; id: number; ok: true; value: unknown } | { sy: 'reply'; id: number; ok: false; error: { code?: string; message: string; hint?: string; retry?: RetryClass } };
+type Reply = { sy: 'reply'; id: number; ok: true; value: unknown } | { sy: 'reply'; id: number; ok: false; error: WireError };
 type Ready = { sy: 'ready' };
 
 export const isWorker = (): boolean => cluster.isWorker;
@@ -105,9 +106,8 @@ class WorkerLink implements ProxyWorker {
     if (!waiting) return;
     this.pending.delete(reply.id);
     clearTimeout(waiting.timer);
-    if (reply.ok) return waiting.resolve(reply.value);
-    const { code, message, hint, retry } = reply.error;
-    waiting.reject(new SwitchyardError(isCode(code) ? code : 'RouteFailed', message, { ...(hint ? { hint } : {}), ...(retry ? { retry } : {}) }));
+    if (reply.ok) waiting.resolve(reply.value);
+    else waiting.reject(fromWire(reply.error));
   }
 
   gone(): void {
@@ -130,12 +130,7 @@ export function serveWorker(proxy: EmbeddedProxy): void {
     if (msg?.sy !== 'call') return;
     void dispatch(proxy, msg).then(
       (value): Reply => ({ sy: 'reply', id: msg.id, ok: true, value: value ?? null }),
-      (e: unknown): Reply => ({
-        sy: 'reply',
-        id: msg.id,
-        ok: false,
-        error: e instanceof SwitchyardError ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), retry: e.retry } : { message: errorMessage(e) },
-      }),
+      (e: unknown): Reply => ({ sy: 'reply', id: msg.id, ok: false, error: toWire(e) }),
     ).then((reply) => {
       // A primary that is gone takes the answer's reader with it; this process is exiting then.
       if (process.connected) process.send?.(reply);
@@ -144,18 +139,8 @@ export function serveWorker(proxy: EmbeddedProxy): void {
   process.send?.({ sy: 'ready' } satisfies Ready);
 }
 
+/** The worker's EmbeddedProxy method of the same name as the op (the pool's calls are Router and ChallengeResponder methods). */
 function dispatch(proxy: EmbeddedProxy, { op, args }: Call): Promise<unknown> {
-  const a = args as never[];
-  switch (op) {
-    case 'apply': return proxy.apply(a[0]!);
-    case 'remove': return proxy.remove(a[0]!);
-    case 'drain': return proxy.drain(a[0]!, a[1]!);
-    case 'counters': return proxy.counters(a[0]!);
-    case 'traffic': return proxy.traffic();
-    case 'answer': return proxy.answer(a[0]!, a[1]!);
-    case 'withdraw': return proxy.withdraw(a[0]!);
-    case 'answerTlsAlpn': return proxy.answerTlsAlpn(a[0]!, a[1]!, a[2]!);
-    case 'withdrawTlsAlpn': return proxy.withdrawTlsAlpn(a[0]!);
-    case 'close': return proxy.close();
-  }
+  if (!WORKER_OPS.includes(op)) return Promise.reject(new Error(`unknown proxy worker op "${op}"`));
+  return (proxy[op] as (...a: unknown[]) => Promise<unknown>).apply(proxy, args);
 }

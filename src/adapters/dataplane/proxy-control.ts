@@ -7,6 +7,7 @@ import { CATALOGUE, SwitchyardError } from '../../core/errors.js';
 import { readBody, sendJson } from '../../core/http-json.js';
 import type { AppRoute, Router } from '../../core/route.js';
 import type { ChallengeResponder } from '../../core/certificates.js';
+import { toWire } from './wire-error.js';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -98,11 +99,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 function sendError(res: ServerResponse, e: unknown): void {
-  if (e instanceof SwitchyardError) {
-    sendJson(res, CATALOGUE[e.code].http ?? 409, { code: e.code, message: e.message, hint: e.hint, retry: e.retry });
-  } else {
-    sendJson(res, 500, { code: 'RouteFailed', message: (e as Error).message ?? String(e) });
-  }
+  sendJson(res, e instanceof SwitchyardError ? (CATALOGUE[e.code].http ?? 409) : 500, toWire(e));
 }
 
 /** A unix socket file that nobody answers on (a proxy that was killed) is removed before listening. */

@@ -2,7 +2,8 @@
 // The proxy, not the agent, holds the routes, so an agent restart (even SIGKILL) changes nothing live.
 import { request } from 'node:http';
 import type { Color } from '../../core/app.js';
-import { isCode, SwitchyardError, type RetryClass } from '../../core/errors.js';
+import { SwitchyardError } from '../../core/errors.js';
+import { fromWire, type WireError } from './wire-error.js';
 import type { AppRoute, ColorCounters, Router, Traffic } from '../../core/route.js';
 import type { ChallengeResponder } from '../../core/certificates.js';
 
@@ -87,8 +88,8 @@ export class RemoteRouter implements Router, ChallengeResponder {
               return reject(new SwitchyardError('RouteFailed', `proxy answered ${res.statusCode} with no JSON`));
             }
             if ((res.statusCode ?? 500) < 300) return resolve(parsed);
-            const err = parsed as { code?: unknown; message?: string; hint?: string; retry?: RetryClass };
-            reject(new SwitchyardError(isCode(err.code) ? err.code : 'RouteFailed', err.message ?? `proxy answered ${res.statusCode}`, { ...(err.hint ? { hint: err.hint } : {}), ...(err.retry ? { retry: err.retry } : {}) }));
+            const err = parsed as Partial<WireError>;
+            reject(fromWire({ ...err, message: err.message ?? `proxy answered ${res.statusCode}` }));
           });
         },
       );

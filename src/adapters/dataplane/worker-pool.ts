@@ -10,7 +10,9 @@ import { errorMessage, SwitchyardError } from '../../core/errors.js';
 import type { Address, AppRoute, ColorCounters, Router, Traffic } from '../../core/route.js';
 import { sumCounters, sumTraffic } from './traffic-sum.js';
 
-export type WorkerOp = 'apply' | 'remove' | 'drain' | 'counters' | 'traffic' | 'answer' | 'withdraw' | 'answerTlsAlpn' | 'withdrawTlsAlpn' | 'close';
+/** What the pool asks of a worker: these methods of its EmbeddedProxy, with the same arguments. */
+export const WORKER_OPS = ['apply', 'remove', 'drain', 'counters', 'traffic', 'answer', 'withdraw', 'answerTlsAlpn', 'withdrawTlsAlpn', 'close'] as const;
+export type WorkerOp = (typeof WORKER_OPS)[number];
 
 /** One worker, as the primary reaches it (over cluster IPC; a plain object in unit tests). */
 export interface ProxyWorker {
