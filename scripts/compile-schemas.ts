@@ -1,6 +1,7 @@
-// Compiles schemas/*.json into validators ahead of time (ajv's standalone code), so that the agent does
-// not load ajv and compile them at start: that held about 19 MB of its RSS (ajv 11.5 MB, the two
-// compiled schemas 7.4 MB, in a bare node). The generated files are committed; a unit test
+// Compiles schemas/*.json into validators ahead of time (ajv's standalone code), so that the agent and
+// `switchyard validate` neither load ajv nor compile at start: config and app schema ready in about
+// 130 ms instead of 320 ms, and about 4 MB less RSS once the agent's code is loaded (19 MB in a bare
+// node, where nothing else shares ajv's dependencies). The generated files are committed; a unit test
 // (test/unit/schema-validators.test.ts) fails when one no longer matches its schema.
 //   npm run schemas                      writes them
 //   import { generated } from this file   what they should hold (the test)

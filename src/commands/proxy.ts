@@ -79,10 +79,11 @@ export async function runProxy(args: string[]): Promise<number> {
     })();
     return stopping;
   };
-  const info = { pid: process.pid, version: version(), startedAt: Date.now(), ...(workers > 1 ? { workers: pids } : {}) };
+  const served = workers > 1 ? { workers: pids } : {};
+  const info = { pid: process.pid, version: version(), startedAt: Date.now(), ...served };
   const control = await serveControl(router, plane.router, files.socket, info, () => void stop('shutdown request'));
   writeFileSync(files.pid, `${process.pid}\n`);
-  log.info({ socket: files.socket, routes: (await router.routes()).map((r) => r.app), ...(workers > 1 ? { workers: pids } : {}) }, 'proxy started');
+  log.info({ socket: files.socket, routes: (await router.routes()).map((r) => r.app), ...served }, 'proxy started');
 
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => void stop('SIGTERM').then(resolve));
